@@ -1,0 +1,16 @@
+#pragma once
+// Each subcommand lives in its own cmd_<name>.cpp and registers itself here.
+// A command's run() returns the exit code (0 ok, 1 a check failed); bad input
+// is thrown as certconv::InputError and becomes exit code 2 in main().
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace certconv::app {
+
+using Runner = std::function<int()>;
+
+// Adds the subcommand to app and returns what to run when it is selected.
+Runner add_truth(CLI::App& app);
+Runner add_example(CLI::App& app);
+
+}  // namespace certconv::app

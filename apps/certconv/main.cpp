@@ -1,0 +1,46 @@
+// certconv: certified truth, emulated summation orders and rigorous bounds for
+// 2-D convolutions. Exit codes: 0 success, 1 a check failed, 2 bad usage/input.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <utility>
+#include <vector>
+
+#include "certconv/config.hpp"
+#include "certconv/error.hpp"
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"certconv: how far is a float32/float64 convolution from the true result, and why?"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("certconv ") + CERTCONV_VERSION + " (git " + certconv::git_hash() + ")");
+
+  using certconv::app::Runner;
+  std::vector<std::pair<CLI::App*, Runner>> commands;
+  auto add = [&](Runner (*adder)(CLI::App&)) {
+    Runner r = adder(app);
+    commands.emplace_back(app.get_subcommands({}).back(), std::move(r));
+  };
+  add(certconv::app::add_truth);
+  add(certconv::app::add_example);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  try {
+    for (auto& [sub, run] : commands)
+      if (sub->parsed()) return run();
+  } catch (const certconv::InputError& e) {
+    std::cerr << "certconv: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "certconv: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return 2;
+}

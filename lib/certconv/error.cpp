@@ -1,0 +1,9 @@
+#include "certconv/error.hpp"
+
+namespace certconv {
+
+void require(bool cond, const std::string& what) {
+  if (!cond) throw InputError(what);
+}
+
+}  // namespace certconv

@@ -1,0 +1,68 @@
+#pragma once
+// ConvSpec: one 2-D convolution problem, in oneDNN/benchdnn conventions.
+// Dilation follows oneDNN: dh = 0 means no dilation (PyTorch dilation 1); the
+// effective kernel height is (kh - 1) * (dh + 1) + 1. ph/pw are the top/left
+// padding; bottom/right padding is whatever oh/ow imply.
+//
+// Output (n, oc, oy, ox) with group gi = oc / (oc/g) reads input rows
+//   iy = oy*sh - ph + ky*(dh+1), ix = ox*sw - pw + kx*(dw+1)
+// for ic in [gi*ic/g, (gi+1)*ic/g); taps outside [0,ih)×[0,iw) are padding (zero).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace certconv {
+
+struct ConvSpec {
+  std::int64_t g = 1, mb = 1;
+  std::int64_t ic = 0, ih = 0, iw = 0;
+  std::int64_t oc = 0, oh = 0, ow = 0;
+  std::int64_t kh = 0, kw = 0;
+  std::int64_t sh = 1, sw = 1;
+  std::int64_t ph = 0, pw = 0;
+  std::int64_t dh = 0, dw = 0;
+  std::string name;  // benchdnn n"..." without quotes; may be empty
+
+  // Terms per output: n = ic/g · kh · kw (the vocabulary's n).
+  std::int64_t n_terms() const { return ic / g * kh * kw; }
+  std::int64_t x_size() const { return mb * ic * ih * iw; }
+  std::int64_t w_size() const { return oc * (ic / g) * kh * kw; }
+  std::int64_t y_size() const { return mb * oc * oh * ow; }
+  std::vector<std::int64_t> x_shape() const { return {mb, ic, ih, iw}; }
+  std::vector<std::int64_t> w_shape() const { return {oc, ic / g, kh, kw}; }
+  std::vector<std::int64_t> y_shape() const { return {mb, oc, oh, ow}; }
+  std::int64_t pad_bottom() const { return (oh - 1) * sh + (kh - 1) * (dh + 1) + 1 - ih - ph; }
+  std::int64_t pad_right() const { return (ow - 1) * sw + (kw - 1) * (dw + 1) + 1 - iw - pw; }
+
+  bool operator==(const ConvSpec&) const = default;
+};
+
+// Parses a benchdnn descriptor (e.g. "mb1ic3ih224oc64oh112kh7sh2ph3"); missing w
+// values copy h values, oh/ow are deduced when absent, then validate() runs.
+// mb_override replaces the descriptor's mb. 1-D/3-D descriptors are rejected.
+// Throws InputError naming the field at fault.
+ConvSpec parse_benchdnn(std::string_view desc, std::optional<std::int64_t> mb_override = {});
+
+// Canonical descriptor: g, mb, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw
+// and the name, so that parse_benchdnn(to_benchdnn(s)) == s.
+std::string to_benchdnn(const ConvSpec& s);
+
+// PyTorch-style construction: dilation 1 = none; oh/ow computed.
+ConvSpec from_pytorch(std::int64_t mb, std::int64_t ic, std::int64_t ih, std::int64_t iw,
+                      std::int64_t oc, std::int64_t kh, std::int64_t kw,
+                      std::int64_t stride_h, std::int64_t stride_w,
+                      std::int64_t pad_h, std::int64_t pad_w,
+                      std::int64_t dil_h, std::int64_t dil_w, std::int64_t groups);
+
+// Checks every field and fills oh/ow when 0. Throws InputError naming the field.
+void validate(ConvSpec& s);
+
+// One problem per non-comment line of a benchdnn shapes file; 2-D only unless
+// skip_non_2d, which drops 1-D/3-D lines instead of failing.
+std::vector<ConvSpec> read_shapes_file(const std::string& path,
+                                       std::optional<std::int64_t> mb_override = {},
+                                       bool skip_non_2d = false);
+
+}  // namespace certconv
