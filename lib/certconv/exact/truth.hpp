@@ -1,0 +1,34 @@
+#pragma once
+// Per-layer certified truth: for every output of a convolution, the exact value
+// y = Σ w·x (+ bias) rounded once, explicitly, plus an enclosure, absdot and cond.
+#include <cstdint>
+
+#include "certconv/problem.hpp"
+#include "certconv/tensor.hpp"
+
+namespace certconv {
+
+enum class TruthMethod { exact, mpfi };
+
+struct TruthOptions {
+  TruthMethod method = TruthMethod::exact;
+  int precision = 256;  // MPFI working precision in bits (method mpfi)
+  int threads = 1;      // 0 = hardware concurrency
+  bool progress = false;
+};
+
+struct Truth {
+  Tensor<double> y;       // correctly rounded binary64 (round-to-nearest-even)
+  Tensor<float> y32;      // correctly rounded binary32 of the exact value (no double rounding)
+  Tensor<double> lo, hi;  // lo ≤ exact ≤ hi; lo == hi exactly when exact is a binary64 number
+  Tensor<double> absdot;  // Σ|w·x| + |bias|, rounded up
+  std::int64_t exact_zeros = 0;
+};
+
+template <class T>
+Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt);
+
+// cond = absdot / |y|, +inf when y = 0 (the vocabulary's cond).
+double cond_of(double absdot, double y);
+
+}  // namespace certconv

@@ -1,0 +1,58 @@
+#pragma once
+// The registry of emulated summation orders. An order is named by a string
+// "NAME:key=value,key=value"; each order lives in its own file under orders/
+// and is listed in registry.cpp through its make_<name>_order() function.
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certconv/problem.hpp"
+#include "certconv/tensor.hpp"
+
+namespace certconv {
+
+struct OrderSpec {
+  std::string name;
+  std::map<std::string, std::string> params;  // as given by the user
+  // Canonical "NAME:k=v,..." with every parameter (defaults filled in, keys sorted),
+  // accepted back by parse_order.
+  std::string str() const;
+};
+
+// Parses "NAME[:k=v,...]"; throws InputError on syntax errors, unknown names or keys.
+OrderSpec parse_order(std::string_view text);
+
+struct RunOptions {
+  int threads = 1;
+  bool want_bound = true;  // compute the rigorous per-element bound alongside
+};
+
+template <class T>
+struct OrderOutput {
+  Tensor<T> y;                   // the observed output, NCHW
+  Tensor<double> bound;          // rigorous per-element bound on |y − truth| (empty if not requested)
+  std::string bound_kind;        // which theorem produced `bound` ("none" if none is proven)
+  Tensor<double> running_bound;  // a posteriori running error bound (Higham 2002 §3.3); empty if none
+};
+
+struct OrderParam {
+  std::string key, default_value, help;
+};
+
+struct OrderInfo {
+  std::string name;
+  std::vector<OrderParam> params;
+  std::string accumulation;  // the accumulation order in one line
+  std::function<OrderOutput<float>(const OrderSpec&, const ConvProblem<float>&, const RunOptions&)> run_f32;
+  std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
+};
+
+const std::vector<OrderInfo>& order_list();
+const OrderInfo& find_order(std::string_view name);  // InputError listing the known names
+
+template <class T>
+OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt);
+
+}  // namespace certconv

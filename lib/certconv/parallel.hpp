@@ -1,0 +1,46 @@
+#pragma once
+// parallel_for: splits [0, n) into contiguous chunks over `threads` std::jthreads.
+// Work is split by outputs only, never inside a reduction, so results do not
+// depend on the thread count. Exceptions from workers are rethrown.
+#include <algorithm>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace certconv {
+
+template <class F>
+void parallel_for(std::int64_t n, int threads, F&& body) {
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::int64_t>(1, n))));
+  if (threads == 1) {
+    body(std::int64_t{0}, n);
+    return;
+  }
+  std::exception_ptr error;
+  std::mutex m;
+  {
+    std::vector<std::jthread> pool;
+    for (int t = 0; t < threads; ++t) {
+      std::int64_t b = n * t / threads, e = n * (t + 1) / threads;
+      pool.emplace_back([&, b, e] {
+        try {
+          body(b, e);
+        } catch (...) {
+          std::lock_guard lock(m);
+          if (!error) error = std::current_exception();
+        }
+      });
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+// Threads to use when the user gives 0: the hardware concurrency.
+inline int resolve_threads(int requested) {
+  if (requested > 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace certconv

@@ -1,0 +1,23 @@
+#pragma once
+// ConvProblem: a spec plus its input tensors, passed by reference to truth,
+// orders and backends. x is NCHW [mb, ic, ih, iw]; w is OIHW [oc, ic/g, kh, kw];
+// bias, when present, is [oc].
+#include "certconv/spec.hpp"
+#include "certconv/tensor.hpp"
+
+namespace certconv {
+
+template <class T>
+struct ConvProblem {
+  const ConvSpec& spec;
+  const Tensor<T>& x;
+  const Tensor<T>& w;
+  const Tensor<T>* bias = nullptr;
+};
+
+// Checks shapes against the spec and that every value is finite. Throws
+// InputError naming the tensor, the field and the first bad index.
+template <class T>
+void check_problem(const ConvProblem<T>& p);
+
+}  // namespace certconv
