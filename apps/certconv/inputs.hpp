@@ -1,0 +1,37 @@
+#pragma once
+// Loading a problem for a subcommand: --spec, --x, --w, [--bias] with matching
+// dtypes and shapes; every error names the file and the field.
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "certconv/problem.hpp"
+#include "certconv/spec.hpp"
+
+namespace certconv::app {
+
+struct InputArgs {
+  std::string spec, x, w, bias;
+  std::optional<std::int64_t> mb;
+  // Registers --spec, --x, --w, --bias, --mb on cmd.
+  void add_to(CLI::App& cmd, bool files_required = true);
+};
+
+template <class T>
+struct Inputs {
+  ConvSpec spec;
+  Tensor<T> x, w;
+  std::optional<Tensor<T>> bias;
+  ConvProblem<T> problem() const { return {spec, x, w, bias ? &*bias : nullptr}; }
+};
+
+using AnyInputs = std::variant<Inputs<float>, Inputs<double>>;
+
+// Reads the files, checks that x, w and bias share one dtype and fit the spec.
+AnyInputs load_inputs(const InputArgs& a);
+
+// "f32" / "f64" → which alternative; anything else → InputError naming the option.
+bool is_f64_dtype(const std::string& dtype, const std::string& option = "--dtype");
+
+}  // namespace certconv::app

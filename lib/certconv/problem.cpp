@@ -1,0 +1,56 @@
+#include "certconv/problem.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "certconv/error.hpp"
+
+namespace certconv {
+
+namespace {
+
+std::string shape_str(const std::vector<std::int64_t>& s) {
+  std::ostringstream o;
+  o << "(";
+  for (std::size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  o << (s.size() == 1 ? ",)" : ")");
+  return o.str();
+}
+
+// "[n, c, h, w]" for a flat index into a tensor of the given shape.
+std::string index_str(const std::vector<std::int64_t>& shape, std::int64_t flat) {
+  std::vector<std::int64_t> idx(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    idx[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  std::ostringstream o;
+  o << "[";
+  for (std::size_t i = 0; i < idx.size(); ++i) o << (i ? ", " : "") << idx[i];
+  o << "]";
+  return o.str();
+}
+
+template <class T>
+void check_tensor(const Tensor<T>& t, const std::vector<std::int64_t>& want, const char* name,
+                  const ConvSpec& s) {
+  require(t.shape == want, std::string(name) + ": shape " + shape_str(t.shape) + " does not match the problem " +
+                               to_benchdnn(s) + ", which needs " + shape_str(want));
+  for (std::int64_t i = 0; i < t.size(); ++i)
+    require(std::isfinite(t.data[static_cast<std::size_t>(i)]),
+            std::string(name) + ": non-finite value at index " + index_str(t.shape, i));
+}
+
+}  // namespace
+
+template <class T>
+void check_problem(const ConvProblem<T>& p) {
+  check_tensor(p.x, p.spec.x_shape(), "x", p.spec);
+  check_tensor(p.w, p.spec.w_shape(), "w", p.spec);
+  if (p.bias) check_tensor(*p.bias, {p.spec.oc}, "bias", p.spec);
+}
+
+template void check_problem(const ConvProblem<float>&);
+template void check_problem(const ConvProblem<double>&);
+
+}  // namespace certconv
