@@ -37,13 +37,22 @@ void naive_output(const ConvSpec& s, const Tensor<T>& x, const Tensor<T>& w, con
   }
 }
 
+// Scales every value by 2^k, k uniform in [-spread, spread]: wide spreads force
+// the general accumulator path, narrow ones the 128-bit fixed-point window.
 template <class T>
-void check_layer(const char* desc, std::uint64_t seed, bool with_bias) {
+void widen(Tensor<T>& t, int spread, Rng& rng) {
+  for (auto& v : t.data) v = std::ldexp(v, static_cast<int>(rng.bits() % (2 * spread + 1)) - spread);
+}
+
+template <class T>
+void check_layer(const char* desc, std::uint64_t seed, bool with_bias, int spread = 0) {
   const ConvSpec s = parse_benchdnn(desc);
   Rng rng(seed);
   auto x = normal_tensor<T>(s.x_shape(), rng);
   auto w = normal_tensor<T>(s.w_shape(), rng);
   auto b = normal_tensor<T>({s.oc}, rng);
+  widen(x, spread, rng);
+  widen(w, spread, rng);
   ConvProblem<T> p{s, x, w, with_bias ? &b : nullptr};
   TruthOptions opt;
   opt.threads = 1;
@@ -82,7 +91,30 @@ BOOST_AUTO_TEST_CASE(layers_equal_naive_loop) {
     check_layer<float>(d, 7, false);
     check_layer<float>(d, 8, true);
     check_layer<double>(d, 9, true);
+    check_layer<float>(d, 10, true, 60);  // past the fixed-point window
+    check_layer<float>(d, 11, false, 20);
+    check_layer<double>(d, 12, true, 400);
   }
+}
+
+BOOST_AUTO_TEST_CASE(subnormal_and_huge_binary32_inputs) {
+  const ConvSpec s = parse_benchdnn("mb1ic4ih5oc3kh3ph1");
+  Rng rng(3);
+  auto x = normal_tensor<float>(s.x_shape(), rng);
+  auto w = normal_tensor<float>(s.w_shape(), rng);
+  for (std::size_t i = 0; i < x.data.size(); i += 3) x.data[i] = std::ldexp(x.data[i], -140);  // subnormal
+  for (std::size_t i = 0; i < w.data.size(); i += 5) w.data[i] = std::ldexp(w.data[i], 120);
+  ConvProblem<float> p{s, x, w, nullptr};
+  const Truth t = compute_truth(p, {});
+  ExactAccumulator acc, abs;
+  std::int64_t bad = 0;
+  for (std::int64_t oc = 0; oc < s.oc; ++oc)
+    for (std::int64_t oy = 0; oy < s.oh; ++oy)
+      for (std::int64_t ox = 0; ox < s.ow; ++ox) {
+        naive_output(s, x, w, static_cast<const Tensor<float>*>(nullptr), 0, oc, oy, ox, acc, abs);
+        bad += t.y(0, oc, oy, ox) != acc.round() || t.y32(0, oc, oy, ox) != acc.round_f32();
+      }
+  BOOST_TEST(bad == 0);
 }
 
 BOOST_AUTO_TEST_CASE(enclosure_and_cond) {

@@ -37,8 +37,8 @@ void check_tensor(const Tensor<T>& t, const std::vector<std::int64_t>& want, con
   require(t.shape == want, std::string(name) + ": shape " + shape_str(t.shape) + " does not match the problem " +
                                to_benchdnn(s) + ", which needs " + shape_str(want));
   for (std::int64_t i = 0; i < t.size(); ++i)
-    require(std::isfinite(t.data[static_cast<std::size_t>(i)]),
-            std::string(name) + ": non-finite value at index " + index_str(t.shape, i));
+    if (!std::isfinite(t.data[static_cast<std::size_t>(i)]))
+      throw InputError(std::string(name) + ": non-finite value at index " + index_str(t.shape, i));
 }
 
 }  // namespace

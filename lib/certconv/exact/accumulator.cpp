@@ -16,10 +16,6 @@ namespace {
 
 using u128 = unsigned __int128;
 
-// Each add moves a limb by < 2^33 (two 32-bit digits can land on one limb), so
-// 2^28 adds keep every limb far inside int64 before carries must be propagated.
-constexpr std::uint32_t kMaxPending = 1u << 28;
-
 struct Decomposed {
   std::uint64_t mant;  // integer significand (0 for ±0)
   int exp2;            // value = ±mant · 2^exp2
@@ -36,18 +32,6 @@ inline Decomposed decompose(double a) {
     e = ex - 1075;
   }
   return {m, e, (bits >> 63) != 0};
-}
-
-inline Decomposed decompose(float a) {
-  const auto bits = std::bit_cast<std::uint32_t>(a);
-  const int ex = static_cast<int>((bits >> 23) & 0xff);
-  std::uint64_t m = bits & ((1u << 23) - 1);
-  int e = -149;
-  if (ex != 0) {
-    m |= 1u << 23;
-    e = ex - 150;
-  }
-  return {m, e, (bits >> 31) != 0};
 }
 
 // Magnitude as nonnegative 32-bit digits, value = Σ d[k]·2^(kLsb+32k).
@@ -86,58 +70,45 @@ void ExactAccumulator::clear() {
   pending_ = 0;
 }
 
-// Adds ±(mag_hi·2^64 + mag_lo)·2^exp2. The caller guarantees the range.
-void ExactAccumulator::add_bits(std::uint64_t mag_lo, std::uint64_t mag_hi, int exp2, bool negative) {
-  const std::int64_t sgn = negative ? -1 : 0;  // x ↦ (x ^ sgn) − sgn negates when sgn = −1
-  auto add64 = [&](std::uint64_t v, int off) {
-    const int k = off >> 5;
-    const u128 t = static_cast<u128>(v) << (off & 31);
-    const auto d0 = static_cast<std::int64_t>(static_cast<std::uint32_t>(t));
-    const auto d1 = static_cast<std::int64_t>(static_cast<std::uint32_t>(t >> 32));
-    const auto d2 = static_cast<std::int64_t>(static_cast<std::uint32_t>(t >> 64));
-    limb_[k] += (d0 ^ sgn) - sgn;
-    limb_[k + 1] += (d1 ^ sgn) - sgn;
-    limb_[k + 2] += (d2 ^ sgn) - sgn;
-    lo_ = std::min(lo_, k);
-    hi_ = std::max(hi_, k + 2);
-  };
-  const int off = exp2 - kLsb;
-  if (mag_lo) add64(mag_lo, off);
-  if (mag_hi) add64(mag_hi, off + 64);
-  if (++pending_ == kMaxPending) propagate();
+// A product of binary64 significands has up to 106 bits: two 64-bit halves.
+void ExactAccumulator::add_wide(unsigned __int128 p, int exp2, bool negative) {
+  add64(static_cast<std::uint64_t>(p), exp2, negative);
+  if (const auto hi = static_cast<std::uint64_t>(p >> 64)) add64(hi, exp2 + 64, negative);
+  count_add();
 }
 
 void ExactAccumulator::add_product(double a, double b) {
   const Decomposed x = decompose(a), y = decompose(b);
   if (x.mant == 0 || y.mant == 0) return;
   const u128 p = static_cast<u128>(x.mant) * y.mant;
-  add_bits(static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(p >> 64), x.exp2 + y.exp2,
-           x.negative != y.negative);
-}
-
-void ExactAccumulator::add_product(float a, float b) {
-  const Decomposed x = decompose(a), y = decompose(b);
-  if (x.mant == 0 || y.mant == 0) return;
-  add_bits(x.mant * y.mant, 0, x.exp2 + y.exp2, x.negative != y.negative);
+  add_wide(p, x.exp2 + y.exp2, x.negative != y.negative);
 }
 
 void ExactAccumulator::add_abs_product(double a, double b) {
   const Decomposed x = decompose(a), y = decompose(b);
   if (x.mant == 0 || y.mant == 0) return;
   const u128 p = static_cast<u128>(x.mant) * y.mant;
-  add_bits(static_cast<std::uint64_t>(p), static_cast<std::uint64_t>(p >> 64), x.exp2 + y.exp2, false);
+  add_wide(p, x.exp2 + y.exp2, false);
 }
 
-void ExactAccumulator::add_abs_product(float a, float b) {
-  const Decomposed x = decompose(a), y = decompose(b);
-  if (x.mant == 0 || y.mant == 0) return;
-  add_bits(x.mant * y.mant, 0, x.exp2 + y.exp2, false);
+void add_product_and_abs(double w, double x, ExactAccumulator& sum, ExactAccumulator& abs) {
+  const Decomposed a = decompose(w), b = decompose(x);
+  if (a.mant == 0 || b.mant == 0) return;
+  const u128 p = static_cast<u128>(a.mant) * b.mant;
+  sum.add_wide(p, a.exp2 + b.exp2, a.negative != b.negative);
+  abs.add_wide(p, a.exp2 + b.exp2, false);
 }
 
 void ExactAccumulator::add(double a) {
   const Decomposed x = decompose(a);
   if (x.mant == 0) return;
-  add_bits(x.mant, 0, x.exp2, x.negative);
+  add64(x.mant, x.exp2, x.negative);
+  count_add();
+}
+
+void ExactAccumulator::add_integer(__int128 v, int exp2) {
+  const bool negative = v < 0;
+  add_wide(negative ? -static_cast<u128>(v) : static_cast<u128>(v), exp2, negative);
 }
 
 // Floor-normalizes limbs lo_..hi_ into digits in [0, 2^32), carrying into the
@@ -230,11 +201,11 @@ Rounded round_magnitude(const Magnitude& m, int p, int qmin, int emax, Rounding 
 
 }  // namespace
 
+namespace {
+
 template <class F>
-F ExactAccumulator::round_to(Rounding mode) const {
+F round_magnitude_to(const Magnitude& m, Rounding mode) {
   using L = std::numeric_limits<F>;
-  propagate();
-  const Magnitude m = magnitude(limb_, lo_, hi_);
   const int p = L::digits;
   const int qmin = L::min_exponent - 1 - (p - 1);  // exponent of the smallest subnormal
   const int emax = L::max_exponent - 1;
@@ -250,6 +221,22 @@ F ExactAccumulator::round_to(Rounding mode) const {
     v = std::ldexp(static_cast<F>(r.n), r.q);  // exact: n < 2^p and n·2^q is representable
   }
   return r.negative ? -v : v;
+}
+
+}  // namespace
+
+template <class F>
+F ExactAccumulator::round_to(Rounding mode) const {
+  propagate();
+  return round_magnitude_to<F>(magnitude(limb_, lo_, hi_), mode);
+}
+
+Roundings ExactAccumulator::round_all() const {
+  propagate();
+  const Magnitude m = magnitude(limb_, lo_, hi_);
+  const int sgn = m.hi < m.lo ? 0 : (m.negative ? -1 : 1);
+  return {round_magnitude_to<double>(m, Rounding::nearest_even), round_magnitude_to<double>(m, Rounding::down),
+          round_magnitude_to<double>(m, Rounding::up), round_magnitude_to<float>(m, Rounding::nearest_even), sgn};
 }
 
 double ExactAccumulator::round(Rounding mode) const { return round_to<double>(mode); }

@@ -2,10 +2,20 @@
 // bias) go into an ExactAccumulator; the only roundings are the final, explicit
 // ones (RN binary64, RN binary32, RD/RU for the enclosure, RU for absdot).
 // Threads split outputs, never a sum, so results are identical for any count.
+//
+// Fast exact path for binary32 inputs (the common case): when every x and every
+// w is an integer multiple of 2^ex (resp. 2^ew) below 2^(ex+62) (resp. 2^(ew+62)),
+// and all n products plus carries fit in 127 bits, each output is an exact sum
+// of int64×int64 products in one __int128 — integer arithmetic, nothing rounded —
+// handed to the ExactAccumulator only for the bias and the final roundings.
+// Otherwise (huge exponent spread, binary64 inputs) every product goes through
+// the ExactAccumulator. Both give identical results; tests exercise both.
 #include "certconv/exact/truth.hpp"
 
+#include <bit>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/parallel.hpp"
@@ -21,6 +31,51 @@ double cond_of(double absdot, double y) {
 
 namespace {
 
+// x_i = X_i·2^exp2 with integer X_i, |X_i| < 2^62 (if the spread allows).
+struct FixedPoint {
+  std::vector<std::int64_t> v;
+  int exp2 = 0;
+  int bits = 0;  // every |X_i| < 2^bits
+};
+
+std::optional<FixedPoint> to_fixed_point(const std::vector<float>& a) {
+  int lsb = std::numeric_limits<int>::max(), top = std::numeric_limits<int>::min();
+  for (float f : a) {
+    if (f == 0) continue;
+    const auto bits = std::bit_cast<std::uint32_t>(f);
+    const int ex = static_cast<int>((bits >> 23) & 0xff);
+    const std::uint32_t mant = ex ? (bits & 0x7fffff) | 0x800000 : bits & 0x7fffff;
+    const int e = ex ? ex - 150 : -149;  // f = ±mant·2^e
+    lsb = std::min(lsb, e + std::countr_zero(mant));
+    top = std::max(top, e + 32 - std::countl_zero(mant));  // |f| < 2^top
+  }
+  FixedPoint fp;
+  if (lsb > top) {  // all zeros
+    fp.v.assign(a.size(), 0);
+    return fp;
+  }
+  if (top - lsb > 62) return std::nullopt;
+  fp.exp2 = lsb;
+  fp.bits = top - lsb;
+  fp.v.resize(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) fp.v[i] = static_cast<std::int64_t>(std::ldexp(double(a[i]), -lsb));
+  return fp;
+}
+
+// The fixed-point window: X, W, and whether n products fit in an __int128.
+struct Window {
+  FixedPoint x, w;
+};
+
+std::optional<Window> fixed_point_window(const ConvProblem<float>& p) {
+  auto x = to_fixed_point(p.x.data), w = to_fixed_point(p.w.data);
+  if (!x || !w) return std::nullopt;
+  // Σ of n products, each < 2^(bx+bw), in absolute value < 2^(bx+bw+⌈log2 n⌉) ≤ 2^127.
+  const int log2n = std::bit_width(static_cast<std::uint64_t>(p.spec.n_terms()));
+  if (x->bits + w->bits + log2n > 126) return std::nullopt;
+  return Window{std::move(*x), std::move(*w)};
+}
+
 template <class T>
 void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   const ConvSpec& s = p.spec;
@@ -28,6 +83,8 @@ void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   const T* w = p.w.data.data();
   Progress progress("truth", s.y_size(), opt.progress);
   std::atomic<std::int64_t> zeros{0};
+  std::optional<Window> window;
+  if constexpr (std::is_same_v<T, float>) window = fixed_point_window(p);
   parallel_for(s.y_size(), resolve_threads(opt.threads), [&](std::int64_t b, std::int64_t e) {
     ExactAccumulator sum, abs;
     std::int64_t local_zeros = 0;
@@ -35,22 +92,36 @@ void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
       const OutputIndex o = output_index(s, i);
       sum.clear();
       abs.clear();
-      for_each_tap(s, o.n, o.oc, o.oy, o.ox, [&](std::int64_t xo, std::int64_t wo) {
-        sum.add_product(w[wo], x[xo]);
-        abs.add_abs_product(w[wo], x[xo]);
-      });
+      if (window) {
+        const std::int64_t* X = window->x.v.data();
+        const std::int64_t* W = window->w.v.data();
+        __int128 acc = 0, acc_abs = 0;
+        for_each_tap(s, o.n, o.oc, o.oy, o.ox, [&](std::int64_t xo, std::int64_t wo) {
+          const __int128 prod = static_cast<__int128>(W[wo]) * X[xo];
+          acc += prod;
+          acc_abs += prod < 0 ? -prod : prod;
+        });
+        const int exp2 = window->x.exp2 + window->w.exp2;
+        sum.add_integer(acc, exp2);
+        abs.add_integer(acc_abs, exp2);
+      } else {
+        for_each_tap(s, o.n, o.oc, o.oy, o.ox, [&](std::int64_t xo, std::int64_t wo) {
+          add_product_and_abs(w[wo], x[xo], sum, abs);
+        });
+      }
       if (p.bias) {
         const double bv = p.bias->data[static_cast<std::size_t>(o.oc)];
         sum.add(bv);
         abs.add(std::fabs(bv));
       }
       const auto k = static_cast<std::size_t>(i);
-      t.y.data[k] = sum.round(Rounding::nearest_even);
-      t.y32.data[k] = sum.round_f32(Rounding::nearest_even);
-      t.lo.data[k] = sum.round(Rounding::down);
-      t.hi.data[k] = sum.round(Rounding::up);
+      const Roundings r = sum.round_all();
+      t.y.data[k] = r.nearest;
+      t.y32.data[k] = r.nearest_f32;
+      t.lo.data[k] = r.down;
+      t.hi.data[k] = r.up;
       t.absdot.data[k] = abs.round(Rounding::up);
-      local_zeros += sum.sign() == 0;
+      local_zeros += r.sign == 0;
       if ((i - b) % 4096 == 4095) progress.add(4096);
     }
     zeros += local_zeros;
