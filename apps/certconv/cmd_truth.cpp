@@ -29,6 +29,9 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * fraction_above(cond, 1e3),
               100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
+  if (t.undetermined)
+    std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
+                static_cast<long long>(t.undetermined));
   std::printf("wrote        %s\n", a.out.c_str());
 }
 

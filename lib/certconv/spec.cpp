@@ -16,7 +16,13 @@ namespace certconv {
 
 namespace {
 
-std::string quoted(std::string_view desc) { return "\"" + std::string(desc) + "\""; }
+// Built by appending: GCC 12 warns falsely (-Wrestrict) on "\"" + std::string(...).
+std::string quoted(std::string_view desc) {
+  std::string q(1, '"');
+  q.append(desc);
+  q.push_back('"');
+  return q;
+}
 
 std::int64_t mul(std::int64_t a, std::int64_t b, const std::string& what) {
   std::int64_t r;

@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "certconv/exact/accumulator.hpp"
+#include "certconv/exact/mpfi_conv.hpp"
 #include "certconv/parallel.hpp"
 #include "certconv/progress.hpp"
 #include "certconv/taps.hpp"
@@ -129,6 +130,32 @@ void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   t.exact_zeros = zeros;
 }
 
+template <class T>
+Tensor<T> abs_tensor(const Tensor<T>& t) {
+  Tensor<T> a = t;
+  for (auto& v : a.data) v = std::fabs(v);
+  return a;
+}
+
+template <class T>
+void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
+  mpfi_conv_enclosure(p, static_cast<unsigned>(opt.precision), opt.threads, t.lo, t.hi);
+  // absdot is the same sum over |x|, |w|, |bias|: its enclosure's upper end bounds it.
+  const Tensor<T> ax = abs_tensor(p.x), aw = abs_tensor(p.w);
+  std::optional<Tensor<T>> ab;
+  if (p.bias) ab = abs_tensor(*p.bias);
+  Tensor<double> abs_lo(p.spec.y_shape());
+  mpfi_conv_enclosure(ConvProblem<T>{p.spec, ax, aw, ab ? &*ab : nullptr}, static_cast<unsigned>(opt.precision),
+                      opt.threads, abs_lo, t.absdot);
+  for (std::size_t i = 0; i < t.y.data.size(); ++i) {
+    const double lo = t.lo.data[i], hi = t.hi.data[i];
+    t.y.data[i] = lo == hi ? lo : lo / 2 + hi / 2;
+    t.y32.data[i] = static_cast<float>(t.y.data[i]);
+    t.undetermined += lo != hi;
+    t.exact_zeros += lo == 0 && hi == 0;
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -136,8 +163,11 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
   check_problem(p);
   const auto shape = p.spec.y_shape();
   Truth t{Tensor<double>(shape), Tensor<float>(shape), Tensor<double>(shape), Tensor<double>(shape),
-          Tensor<double>(shape), 0};
-  exact_truth(p, opt, t);
+          Tensor<double>(shape), 0, 0};
+  if (opt.method == TruthMethod::mpfi)
+    mpfi_truth(p, opt, t);
+  else
+    exact_truth(p, opt, t);
   return t;
 }
 

@@ -17,12 +17,17 @@ struct TruthOptions {
   bool progress = false;
 };
 
+// Method exact: every field is certified as described. Method mpfi (the
+// independent second method): lo/hi are the MPFI enclosure rounded outward and
+// absdot its upper end; y is certified only where lo == hi, elsewhere it is the
+// midpoint of [lo, hi] and counted in `undetermined` (y32 = y rounded to binary32).
 struct Truth {
   Tensor<double> y;       // correctly rounded binary64 (round-to-nearest-even)
   Tensor<float> y32;      // correctly rounded binary32 of the exact value (no double rounding)
   Tensor<double> lo, hi;  // lo ≤ exact ≤ hi; lo == hi exactly when exact is a binary64 number
   Tensor<double> absdot;  // Σ|w·x| + |bias|, rounded up
-  std::int64_t exact_zeros = 0;
+  std::int64_t exact_zeros = 0;   // outputs whose exact value is 0 (mpfi: enclosure [0, 0])
+  std::int64_t undetermined = 0;  // outputs whose y is not certified correctly rounded (mpfi only)
 };
 
 template <class T>
