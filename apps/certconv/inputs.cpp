@@ -2,6 +2,7 @@
 
 #include "certconv/error.hpp"
 #include "certconv/npy.hpp"
+#include "certconv/report/json.hpp"
 
 namespace certconv::app {
 
@@ -15,6 +16,12 @@ void InputArgs::add_to(CLI::App& cmd, bool files_required) {
     wo->required();
   }
   cmd.add_option("--bias", bias, "bias, 1-D .npy of length oc, same dtype as x");
+}
+
+nlohmann::json InputArgs::files_json() const {
+  nlohmann::json j{{"x", file_json(x)}, {"w", file_json(w)}};
+  if (!bias.empty()) j["bias"] = file_json(bias);
+  return j;
 }
 
 namespace {

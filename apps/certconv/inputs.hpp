@@ -2,6 +2,7 @@
 // Loading a problem for a subcommand: --spec, --x, --w, [--bias] with matching
 // dtypes and shapes; every error names the file and the field.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -16,6 +17,8 @@ struct InputArgs {
   std::optional<std::int64_t> mb;
   // Registers --spec, --x, --w, --bias, --mb on cmd.
   void add_to(CLI::App& cmd, bool files_required = true);
+  // {"x": {path, sha256, bytes}, "w": ..., "bias": ...} for the JSON documents.
+  nlohmann::json files_json() const;
 };
 
 template <class T>

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   };
   add(certconv::app::add_truth);
   add(certconv::app::add_example);
+  add(certconv::app::add_analyze);
 
   try {
     app.parse(argc, argv);

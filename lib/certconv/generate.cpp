@@ -1,7 +1,12 @@
 #include "certconv/generate.hpp"
 
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <numbers>
+
+#include "certconv/error.hpp"
+#include "certconv/exact/accumulator.hpp"
 
 namespace certconv {
 
@@ -24,6 +29,109 @@ Tensor<T> uniform_tensor(std::vector<std::int64_t> shape, double bound, Rng& rng
   for (auto& v : t.data) v = static_cast<T>(rng.uniform(-bound, bound));
   return t;
 }
+
+namespace {
+
+// "name:key=value" → value of key as a double, with a clear error.
+double dist_param(const std::string& dist, const std::string& key) {
+  const auto pos = dist.find(":" + key + "=");
+  require(pos != std::string::npos, "--gen " + dist + ": missing parameter '" + key + "' (e.g. " +
+                                        dist.substr(0, dist.find(':')) + ":" + key + "=1e6)");
+  const std::string v = dist.substr(pos + key.size() + 2);
+  try {
+    std::size_t used = 0;
+    const double d = std::stod(v, &used);
+    require(used == v.size() && std::isfinite(d), "");
+    return d;
+  } catch (const std::exception&) {
+    throw InputError("--gen " + dist + ": parameter '" + key + "' is not a finite number: '" + v + "'");
+  }
+}
+
+// Terms q_0..q_{n−1} whose exact sum has cond = Σ|q|/|Σq| ≈ c: the first half
+// with exponents spread over [0, log2 c], the second half each cancelling the
+// exact running sum down to a random term whose exponent falls linearly to 0
+// (GenDot's construction with the other vector ≡ 1). Each step can cancel only
+// about p bits (q_i is rounded to T), so short sums reach a smaller cond.
+template <class T>
+std::vector<T> gensum(std::size_t n, double c, Rng& rng) {
+  // Headroom below the overflow threshold for n terms and the ±2^2 channel scaling.
+  const int room = std::numeric_limits<T>::max_exponent - 8 - static_cast<int>(std::bit_width(n));
+  const int emax = std::min(static_cast<int>(std::lround(std::log2(c))), room);
+  std::vector<T> q(n);
+  const std::size_t half = n / 2;
+  ExactAccumulator s;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double r = rng.uniform(-1, 1);
+    if (i < half) {
+      const int e = i == 0 ? emax : static_cast<int>(rng.bits() % static_cast<std::uint64_t>(emax + 1));
+      q[i] = static_cast<T>(std::ldexp(r, e));
+    } else {
+      const double frac = half + 1 < n ? double(i - half) / double(n - 1 - half) : 1.0;
+      const int e = static_cast<int>(std::lround(emax * (1 - frac)));
+      q[i] = static_cast<T>(std::ldexp(r, e) - s.round());
+    }
+    s.add(double(q[i]));
+  }
+  return q;
+}
+
+template <class T>
+Generated<T> gendot_inputs(const ConvSpec& spec, double cond, Rng& rng) {
+  require(cond >= 1 && std::isfinite(cond), "--gen gendot: cond must be finite and >= 1");
+  require(spec.n_terms() >= 6, "--gen gendot: needs at least 6 terms per output (ic/g*kh*kw), got " +
+                                   std::to_string(spec.n_terms()));
+  Generated<T> g{Tensor<T>(spec.x_shape()), Tensor<T>(spec.w_shape())};
+  // Channel values ±2^k make every product w·x exact, so the cancellation survives.
+  std::vector<T> xc(static_cast<std::size_t>(spec.ic));
+  for (auto& v : xc) v = static_cast<T>(std::ldexp(rng.bits() & 1 ? 1.0 : -1.0, static_cast<int>(rng.bits() % 5) - 2));
+  const std::int64_t plane = spec.ih * spec.iw;
+  for (std::int64_t i = 0; i < g.x.size(); ++i) g.x.data[i] = xc[static_cast<std::size_t>(i / plane % spec.ic)];
+  const std::int64_t icg = spec.ic / spec.g, ocg = spec.oc / spec.g, taps = spec.kh * spec.kw;
+  for (std::int64_t oc = 0; oc < spec.oc; ++oc) {
+    const auto q = gensum<T>(static_cast<std::size_t>(spec.n_terms()), cond, rng);
+    const std::int64_t c0 = oc / ocg * icg;
+    for (std::int64_t i = 0; i < spec.n_terms(); ++i)
+      g.w.data[static_cast<std::size_t>(oc * spec.n_terms() + i)] =
+          q[static_cast<std::size_t>(i)] / xc[static_cast<std::size_t>(c0 + i / taps)];
+  }
+  return g;
+}
+
+}  // namespace
+
+template <class T>
+Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::string name = dist.substr(0, dist.find(':'));
+  const double fan_in = static_cast<double>(spec.n_terms());
+  if (name == "normal") return {normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
+  if (name == "uniform") return {uniform_tensor<T>(spec.x_shape(), 1, rng), uniform_tensor<T>(spec.w_shape(), 1, rng)};
+  if (name == "kaiming") {
+    auto x = normal_tensor<T>(spec.x_shape(), rng);
+    return {std::move(x), uniform_tensor<T>(spec.w_shape(), 1 / std::sqrt(fan_in), rng)};
+  }
+  if (name == "integer") {
+    Generated<T> g{Tensor<T>(spec.x_shape()), Tensor<T>(spec.w_shape())};
+    for (auto* t : {&g.x, &g.w})
+      for (auto& v : t->data) v = static_cast<T>(static_cast<int>(rng.bits() % 7) - 3);
+    return g;
+  }
+  if (name == "gendot") return gendot_inputs<T>(spec, dist_param(dist, "cond"), rng);
+  if (name == "wide") {
+    const double decades = dist_param(dist, "decades");
+    require(decades >= 0 && decades <= 60, "--gen " + dist + ": decades must be in [0, 60]");
+    Generated<T> g{normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
+    for (auto* t : {&g.x, &g.w})
+      for (auto& v : t->data) v = static_cast<T>(v * std::pow(10.0, rng.uniform(-decades / 2, decades / 2)));
+    return g;
+  }
+  throw InputError("--gen: unknown distribution '" + dist +
+                   "' (normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D)");
+}
+
+template Generated<float> generate_inputs(const ConvSpec&, const std::string&, std::uint64_t);
+template Generated<double> generate_inputs(const ConvSpec&, const std::string&, std::uint64_t);
 
 SeedWorkload seed_workload(std::uint64_t seed) {
   SeedWorkload s{parse_benchdnn(kSeedDescriptor), {}, {}};

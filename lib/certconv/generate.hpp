@@ -4,6 +4,7 @@
 // our own formulas, not by std::*_distribution (whose algorithms are unspecified).
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "certconv/spec.hpp"
 #include "certconv/tensor.hpp"
@@ -31,6 +32,23 @@ struct SeedWorkload {
 constexpr std::uint64_t kSeedExampleSeed = 20240229;
 inline constexpr const char* kSeedDescriptor = "mb1ic3ih224oc64oh112kh7sh2ph3";
 SeedWorkload seed_workload(std::uint64_t seed = kSeedExampleSeed);
+
+// Inputs for `--gen DIST --seed S` (no bias):
+//   normal            x, w ~ N(0, 1)
+//   uniform           x, w ~ U(−1, 1)
+//   kaiming           x ~ N(0, 1), w ~ U(±1/√fan_in) (PyTorch's default Conv2d init)
+//   integer           x, w uniform integers in [−3, 3]: every partial sum is exact
+//   gendot:cond=C     ill-conditioned outputs: x[n, c, :, :] = ±2^k_c (exact products),
+//                     w[oc] chosen by GenDot's construction (Ogita–Rump–Oishi 2005,
+//                     Alg. 6.1, with the second vector fixed) so that every interior
+//                     output has cond ≈ C; outputs touching padding see fewer terms
+//   wide:decades=D    mixed signs, magnitudes 10^U(−D/2, D/2) times N(0, 1)
+template <class T>
+struct Generated {
+  Tensor<T> x, w;
+};
+template <class T>
+Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed);
 
 template <class T>
 Tensor<T> normal_tensor(std::vector<std::int64_t> shape, Rng& rng);

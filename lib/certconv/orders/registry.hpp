@@ -35,6 +35,9 @@ struct OrderOutput {
   Tensor<double> bound;          // rigorous per-element bound on |y − truth| (empty if not requested)
   std::string bound_kind;        // which theorem produced `bound` ("none" if none is proven)
   Tensor<double> running_bound;  // a posteriori running error bound (Higham 2002 §3.3); empty if none
+  // What actually ran, for the JSON documents: e.g. oneDNN's impl_info_str and ISA,
+  // OpenBLAS's config and core. Empty for emulated orders.
+  std::map<std::string, std::string> provenance;
 };
 
 struct OrderParam {
@@ -47,6 +50,7 @@ struct OrderInfo {
   std::string accumulation;  // the accumulation order in one line
   std::function<OrderOutput<float>(const OrderSpec&, const ConvProblem<float>&, const RunOptions&)> run_f32;
   std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
+  std::string kind = "order";  // "order" (emulated here) or "backend" (a real library)
 };
 
 const std::vector<OrderInfo>& order_list();

@@ -1,0 +1,130 @@
+// certconv analyze: truth, then every requested order, backend and user file
+// measured against it; a summary table on stdout and the whole result as JSON.
+#include <cstdio>
+#include <iostream>
+
+#include "certconv/analysis/analyze.hpp"
+#include "certconv/error.hpp"
+#include "certconv/generate.hpp"
+#include "certconv/parallel.hpp"
+#include "certconv/report/metadata.hpp"
+#include "commands.hpp"
+#include "inputs.hpp"
+
+namespace certconv::app {
+
+namespace {
+
+struct AnalyzeArgs {
+  InputArgs in;
+  std::string gen, dtype = "f32", json_out;
+  std::uint64_t seed = 1;
+  std::vector<std::string> orders, observed;
+  double rtol = 1e-5, atol = 1e-8, lambda = 5;
+  int threads = 0;
+  bool allow_violations = false;
+};
+
+template <class T>
+int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
+  AnalyzeRequest req;
+  req.f64 = is_f64_dtype(a.dtype);
+  req.rtol = a.rtol;
+  req.atol = a.atol;
+  req.lambda = a.lambda;
+  req.threads = a.threads;
+  req.allow_violations = a.allow_violations;
+  for (const auto& list : a.orders)
+    for (const auto& o : split_order_list(list)) {
+      if (o == "all") {
+        for (const auto& name : all_order_names()) req.orders.push_back(name);
+        req.skip_unsupported = true;
+      } else {
+        req.orders.push_back(o);
+      }
+    }
+  for (const auto& o : a.observed) {
+    const auto eq = o.find('=');
+    require(eq != std::string::npos && eq > 0 && eq + 1 < o.size(),
+            "--observed: expected NAME=FILE.npy, got '" + o + "'");
+    req.files.emplace_back(o.substr(0, eq), o.substr(eq + 1));
+  }
+  require(!req.orders.empty() || !req.files.empty(), "--orders or --observed: nothing to analyze");
+  AnalyzeResult r = analyze(p, req);
+  json doc = document_header("certconv.analyze/1", resolve_threads(a.threads));
+  doc["inputs"] = std::move(inputs);
+  doc.update(r.doc);
+  write_json(a.json_out, doc);
+  std::printf("%s\n", to_benchdnn(p.spec).c_str());
+  std::printf("truth: cond median %s, p99 %s, max %s; exact zeros %lld\n\n",
+              doc["truth"]["cond"]["median"].dump().c_str(), doc["truth"]["cond"]["p99"].dump().c_str(),
+              doc["truth"]["cond"]["max"].dump().c_str(), static_cast<long long>(doc["truth"]["exact_zeros"]));
+  std::fputs(r.table.c_str(), stdout);
+  for (const auto& o : doc["observed"])
+    for (const auto& v : o["violating"])
+      std::printf("VIOLATION %s at index %s: observed %s, truth %s, bound %s\n", o["name"].get<std::string>().c_str(),
+                  v["index"].dump().c_str(), v["observed_hex"].get<std::string>().c_str(),
+                  v["truth_hex"].get<std::string>().c_str(), v["bound"].dump().c_str());
+  std::printf("\nwrote %s\n", a.json_out.c_str());
+  return r.exit_code;
+}
+
+}  // namespace
+
+std::vector<std::string> split_order_list(const std::string& list) {
+  // Commas separate orders and also an order's parameters: a piece with '=' but
+  // no ':' continues the previous order's parameter list.
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = list.find(',', start);
+    const std::string piece = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!out.empty() && piece.find('=') != std::string::npos && piece.find(':') == std::string::npos)
+      out.back() += "," + piece;
+    else if (!piece.empty())
+      out.push_back(piece);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Runner add_analyze(CLI::App& app) {
+  auto a = std::make_shared<AnalyzeArgs>();
+  auto* cmd = app.add_subcommand("analyze", "errors of orders, backends and your outputs against the certified truth");
+  a->in.add_to(*cmd, false);
+  cmd->add_option("--gen", a->gen,
+                  "generate inputs instead of --x/--w: normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D");
+  cmd->add_option("--seed", a->seed, "generator seed");
+  cmd->add_option("--dtype", a->dtype, "working precision of the orders: f32 or f64");
+  cmd->add_option("--orders", a->orders, "orders/backends, comma-separated (NAME[:k=v,...]), or 'all'");
+  cmd->add_option("--observed", a->observed, "your own output as NAME=Y.npy (repeatable)");
+  cmd->add_option("--rtol", a->rtol, "isclose rtol against the truth");
+  cmd->add_option("--atol", a->atol, "isclose atol against the truth");
+  cmd->add_option("--lambda", a->lambda, "lambda of the probabilistic bound")->check(CLI::PositiveNumber);
+  cmd->add_option("--json", a->json_out, "output JSON document")->required();
+  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("--allow-violations", a->allow_violations, "exit 0 even when a rigorous bound is violated");
+  return [a] {
+    if (!a->gen.empty()) {
+      require(a->in.x.empty() && a->in.w.empty(), "--gen: give either --gen or --x/--w, not both");
+      const ConvSpec spec = parse_benchdnn(a->in.spec, a->in.mb);
+      const json inputs = {{"source", "generator"}, {"dist", a->gen}, {"seed", a->seed}, {"dtype", a->dtype}};
+      if (is_f64_dtype(a->dtype)) {
+        const auto g = generate_inputs<double>(spec, a->gen, a->seed);
+        return run_analyze(ConvProblem<double>{spec, g.x, g.w, nullptr}, *a, inputs);
+      }
+      const auto g = generate_inputs<float>(spec, a->gen, a->seed);
+      return run_analyze(ConvProblem<float>{spec, g.x, g.w, nullptr}, *a, inputs);
+    }
+    require(!a->in.x.empty() && !a->in.w.empty(), "analyze: give --x and --w (or --gen DIST --seed S)");
+    return std::visit(
+        [&](const auto& in) {
+          json inputs = {{"source", "files"}, {"dtype", a->dtype}, {"files", a->in.files_json()}};
+          return run_analyze(in.problem(), *a, inputs);
+        },
+        load_inputs(a->in));
+  };
+}
+
+}  // namespace certconv::app

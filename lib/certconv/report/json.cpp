@@ -1,0 +1,96 @@
+#include "certconv/report/json.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+#include "certconv/atomic_file.hpp"
+#include "certconv/report/metadata.hpp"
+#include "certconv/report/sha256.hpp"
+
+namespace certconv {
+
+void put_number(json& j, const std::string& key, double v) {
+  if (std::isfinite(v)) {
+    j[key] = v;
+    return;
+  }
+  j[key] = nullptr;
+  j[key + "_status"] = std::isnan(v) ? "nan" : (v > 0 ? "+inf" : "-inf");
+}
+
+void put_exact(json& j, const std::string& key, double v) {
+  put_number(j, key, v);
+  j[key + "_hex"] = hex_double(v);
+}
+
+json problem_json(const ConvSpec& s) {
+  return {{"desc", to_benchdnn(s)}, {"name", s.name}, {"g", s.g},   {"mb", s.mb}, {"ic", s.ic}, {"ih", s.ih},
+          {"iw", s.iw},            {"oc", s.oc},     {"oh", s.oh}, {"ow", s.ow}, {"kh", s.kh}, {"kw", s.kw},
+          {"sh", s.sh},            {"sw", s.sw},     {"ph", s.ph}, {"pw", s.pw}, {"dh", s.dh}, {"dw", s.dw},
+          {"n_terms", s.n_terms()}, {"outputs", s.y_size()}};
+}
+
+json distribution_json(const Distribution& d) {
+  json j{{"count", d.count}};
+  put_number(j, "min", d.min);
+  put_number(j, "median", d.median);
+  put_number(j, "p99", d.p99);
+  put_number(j, "max", d.max);
+  put_number(j, "mean", d.mean);
+  return j;
+}
+
+json record_json(const OutputRecord& r) {
+  json j{{"index", r.nchw}, {"flat_index", r.index}};
+  put_exact(j, "truth", r.truth);
+  put_exact(j, "observed", r.observed);
+  put_number(j, "cond", r.cond);
+  put_number(j, "bound", r.bound);
+  put_number(j, "abs_err", r.abs_err);
+  put_number(j, "norm_err", r.norm_err);
+  return j;
+}
+
+json histogram_json(const Histogram& h) {
+  return {{"quantity", "norm_err"}, {"edges", h.edges}, {"counts", h.counts},
+          {"bins", "counts[0]: norm_err < edges[0]; counts[i]: edges[i-1] <= norm_err < edges[i]; last: >= edges[-1]"}};
+}
+
+json metrics_json(const ObservedMetrics& m) {
+  json j;
+  put_number(j, "max_norm_err", m.norm_err.max);
+  put_number(j, "mean_norm_err", m.norm_err.mean);
+  put_number(j, "median_norm_err", m.norm_err.median);
+  put_number(j, "p99_norm_err", m.norm_err.p99);
+  put_number(j, "max_ulp_err", m.ulp_err.max);
+  put_number(j, "mean_ulp_err", m.ulp_err.mean);
+  put_number(j, "median_ulp_err", m.ulp_err.median);
+  put_number(j, "p99_ulp_err", m.ulp_err.p99);
+  put_number(j, "max_rel_err", m.rel_err.max);
+  put_number(j, "mean_rel_err", m.rel_err.mean);
+  put_number(j, "median_rel_err", m.rel_err.median);
+  put_number(j, "p99_rel_err", m.rel_err.p99);
+  j["infinite_norm_err_count"] = m.nonfinite_norm_err;
+  put_number(j, "max_abs_err", m.max_abs_err);
+  j["correctly_rounded_fraction"] = m.correctly_rounded_fraction;
+  put_number(j, "max_tightness", m.max_tightness);
+  j["violations"] = m.violations;
+  j["violating"] = json::array();
+  for (const auto& r : m.violating) j["violating"].push_back(record_json(r));
+  j["prob_outside_fraction"] = m.prob_outside_fraction;
+  j["isclose_failures"] = m.isclose_failures;
+  j["norm_err_histogram"] = histogram_json(m.histogram);
+  j["worst"] = json::array();
+  for (const auto& r : m.worst) j["worst"].push_back(record_json(r));
+  return j;
+}
+
+json file_json(const std::string& path) {
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(path, ec);
+  return {{"path", path}, {"sha256", sha256_file(path)}, {"bytes", ec ? 0 : bytes}};
+}
+
+void write_json(const std::string& path, const json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+
+}  // namespace certconv

@@ -1,0 +1,35 @@
+#pragma once
+// JSON building blocks shared by the documents (docs/json-schema.md). Non-finite
+// numbers are written as null plus a sibling "<key>_status" ("+inf", "-inf",
+// "nan"), never as bare NaN/Infinity; values that must round-trip exactly are
+// also given as C99 hex strings ("<key>_hex").
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "certconv/analysis/metrics.hpp"
+#include "certconv/analysis/stats.hpp"
+#include "certconv/spec.hpp"
+
+namespace certconv {
+
+using json = nlohmann::json;
+
+// j[key] = v, or null with j[key + "_status"] when v is not finite.
+void put_number(json& j, const std::string& key, double v);
+// As put_number, plus j[key + "_hex"] = hex_double(v).
+void put_exact(json& j, const std::string& key, double v);
+
+json problem_json(const ConvSpec& s);
+json distribution_json(const Distribution& d);
+json record_json(const OutputRecord& r);
+json histogram_json(const Histogram& h);
+// The per-observed metric fields of docs/json-schema.md (without name/kind/params).
+json metrics_json(const ObservedMetrics& m);
+
+// {"path", "sha256", "bytes"} of an input file.
+json file_json(const std::string& path);
+
+// Serializes and writes atomically (temp file + rename).
+void write_json(const std::string& path, const json& j);
+
+}  // namespace certconv
