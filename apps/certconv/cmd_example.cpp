@@ -1,36 +1,83 @@
-// certconv example seed: writes the built-in seed workload of DESIGN.md.
+// certconv example seed: the question that started certconv (DESIGN.md). The
+// seed workload, a manual unfold + matmul (`im2col`) and the library
+// convolution (real oneDNN when built, else the emulated oneDNN kernel of this
+// CPU's ISA), explained against the certified truth in float32, then float64.
 #include <cstdio>
 #include <filesystem>
 
 #include "certconv/error.hpp"
 #include "certconv/generate.hpp"
 #include "certconv/npy.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/parallel.hpp"
+#include "certconv/report/json.hpp"
 #include "commands.hpp"
 
 namespace certconv::app {
+
+namespace {
+
+bool registered(const std::string& name) {
+  for (const OrderInfo& o : order_list())
+    if (o.name == name) return true;
+  return false;
+}
+
+// The emulated oneDNN kernel oneDNN itself would pick on this CPU.
+std::string emulated_library_order() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? "onednn-avx512" : "onednn-avx2";
+}
+
+}  // namespace
 
 Runner add_example(CLI::App& app) {
   struct Args {
     std::string name, out = ".";
     std::uint64_t seed = kSeedExampleSeed;
+    int threads = 0;
+    bool inputs_only = false;
   };
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("example", "built-in examples (seed: ResNet-50 conv1, PyTorch default init)");
+  auto* cmd = app.add_subcommand("example", "built-in examples: seed (ResNet-50 conv1, PyTorch default init)");
   cmd->add_option("name", a->name, "example name")->required()->check(CLI::IsMember({"seed"}));
-  cmd->add_option("--out", a->out, "directory for x.npy and w.npy (created if missing)");
+  cmd->add_option("--out", a->out, "output directory (created if missing)");
   cmd->add_option("--seed", a->seed, "random seed");
+  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("--inputs-only", a->inputs_only, "only write x.npy and w.npy and print the descriptor");
   return [a] {
     std::error_code ec;
     std::filesystem::create_directories(a->out, ec);
     require(!ec, a->out + ": cannot create output directory: " + ec.message());
     const SeedWorkload s = seed_workload(a->seed);
     const auto dir = std::filesystem::path(a->out);
-    write_npy((dir / "x.npy").string(), s.x);
-    write_npy((dir / "w.npy").string(), s.w);
+    const std::string xp = (dir / "x.npy").string(), wp = (dir / "w.npy").string();
+    write_npy(xp, s.x);
+    write_npy(wp, s.w);
     std::printf("%s\n", kSeedDescriptor);
-    std::fprintf(stderr, "wrote %s and %s (seed %llu)\n", (dir / "x.npy").c_str(), (dir / "w.npy").c_str(),
-                 static_cast<unsigned long long>(a->seed));
-    return 0;
+    if (a->inputs_only) return 0;
+
+    const ConvProblem<float> p{s.spec, s.x, s.w, nullptr};
+    RunOptions ro;
+    ro.threads = resolve_threads(a->threads);
+    ro.want_bound = false;
+    const std::string lib = registered("onednn") ? "onednn" : emulated_library_order();
+    const Tensor<float> ya = run_order(parse_order("im2col"), p, ro).y;
+    const Tensor<float> yb = run_order(parse_order(lib), p, ro).y;
+    write_npy((dir / "im2col.npy").string(), ya);
+    write_npy((dir / "library.npy").string(), yb);
+    ExplainRequest req;
+    req.name_a = "im2col";
+    req.name_b = lib;
+    json inputs = {{"source", "example seed"},
+                   {"seed", a->seed},
+                   {"x", "standard normal"},
+                   {"w", "uniform(+-1/sqrt(147)), PyTorch default Conv2d init"},
+                   {"files", {{"x", file_json(xp)}, {"w", file_json(wp)}}}};
+    // Float64: the same two summation orders; real oneDNN has no f64 convolution,
+    // so its emulated kernel stands in.
+    const F64Orders f64 = std::pair{std::string("im2col"), emulated_library_order()};
+    return explain_and_report(p, ya, yb, req, f64, a->threads, (dir / "seed.json").string(), inputs);
   };
 }
 

@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
   add(certconv::app::add_truth);
   add(certconv::app::add_example);
   add(certconv::app::add_analyze);
+  add(certconv::app::add_explain);
+  add(certconv::app::add_run);
+  add(certconv::app::add_orders);
+  add(certconv::app::add_identify);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,126 @@
+// certconv identify: which emulated summation order reproduces a given output bit
+// for bit. Exit 0 when a candidate matches every element, 1 when none does.
+#include <cstdio>
+#include <memory>
+#include <variant>
+
+#include "certconv/analysis/identify.hpp"
+#include "certconv/error.hpp"
+#include "certconv/npy.hpp"
+#include "certconv/parallel.hpp"
+#include "certconv/report/json.hpp"
+#include "certconv/report/metadata.hpp"
+#include "commands.hpp"
+#include "inputs.hpp"
+
+namespace certconv::app {
+
+namespace {
+
+struct IdentifyArgs {
+  InputArgs in;
+  std::string y, dtype, json_out;
+  int threads = 0;
+  int show = 10;
+};
+
+const char* dtype_of(const AnyTensor& t) { return t.index() == 0 ? "f32" : "f64"; }
+
+json candidate_json(const IdentifyCandidate& c) {
+  json j{{"order", c.order.str()},
+         {"params", c.order.params},
+         {"identical_fraction", c.identical_fraction},
+         {"mismatches", c.mismatches}};
+  if (c.mismatches == 0)
+    j["max_norm_err_of_mismatches"] = nullptr;  // nothing differs
+  else
+    put_number(j, "max_norm_err_of_mismatches", c.max_norm_err_of_mismatches);
+  return j;
+}
+
+void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t outputs) {
+  std::printf("%lld outputs, %zu candidates (%zu skipped: they reject the problem)\n\n",
+              static_cast<long long>(outputs), r.candidates.size() + r.skipped.size(), r.skipped.size());
+  std::printf("%-12s %-12s %-12s %s\n", "identical", "mismatches", "max_norm_err", "order");
+  for (std::size_t i = 0; i < r.candidates.size() && i < static_cast<std::size_t>(a.show); ++i) {
+    const IdentifyCandidate& c = r.candidates[i];
+    std::printf("%-12.6f %-12lld %-12.4g %s\n", c.identical_fraction, static_cast<long long>(c.mismatches),
+                c.max_norm_err_of_mismatches, c.order.str().c_str());
+  }
+  std::printf("\n");
+  if (!r.candidates.empty() && r.candidates.front().mismatches == 0) {
+    for (const IdentifyCandidate& c : r.candidates)
+      if (c.mismatches == 0) std::printf("identified: %s\n", c.order.str().c_str());
+  } else if (!r.candidates.empty()) {
+    const IdentifyCandidate& c = r.candidates.front();
+    std::printf("no candidate reproduces %s; closest: %s (%.6f identical, the others within %.4g u*absdot of the "
+                "truth)\n",
+                a.y.c_str(), c.order.str().c_str(), c.identical_fraction, c.max_norm_err_of_mismatches);
+  } else {
+    std::printf("no candidate accepts this problem\n");
+  }
+}
+
+template <class TI, class T>
+int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
+  const IdentifyResult r = identify(in.problem(), y, a.threads);
+  print_result(r, a, y.size());
+  if (!a.json_out.empty()) {
+    json doc = document_header("certconv.identify/1", resolve_threads(a.threads));
+    doc["problem"] = problem_json(in.spec);
+    json inputs{{"x", file_json(a.in.x)}, {"w", file_json(a.in.w)}, {"y", file_json(a.y)}};
+    if (!a.in.bias.empty()) inputs["bias"] = file_json(a.in.bias);
+    doc["inputs"] = std::move(inputs);
+    doc["dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
+    doc["equality"] = "bitwise (-0.0 and +0.0 differ)";
+    doc["norm_err"] = "|candidate - truth| / (u * absdot), over the elements that differ from y";
+    json matches = json::array();
+    for (const IdentifyCandidate& c : r.candidates)
+      if (c.mismatches == 0) matches.push_back(c.order.str());
+    doc["identified"] = matches.empty() ? json(nullptr) : matches.front();
+    doc["matches"] = std::move(matches);
+    json cands = json::array(), skipped = json::array();
+    for (const IdentifyCandidate& c : r.candidates) cands.push_back(candidate_json(c));
+    for (const auto& [order, why] : r.skipped) skipped.push_back({{"order", order}, {"reason", why}});
+    doc["candidates"] = std::move(cands);
+    doc["skipped"] = std::move(skipped);
+    write_json(a.json_out, doc);
+    std::printf("wrote %s\n", a.json_out.c_str());
+  }
+  return !r.candidates.empty() && r.candidates.front().mismatches == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+Runner add_identify(CLI::App& app) {
+  auto a = std::make_shared<IdentifyArgs>();
+  auto* cmd = app.add_subcommand("identify", "which emulated summation order reproduces an output bit for bit");
+  a->in.add_to(*cmd);
+  cmd->add_option("y", a->y, "the output to identify, NCHW .npy (e.g. numpy.save of a PyTorch result)")->required();
+  cmd->add_option("--dtype", a->dtype, "f32 or f64: the precision y was computed in (default: y's dtype)");
+  cmd->add_option("--json", a->json_out, "write the result as JSON (schema certconv.identify/1)");
+  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  cmd->add_option("--show", a->show, "candidates to print (all are in the JSON)")->check(CLI::Range(1, 1 << 20));
+  return [a] {
+    AnyTensor y = read_npy(a->y);
+    const bool f64 = a->dtype.empty() ? y.index() == 1 : is_f64_dtype(a->dtype);
+    require((y.index() == 1) == f64, a->y + ": dtype " + dtype_of(y) + " differs from --dtype " + a->dtype);
+    const AnyInputs in = load_inputs(a->in);
+    require(f64 || in.index() == 0, a->in.x + ": float64 inputs cannot give a float32 output exactly; use "
+                                              "--dtype f64 or float32 inputs");
+    const ConvSpec& spec = std::visit([](const auto& i) -> const ConvSpec& { return i.spec; }, in);
+    std::visit([&](const auto& t) {
+      require(t.shape == spec.y_shape(), a->y + ": shape does not match the problem " + to_benchdnn(spec) +
+                                             ", which needs [" + std::to_string(spec.mb) + ", " +
+                                             std::to_string(spec.oc) + ", " + std::to_string(spec.oh) + ", " +
+                                             std::to_string(spec.ow) + "]");
+    }, y);
+    if (const auto* i32 = std::get_if<Inputs<float>>(&in)) {
+      if (f64) return run_identify(*i32, std::get<Tensor<double>>(y), *a);
+      return run_identify(*i32, std::get<Tensor<float>>(y), *a);
+    }
+    return run_identify(std::get<Inputs<double>>(in), std::get<Tensor<double>>(y), *a);
+  };
+}
+
+}  // namespace certconv::app

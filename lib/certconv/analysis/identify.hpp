@@ -1,0 +1,46 @@
+#pragma once
+// Order identification (`certconv identify`): which emulated summation order, with
+// which parameters, reproduces a given output bit for bit.
+//
+// Candidates are every emulated order (kind "order") over its parameter space
+// (identify_candidates); each is run on the problem and compared with the given
+// output element by element. Equality is bitwise: −0.0 and +0.0 differ, as they
+// come from different operation sequences. For the elements that differ, the
+// error of the candidate is measured against the certified truth:
+// norm_err = |ŷ − y|/(u·absdot), u the unit roundoff of the output's dtype.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "certconv/orders/registry.hpp"
+#include "certconv/problem.hpp"
+#include "certconv/tensor.hpp"
+
+namespace certconv {
+
+struct IdentifyCandidate {
+  OrderSpec order;  // every parameter given, so order.str() is what `certconv run --order` accepts
+  double identical_fraction = 0;
+  std::int64_t mismatches = 0;
+  double max_norm_err_of_mismatches = 0;  // 0 when nothing differs; +inf when absdot = 0 but ŷ ≠ y
+};
+
+struct IdentifyResult {
+  std::vector<IdentifyCandidate> candidates;                  // best first; ties keep the candidate order
+  std::vector<std::pair<std::string, std::string>> skipped;   // order string, why it rejected the problem
+};
+
+// Every emulated order with each of its parameters swept over the values that
+// real libraries use (fma 0/1; channel blocks 4 … 512 below the group's channels
+// plus "all of them"; the OpenBLAS K-block presets and both drivers; split-k parts
+// 2, 4, 8; Winograd tiles 2 and 4; for float32 the input formats f32, bf16, fp16,
+// tf32); other parameters keep their defaults.
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64);
+
+// y is the output to identify, computed in T from the inputs of p (TI = T, or
+// float inputs widened to T = double). threads: 0 = all cores.
+template <class TI, class T>
+IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int threads);
+
+}  // namespace certconv
