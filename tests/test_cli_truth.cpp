@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "certconv/exact/truth.hpp"
 #include "certconv/generate.hpp"
@@ -69,7 +71,7 @@ BOOST_AUTO_TEST_CASE(truth_writes_certified_outputs) {
 
 BOOST_AUTO_TEST_CASE(example_seed_and_version) {
   const auto dir = certconv::test::scratch_dir("seed");
-  auto r = run_cli({"example", "seed", "--out", dir.string()});
+  auto r = run_cli({"example", "seed", "--out", dir.string(), "--inputs-only"});
   BOOST_TEST_REQUIRE(r.rc == 0, r.err);
   BOOST_TEST(r.out == "mb1ic3ih224oc64oh112kh7sh2ph3\n");
   const auto x = read_npy_as<float>((dir / "x.npy").string(), "x");
@@ -82,6 +84,26 @@ BOOST_AUTO_TEST_CASE(example_seed_and_version) {
   r = run_cli({"--version"});
   BOOST_TEST(r.rc == 0);
   BOOST_TEST(contains(r.out, "certconv 0.1.0 (git "));
+}
+
+// The README's main job: the seed question answered end to end.
+BOOST_AUTO_TEST_CASE(example_seed_explains_the_seed_question) {
+  const auto dir = certconv::test::scratch_dir("seed-explain");
+  const auto r = run_cli({"example", "seed", "--out", dir.string()});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  BOOST_TEST(contains(r.out, "No bug: both im2col and "));
+  std::ifstream f(dir / "seed.json");
+  const auto doc = nlohmann::json::parse(f);
+  BOOST_TEST(doc["schema"] == "certconv.explain/1");
+  BOOST_TEST(doc["problem"]["desc"] == "g1mb1ic3ih224iw224oc64oh112ow112kh7kw7sh2sw2ph3pw3dh0dw0");
+  for (const auto& [name, ok] : doc["consistent_with_some_order"].items()) BOOST_TEST(ok.get<bool>(), name);
+  // "A few dozen of the 802,816 outputs", concentrated where cond is large.
+  const auto failures = doc["isclose"]["failures"].get<std::int64_t>();
+  BOOST_TEST(failures > 0);
+  BOOST_TEST(failures < 1000);
+  BOOST_TEST(doc["isclose"]["cond_failing"]["median"].get<double>() > 100 * doc["truth"]["cond"]["median"].get<double>());
+  BOOST_TEST(doc["f64"]["isclose"]["failures"] == 0);
+  BOOST_TEST(doc["f64"]["certified_tolerance"]["atol"].get<double>() < 1e-9);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_naming_file_and_field) {

@@ -86,7 +86,7 @@ std::string dict(const std::string& descr, const std::string& shape, const std::
 
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
 // Expects read_npy(path) to throw InputError starting with path and containing phrase.

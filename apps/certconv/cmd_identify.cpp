@@ -31,31 +31,38 @@ json candidate_json(const IdentifyCandidate& c) {
          {"params", c.order.params},
          {"identical_fraction", c.identical_fraction},
          {"mismatches", c.mismatches}};
-  if (c.mismatches == 0)
+  if (c.mismatches == 0) {
     j["max_norm_err_of_mismatches"] = nullptr;  // nothing differs
-  else
+    j["max_norm_dist_of_mismatches"] = nullptr;
+  } else {
     put_number(j, "max_norm_err_of_mismatches", c.max_norm_err_of_mismatches);
+    put_number(j, "max_norm_dist_of_mismatches", c.max_norm_dist_of_mismatches);
+  }
   return j;
 }
 
 void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t outputs) {
   std::printf("%lld outputs, %zu candidates (%zu skipped: they reject the problem)\n\n",
               static_cast<long long>(outputs), r.candidates.size() + r.skipped.size(), r.skipped.size());
-  std::printf("%-12s %-12s %-12s %s\n", "identical", "mismatches", "max_norm_err", "order");
+  std::printf("%-10s %-10s %-9s %-9s %s\n", "identical", "mismatch", "norm_err", "distance", "order");
   for (std::size_t i = 0; i < r.candidates.size() && i < static_cast<std::size_t>(a.show); ++i) {
     const IdentifyCandidate& c = r.candidates[i];
-    std::printf("%-12.6f %-12lld %-12.4g %s\n", c.identical_fraction, static_cast<long long>(c.mismatches),
-                c.max_norm_err_of_mismatches, c.order.str().c_str());
+    std::printf("%-10.6f %-10lld %-9.3g %-9.3g %s\n", c.identical_fraction, static_cast<long long>(c.mismatches),
+                c.max_norm_err_of_mismatches, c.max_norm_dist_of_mismatches, c.order.str().c_str());
   }
+  std::printf("(over the mismatches: max norm_err of %s against the truth, and max |%s - candidate| in "
+              "u*absdot)\n",
+              a.y.c_str(), a.y.c_str());
   std::printf("\n");
   if (!r.candidates.empty() && r.candidates.front().mismatches == 0) {
     for (const IdentifyCandidate& c : r.candidates)
       if (c.mismatches == 0) std::printf("identified: %s\n", c.order.str().c_str());
   } else if (!r.candidates.empty()) {
     const IdentifyCandidate& c = r.candidates.front();
-    std::printf("no candidate reproduces %s; closest: %s (%.6f identical, the others within %.4g u*absdot of the "
-                "truth)\n",
-                a.y.c_str(), c.order.str().c_str(), c.identical_fraction, c.max_norm_err_of_mismatches);
+    std::printf("no candidate reproduces %s; closest: %s (%.6f identical; where they differ, %s is within %.3g "
+                "u*absdot of the truth and %.3g u*absdot of the candidate)\n",
+                a.y.c_str(), c.order.str().c_str(), c.identical_fraction, a.y.c_str(), c.max_norm_err_of_mismatches,
+                c.max_norm_dist_of_mismatches);
   } else {
     std::printf("no candidate accepts this problem\n");
   }
@@ -73,7 +80,8 @@ int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a
     doc["inputs"] = std::move(inputs);
     doc["dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
     doc["equality"] = "bitwise (-0.0 and +0.0 differ)";
-    doc["norm_err"] = "|candidate - truth| / (u * absdot), over the elements that differ from y";
+    doc["norm_err"] = "max_norm_err_of_mismatches: |y - truth| / (u * absdot); max_norm_dist_of_mismatches: "
+                      "|y - candidate| / (u * absdot); both over the elements where the candidate differs from y";
     json matches = json::array();
     for (const IdentifyCandidate& c : r.candidates)
       if (c.mismatches == 0) matches.push_back(c.order.str());

@@ -47,6 +47,12 @@ const Tensor<T>& as(const Tensor<TI>& t, Tensor<T>& store) {
   }
 }
 
+// |d|/scale; +inf for d ≠ 0 at scale 0 and for NaN (non-finite values).
+double norm(double d, double scale) {
+  const double r = scale > 0 ? std::fabs(d) / scale : (d == 0 ? 0 : kInf);
+  return std::isnan(r) ? kInf : r;
+}
+
 }  // namespace
 
 std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64) {
@@ -97,14 +103,14 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
       r.skipped.emplace_back(o.str(), e.what());
       continue;
     }
-    IdentifyCandidate c{o, 0, 0, 0};
+    IdentifyCandidate c{o, 0, 0, 0, 0};
     for (std::size_t i = 0; i < y.data.size(); ++i) {
       if (std::memcmp(&y.data[i], &out.y.data[i], sizeof(T)) == 0) continue;
       ++c.mismatches;
-      const double err = std::fabs(static_cast<double>(out.y.data[i]) - truth.y.data[i]);
-      const double scale = u * truth.absdot.data[i];
-      const double ne = scale > 0 ? err / scale : (err == 0 ? 0 : kInf);
-      c.max_norm_err_of_mismatches = std::max(c.max_norm_err_of_mismatches, std::isnan(ne) ? kInf : ne);
+      const double yi = static_cast<double>(y.data[i]), scale = u * truth.absdot.data[i];
+      c.max_norm_err_of_mismatches = std::max(c.max_norm_err_of_mismatches, norm(yi - truth.y.data[i], scale));
+      c.max_norm_dist_of_mismatches =
+          std::max(c.max_norm_dist_of_mismatches, norm(yi - static_cast<double>(out.y.data[i]), scale));
     }
     c.identical_fraction =
         y.data.empty() ? 1 : static_cast<double>(y.size() - c.mismatches) / static_cast<double>(y.size());

@@ -5,9 +5,11 @@
 // Candidates are every emulated order (kind "order") over its parameter space
 // (identify_candidates); each is run on the problem and compared with the given
 // output element by element. Equality is bitwise: −0.0 and +0.0 differ, as they
-// come from different operation sequences. For the elements that differ, the
-// error of the candidate is measured against the certified truth:
-// norm_err = |ŷ − y|/(u·absdot), u the unit roundoff of the output's dtype.
+// come from different operation sequences. For the elements where a candidate
+// differs, the given output ŷ is measured against the certified truth y,
+// norm_err = |ŷ − y|/(u·absdot) (u the unit roundoff of the output's dtype): small
+// values say those elements are round-off of another order, not a bug; and the
+// distance |ŷ − candidate|/(u·absdot) says how far the candidate is from ŷ there.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -23,7 +25,9 @@ struct IdentifyCandidate {
   OrderSpec order;  // every parameter given, so order.str() is what `certconv run --order` accepts
   double identical_fraction = 0;
   std::int64_t mismatches = 0;
-  double max_norm_err_of_mismatches = 0;  // 0 when nothing differs; +inf when absdot = 0 but ŷ ≠ y
+  // Over the elements that differ (0 when none; +inf where absdot = 0 but the values differ):
+  double max_norm_err_of_mismatches = 0;   // max |ŷ − truth|/(u·absdot)
+  double max_norm_dist_of_mismatches = 0;  // max |ŷ − candidate|/(u·absdot)
 };
 
 struct IdentifyResult {

@@ -16,6 +16,7 @@
 #include <limits>
 #include <vector>
 
+#include "certconv/orders/driver.hpp"
 #include "certconv/orders/winograd_matrices.hpp"
 #include "certconv/parallel.hpp"
 
@@ -47,8 +48,8 @@ template <int R, int K>
 void abs_up(const winograd::Rational (&in)[R][K], double (&out)[R][K]) {
   for (int i = 0; i < R; ++i)
     for (int j = 0; j < K; ++j)
-      out[i][j] = static_cast<double>(in[i][j].num < 0 ? -in[i][j].num : in[i][j].num) /
-                  static_cast<double>(in[i][j].den);
+      out[i][j] =
+          static_cast<double>(in[i][j].num < 0 ? -in[i][j].num : in[i][j].num) / static_cast<double>(in[i][j].den);
 }
 
 template <int M>
@@ -130,43 +131,46 @@ Tensor<double> bound_impl(const ConvProblem<T>& p, int threads) {
     const double ku = static_cast<double>(k) * u;
     const double gamma = ku / (1.0 - ku);
     const double underflow = (1.0 + gamma) * (static_cast<double>(std::numeric_limits<T>::denorm_min()) * 0.5);
-    std::vector<double> va(static_cast<std::size_t>(C * AA));
-    double d[AA], t1[AA], vsum[AA], f[AA], fz[M * A], ft[M * M], sm[AA], sz[M * A], st[M * M];
-    for (std::int64_t item = b; item < e; ++item) {
-      const std::int64_t tx = item % tw, ty = item / tw % th, grp = item / (tw * th) % s.g;
-      const std::int64_t n = item / (tw * th * s.g);
-      const std::int64_t y0 = ty * M - s.ph, x0 = tx * M - s.pw;
-      for (int i = 0; i < AA; ++i) vsum[i] = 0;
-      for (std::int64_t c = 0; c < C; ++c) {
-        for (int r = 0; r < A; ++r)
-          for (int q = 0; q < A; ++q) {
-            const std::int64_t iy = y0 + r, ix = x0 + q;
-            const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-            d[r * A + q] = inside ? std::fabs(static_cast<double>(p.x(n, grp * C + c, iy, ix))) : 0.0;
-          }
-        double* vc = &va[static_cast<std::size_t>(c * AA)];
-        left<A, A, A>(ak.bt, d, t1);
-        right<A, A, A>(t1, ak.bt, vc);
-        for (int i = 0; i < AA; ++i) vsum[i] += vc[i];
+    // dispatch_isa: the same operations, compiled for AVX2 where the CPU has it.
+    dispatch_isa([&] {
+      std::vector<double> va(static_cast<std::size_t>(C * AA));
+      double d[AA], t1[AA], vsum[AA], f[AA], fz[M * A], ft[M * M], sm[AA], sz[M * A], st[M * M];
+      for (std::int64_t item = b; item < e; ++item) {
+        const std::int64_t tx = item % tw, ty = item / tw % th, grp = item / (tw * th) % s.g;
+        const std::int64_t n = item / (tw * th * s.g);
+        const std::int64_t y0 = ty * M - s.ph, x0 = tx * M - s.pw;
+        for (int i = 0; i < AA; ++i) vsum[i] = 0;
+        for (std::int64_t c = 0; c < C; ++c) {
+          for (int r = 0; r < A; ++r)
+            for (int q = 0; q < A; ++q) {
+              const std::int64_t iy = y0 + r, ix = x0 + q;
+              const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+              d[r * A + q] = inside ? std::fabs(static_cast<double>(p.x(n, grp * C + c, iy, ix))) : 0.0;
+            }
+          double* vc = &va[static_cast<std::size_t>(c * AA)];
+          left<A, A, A>(ak.bt, d, t1);
+          right<A, A, A>(t1, ak.bt, vc);
+          for (int i = 0; i < AA; ++i) vsum[i] += vc[i];
+        }
+        // F = |Aᵀ|(C·J + E ⊙ Σ_c |Bᵀ||d_c||B|)|A|: the same for every oc of the group.
+        for (int i = 0; i < AA; ++i) f[i] = static_cast<double>(C) + ak.e[i] * vsum[i];
+        left<M, A, A>(ak.at, f, fz);
+        right<M, A, M>(fz, ak.at, ft);
+        for (std::int64_t oc = grp * ocg; oc < (grp + 1) * ocg; ++oc) {
+          const double* uo = &ua[static_cast<std::size_t>(oc * C * AA)];
+          for (int i = 0; i < AA; ++i) sm[i] = 0;
+          for (std::int64_t c = 0; c < C; ++c)
+            for (int i = 0; i < AA; ++i) sm[i] += uo[c * AA + i] * va[static_cast<std::size_t>(c * AA + i)];
+          left<M, A, A>(ak.at, sm, sz);
+          right<M, A, M>(sz, ak.at, st);
+          const double bias_term =
+              p.bias ? u * std::fabs(static_cast<double>(p.bias->data[static_cast<std::size_t>(oc)])) : 0.0;
+          for (int r = 0; r < M && ty * M + r < s.oh; ++r)
+            for (int q = 0; q < M && tx * M + q < s.ow; ++q)
+              bound(n, oc, ty * M + r, tx * M + q) = gamma * st[r * M + q] + bias_term + underflow * ft[r * M + q];
+        }
       }
-      // F = |Aᵀ|(C·J + E ⊙ Σ_c |Bᵀ||d_c||B|)|A|: the same for every oc of the group.
-      for (int i = 0; i < AA; ++i) f[i] = static_cast<double>(C) + ak.e[i] * vsum[i];
-      left<M, A, A>(ak.at, f, fz);
-      right<M, A, M>(fz, ak.at, ft);
-      for (std::int64_t oc = grp * ocg; oc < (grp + 1) * ocg; ++oc) {
-        const double* uo = &ua[static_cast<std::size_t>(oc * C * AA)];
-        for (int i = 0; i < AA; ++i) sm[i] = 0;
-        for (std::int64_t c = 0; c < C; ++c)
-          for (int i = 0; i < AA; ++i) sm[i] += uo[c * AA + i] * va[static_cast<std::size_t>(c * AA + i)];
-        left<M, A, A>(ak.at, sm, sz);
-        right<M, A, M>(sz, ak.at, st);
-        const double bias_term =
-            p.bias ? u * std::fabs(static_cast<double>(p.bias->data[static_cast<std::size_t>(oc)])) : 0.0;
-        for (int r = 0; r < M && ty * M + r < s.oh; ++r)
-          for (int q = 0; q < M && tx * M + q < s.ow; ++q)
-            bound(n, oc, ty * M + r, tx * M + q) = gamma * st[r * M + q] + bias_term + underflow * ft[r * M + q];
-      }
-    }
+    });
   });
   return bound;
 }

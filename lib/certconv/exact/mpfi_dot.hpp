@@ -26,11 +26,15 @@ class MpfiDot {
   Enclosure enclosure() const;
 
  private:
+  // Boost's mpfi_float holds each value (RAII); the arithmetic calls MPFI
+  // directly. Boost 1.74's constructors and operators read, and temporarily
+  // rewrite, a process-wide default precision (boost/multiprecision/detail/
+  // precision.hpp, scoped_default_precision): a data race when several threads
+  // compute at once. MPFI's multiplication of operands of opposite signs, its
+  // negation and its subtraction allocate temporaries, so each term multiplies
+  // magnitudes and goes into one of two sums, positive or negative: per term only
+  // mpfi_set_d, mpfi_mul and mpfi_add, which do not allocate.
   using Interval = boost::multiprecision::mpfi_float;
-  // MPFI's multiplication of operands of opposite signs, its negation and its
-  // subtraction allocate temporaries; multiplying magnitudes and keeping the
-  // positive and negative terms in two sums needs only allocation-free
-  // mpfi_mul and mpfi_add per term.
   Interval pos_, neg_, a_, b_, prod_;
   mutable Interval diff_;
 };

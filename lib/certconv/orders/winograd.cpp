@@ -10,7 +10,7 @@
 //  1. Weight transform, once per (oc, c): W = Ĝ·g (α×3), then U = W·Ĝᵀ (α×α).
 //  2. Per output tile (n, group, ty, tx), whose outputs are rows ty·m .. ty·m+m−1
 //     and columns tx·m .. tx·m+m−1: for every channel c of the group, the α×α input
-//     tile d[r][s] = x(n, c, ty·m − ph + r, tx·m − pw + s), zero outside the input
+//     tile d[r][s] = x(n, group·C + c, ty·m − ph + r, tx·m − pw + s), zero outside the input
 //     (padding, and beyond the bottom/right edge); T₁ = Bᵀ·d, then V = T₁·B.
 //  3. For every oc of the group and every tile entry (i, j):
 //     M = 0; for c = 0 .. C−1 in order: M = M + U_c·V_c (product rounded, then the
@@ -20,7 +20,9 @@
 // Every matrix product (steps 1, 2, 4) sums each output entry sequentially over the
 // nonzero coefficients of the matrix row in increasing column order, starting from
 // the first term; each term is the rounded product coefficient·value (exact for
-// coefficients ±2^j). No FMA outside step 3.
+// coefficients ±2^j). No FMA outside step 3. This is the algorithm as published;
+// libraries that implement it (oneDNN's wino_4x3, cuDNN) may order the same
+// operations differently, so it is not claimed bit-exact with any of them.
 //
 // Bound: bounds/winograd_bound.cpp, derived in docs/winograd-bound.md.
 #include "certconv/orders/winograd.hpp"
@@ -31,6 +33,8 @@
 
 #include "certconv/bounds/winograd_bound.hpp"
 #include "certconv/error.hpp"
+#include "certconv/orders/driver.hpp"
+#include "certconv/orders/params.hpp"
 #include "certconv/orders/winograd_matrices.hpp"
 #include "certconv/parallel.hpp"
 
@@ -97,8 +101,8 @@ inline void right(const T* in, const T (&mat)[R][K], T* out) {
     }
 }
 
-template <class T, int M>
-Tensor<T> winograd_conv(const ConvProblem<T>& p, bool fma, int threads) {
+template <class T, int M, bool Fma>
+Tensor<T> winograd_conv(const ConvProblem<T>& p, int threads) {
   constexpr int A = M + 2, AA = A * A;
   const Kernel<T, M>& k = kKernel<T, M>;
   const ConvSpec& s = p.spec;
@@ -119,61 +123,60 @@ Tensor<T> winograd_conv(const ConvProblem<T>& p, bool fma, int threads) {
 
   Tensor<T> y(s.y_shape());
   // Threads split tiles; each tile's outputs are computed by one thread alone.
+  // dispatch_isa: the same IEEE operations, compiled for AVX2 where the CPU has it.
   parallel_for(s.mb * s.g * th * tw, threads, [&](std::int64_t b, std::int64_t e) {
-    std::vector<T> V(static_cast<std::size_t>(C * AA));
-    T d[AA], t1[AA], m[AA], z[M * A], yt[M * M];
-    for (std::int64_t item = b; item < e; ++item) {
-      const std::int64_t tx = item % tw, ty = item / tw % th, grp = item / (tw * th) % s.g;
-      const std::int64_t n = item / (tw * th * s.g);
-      const std::int64_t y0 = ty * M - s.ph, x0 = tx * M - s.pw;
-      // Step 2.
-      for (std::int64_t c = 0; c < C; ++c) {
-        for (int r = 0; r < A; ++r)
-          for (int q = 0; q < A; ++q) {
-            const std::int64_t iy = y0 + r, ix = x0 + q;
-            const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-            d[r * A + q] = inside ? p.x(n, grp * C + c, iy, ix) : T(0);
-          }
-        left<T, A, A, A>(k.bt, d, t1);
-        right<T, A, A, A>(t1, k.bt, &V[static_cast<std::size_t>(c * AA)]);
-      }
-      for (std::int64_t oc = grp * ocg; oc < (grp + 1) * ocg; ++oc) {
-        // Step 3.
-        const T* u = &U[static_cast<std::size_t>(oc * C * AA)];
-        for (int i = 0; i < AA; ++i) m[i] = 0;
+    dispatch_isa([&] {
+      std::vector<T> V(static_cast<std::size_t>(C * AA));
+      T d[AA], t1[AA], m[AA], z[M * A], yt[M * M];
+      for (std::int64_t item = b; item < e; ++item) {
+        const std::int64_t tx = item % tw, ty = item / tw % th, grp = item / (tw * th) % s.g;
+        const std::int64_t n = item / (tw * th * s.g);
+        const std::int64_t y0 = ty * M - s.ph, x0 = tx * M - s.pw;
+        // Step 2.
         for (std::int64_t c = 0; c < C; ++c) {
-          const T* uc = u + c * AA;
-          const T* vc = &V[static_cast<std::size_t>(c * AA)];
-          if (fma)
-            for (int i = 0; i < AA; ++i) m[i] = std::fma(uc[i], vc[i], m[i]);
-          else
-            for (int i = 0; i < AA; ++i) m[i] = m[i] + uc[i] * vc[i];
+          for (int r = 0; r < A; ++r)
+            for (int q = 0; q < A; ++q) {
+              const std::int64_t iy = y0 + r, ix = x0 + q;
+              const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+              d[r * A + q] = inside ? p.x(n, grp * C + c, iy, ix) : T(0);
+            }
+          left<T, A, A, A>(k.bt, d, t1);
+          right<T, A, A, A>(t1, k.bt, &V[static_cast<std::size_t>(c * AA)]);
         }
-        // Steps 4 and 5.
-        left<T, M, A, A>(k.at, m, z);
-        right<T, M, A, M>(z, k.at, yt);
-        for (int r = 0; r < M && ty * M + r < s.oh; ++r)
-          for (int q = 0; q < M && tx * M + q < s.ow; ++q) {
-            const T v = yt[r * M + q];
-            y(n, oc, ty * M + r, tx * M + q) = p.bias ? v + p.bias->data[static_cast<std::size_t>(oc)] : v;
+        for (std::int64_t oc = grp * ocg; oc < (grp + 1) * ocg; ++oc) {
+          // Step 3.
+          const T* u = &U[static_cast<std::size_t>(oc * C * AA)];
+          for (int i = 0; i < AA; ++i) m[i] = 0;
+          for (std::int64_t c = 0; c < C; ++c) {
+            const T* uc = u + c * AA;
+            const T* vc = &V[static_cast<std::size_t>(c * AA)];
+            if constexpr (Fma)
+              for (int i = 0; i < AA; ++i) m[i] = std::fma(uc[i], vc[i], m[i]);
+            else
+              for (int i = 0; i < AA; ++i) m[i] = m[i] + uc[i] * vc[i];
           }
+          // Steps 4 and 5.
+          left<T, M, A, A>(k.at, m, z);
+          right<T, M, A, M>(z, k.at, yt);
+          for (int r = 0; r < M && ty * M + r < s.oh; ++r)
+            for (int q = 0; q < M && tx * M + q < s.ow; ++q) {
+              const T v = yt[r * M + q];
+              y(n, oc, ty * M + r, tx * M + q) = p.bias ? v + p.bias->data[static_cast<std::size_t>(oc)] : v;
+            }
+        }
       }
-    }
+    });
   });
   return y;
-}
-
-std::string param(const OrderSpec& o, const std::string& key, const std::string& def) {
-  const auto it = o.params.find(key);
-  return it == o.params.end() ? def : it->second;
 }
 
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const ConvSpec& s = p.spec;
-  const std::string tile = param(o, "tile", "4"), fma = param(o, "fma", "0");
-  require(tile == "2" || tile == "4", "winograd: tile must be 2 or 4; got '" + tile + "'");
-  require(fma == "0" || fma == "1", "winograd: fma must be 0 or 1; got '" + fma + "'");
+  const OrderParams params(o);
+  const std::string tile = params.get("tile", "4");
+  if (tile != "2" && tile != "4") params.fail("tile", "2 or 4");
+  const bool fma = params.flag("fma", false);
   require(s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 0 && s.dw == 0,
           "winograd: needs a 3x3 kernel with stride 1 and no dilation; got kh" + std::to_string(s.kh) + "kw" +
               std::to_string(s.kw) + "sh" + std::to_string(s.sh) + "sw" + std::to_string(s.sw) + "dh" +
@@ -182,7 +185,10 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
   const int threads = resolve_threads(opt.threads);
   const int m = tile == "2" ? 2 : 4;
   OrderOutput<T> out;
-  out.y = m == 2 ? winograd_conv<T, 2>(p, fma == "1", threads) : winograd_conv<T, 4>(p, fma == "1", threads);
+  if (m == 2)
+    out.y = fma ? winograd_conv<T, 2, true>(p, threads) : winograd_conv<T, 2, false>(p, threads);
+  else
+    out.y = fma ? winograd_conv<T, 4, true>(p, threads) : winograd_conv<T, 4, false>(p, threads);
   out.bound_kind = "none";
   if (opt.want_bound) {
     out.bound = winograd_bound(p, m, threads);
@@ -202,11 +208,13 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 }  // namespace
 
 OrderInfo make_winograd_order() {
-  return {"winograd",
-          {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4"},
-           {"fma", "0", "1: channel sum as fma(U, V, M)"}},
-          "Lavin–Gray F(m×m,3×3): U = ĜgĜᵀ, V = BᵀdB, M = Σ_c U⊙V sequential from 0, Y = AᵀMA, then + bias",
-          run<float>, run<double>};
+  OrderInfo info;
+  info.name = "winograd";
+  info.params = {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4"}, {"fma", "0", "1: channel sum as fma(U, V, M)"}};
+  info.accumulation = "Lavin–Gray F(m×m,3×3): U = ĜgĜᵀ, V = BᵀdB, M = Σ_c U⊙V sequential from 0, Y = AᵀMA, then + bias";
+  info.run_f32 = run<float>;
+  info.run_f64 = run<double>;
+  return info;
 }
 
 }  // namespace certconv

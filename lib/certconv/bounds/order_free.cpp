@@ -1,0 +1,23 @@
+// Evaluated in round to nearest with up() after every operation (bounds/format.hpp):
+// all operands are ≥ 0 and the formulas are monotone, so the result is ≥ the exact
+// formula. n·u and 1 − n·u are exact (one_minus_ku).
+#include "certconv/bounds/order_free.hpp"
+
+namespace certconv {
+
+double order_free_bound(double absdot, std::int64_t n, Dtype dtype, Products products) {
+  if (!(absdot >= 0) || absdot == kInf) return kInf;
+  const FormatConsts f = format_consts(dtype);
+  const double nd = static_cast<double>(n);
+  if (products == Products::rounded) {
+    const double nm1 = nd > 0 ? nd - 1 : 0;
+    const double coef = add_up(nd * f.u, mul_up(nm1, f.u * f.u));
+    const double under = mul_up(half_up(mul_up(nd, f.eta)), add_up(1, mul_up(nm1, f.u)));
+    return add_up(mul_up(coef, absdot), under);
+  }
+  const double den = one_minus_ku(nd, f.u);
+  if (den == 0) return kInf;
+  return div_up(add_up(mul_up(nd * f.u, absdot), half_up(mul_up(nd, f.eta))), den);
+}
+
+}  // namespace certconv

@@ -1,0 +1,31 @@
+#pragma once
+// Order-free rigorous bounds for one output y = Σ_{i<n} a_i·b_i computed in binary32
+// or binary64 (round to nearest) by any recursive summation of the n terms, in any
+// order, including underflow. absdot = Σ|a_i b_i| (rounded up by the caller);
+// n counts the terms (a bias added by the same summation is one more term, with
+// |bias| in absdot; its "product" is exact, which only helps).
+#include <cstdint>
+
+#include "certconv/bounds/format.hpp"
+
+namespace certconv {
+
+enum class Products {
+  rounded,  // every product rounded on its own, then summed: fl(a·b), no FMA
+  fused,    // some or all products fused into FMAs with the running sums
+};
+
+// rounded: after Jeannerod & Rump (SIMAX 34(2), 2013) and Rump (BIT 52, 2012). The
+//   rounded products p̂_i are floating-point numbers and recursive summation of n of
+//   them in any order errs by at most (n−1)·u·Σ|p̂_i| (Rump 2012: no
+//   restriction on n; additions are exact in the subnormal range, so underflow does
+//   not affect it). With |p̂_i − p_i| ≤ u|p_i| + η/2 and Σ|p̂_i| ≤ (1+u)·absdot + n·η/2:
+//     |ŷ − y| ≤ (n·u + (n−1)·u²)·absdot + (n·η/2)·(1 + (n−1)·u),
+//   which is Jeannerod–Rump's n·u·absdot up to the u² term, plus the underflow term.
+// fused: the classical bound (Higham 2002, §3.1, eq. (3.5), via Lemma 3.1): every term
+//   passes at most n roundings (its FMA or product, and the additions above it), so
+//     |ŷ − y| ≤ γ_n·absdot + n·(η/2)·(1+u)^n ≤ (n·u·absdot + n·η/2) / (1 − n·u).
+// Returns +∞ when n·u ≥ 1 (fused) and for a non-finite absdot.
+double order_free_bound(double absdot, std::int64_t n, Dtype dtype, Products products = Products::fused);
+
+}  // namespace certconv

@@ -1,0 +1,242 @@
+#pragma once
+// The machinery shared by the emulated orders: the im2col block every kernel reads,
+// the loop over output blocks, and the evaluation of value, running bound and tree
+// bound around an order's kernel.
+//
+// A kernel computes one block of outputs: `len` consecutive outputs (n, oc, oy,
+// ox0 .. ox0+len−1) of one output channel. Its input is the im2col block of that
+// (n, group, oy, ox0..): K rows of `len` values, row k holding the input that term
+// k = c·KH·KW + ky·KW + kx (c within the group) multiplies, or 0 where that tap
+// falls into the padding. The kernel applies its summation order to every one of the
+// `len` outputs (the loops over outputs are innermost, so they vectorize; each
+// output's own sequence of operations is exactly the order's).
+//
+// Orders whose source skips padded taps see zero products here instead. That leaves
+// every value unchanged: the kernels add them as fl(a + (±0)) or fma(0, w, a), which
+// return a exactly when a ≠ 0. Only the sign of an accumulator that is zero can
+// change (+0 + −0 = +0), and that difference survives only into an output that is
+// itself ±0, since fl(±0 + z) = fl(z) for z ≠ 0. Kahan's compensated sum is the
+// exception: a zero term still applies the compensation, so orders/kahan.cpp treats
+// padded taps as zero terms by definition.
+//
+// Kernel concept: `template <class P> void row(const Row<T>&, typename P::Node* out) const`
+// with P one of the policies of bounds/policies.hpp.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "certconv/bounds/format.hpp"
+#include "certconv/bounds/policies.hpp"
+#include "certconv/bounds/tree_bound.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/parallel.hpp"
+
+namespace certconv {
+
+template <class T>
+struct Row {
+  const T* col;           // col[k·ld + j]: the input of term k for output j of the block
+  std::int64_t ld, len, K;
+  const T* w;             // the K weights of this output channel, term order
+  const T* bias;          // this channel's bias; nullptr when the problem has none
+  const T* x(std::int64_t k) const { return col + k * ld; }
+};
+
+// Per-thread scratch arrays of nodes, one per Slot, grown on demand.
+template <class N, int Slot>
+N* scratch(std::size_t n) {
+  thread_local std::vector<N> v;
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+// Runs f compiled for x86-64-v3 (AVX2 + FMA) when the CPU has it, else for the
+// baseline ISA. Both give the same bits: IEEE operations in the same sequence
+// (-ffp-contract=off; std::fma is correctly rounded in hardware and in software);
+// only speed differs (std::fma becomes one instruction and vectorizes).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+template <class F>
+[[gnu::flatten, gnu::target("arch=x86-64-v3")]] void call_x86_64_v3(F& f) {
+  f();
+}
+#endif
+template <class F>
+[[gnu::flatten]] void call_baseline(F& f) {
+  f();
+}
+template <class F>
+void dispatch_isa(F&& f) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  static const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (v3) return call_x86_64_v3(f);
+#endif
+  call_baseline(f);
+}
+
+// Calls f(n, g, oy, ox0, len, col) for every block of outputs, col the im2col block
+// (ld = len). Blocks are split over threads; each output belongs to one block, so
+// results do not depend on the thread count.
+template <class T, class F>
+void for_each_col_block(const ConvProblem<T>& p, int threads, F&& f) {
+  const ConvSpec& s = p.spec;
+  const std::int64_t K = s.n_terms(), icg = s.ic / s.g;
+  // About 64 KiB of float per block keeps the block in L2 while every channel reads it.
+  constexpr std::int64_t kBudget = 16384;
+  std::int64_t chunk = s.ow * K <= 2 * kBudget ? s.ow : std::max<std::int64_t>(16, kBudget / K / 16 * 16);
+  chunk = std::min(chunk, s.ow);
+  const std::int64_t nchunks = (s.ow + chunk - 1) / chunk;
+  const std::int64_t tasks = s.mb * s.g * s.oh * nchunks;
+  parallel_for(tasks, threads, [&](std::int64_t b, std::int64_t e) {
+    std::vector<T> col(static_cast<std::size_t>(K * chunk));
+    for (std::int64_t t = b; t < e; ++t) {
+      const std::int64_t c = t % nchunks, oy = t / nchunks % s.oh, g = t / nchunks / s.oh % s.g,
+                         n = t / nchunks / s.oh / s.g;
+      const std::int64_t ox0 = c * chunk, len = std::min(chunk, s.ow - ox0);
+      for (std::int64_t ic = 0; ic < icg; ++ic) {
+        const T* plane = p.x.data.data() + (n * s.ic + g * icg + ic) * s.ih * s.iw;
+        for (std::int64_t ky = 0; ky < s.kh; ++ky) {
+          const std::int64_t iy = oy * s.sh - s.ph + ky * (s.dh + 1);
+          for (std::int64_t kx = 0; kx < s.kw; ++kx) {
+            T* dst = col.data() + ((ic * s.kh + ky) * s.kw + kx) * len;
+            if (iy < 0 || iy >= s.ih) {
+              std::fill(dst, dst + len, T(0));
+              continue;
+            }
+            const T* src = plane + iy * s.iw;
+            const std::int64_t off = kx * (s.dw + 1) - s.pw;
+            for (std::int64_t j = 0; j < len; ++j) {
+              const std::int64_t ix = (ox0 + j) * s.sw + off;
+              dst[j] = (ix >= 0 && ix < s.iw) ? src[ix] : T(0);
+            }
+          }
+        }
+      }
+      f(n, g, oy, ox0, len, static_cast<const T*>(col.data()));
+    }
+  });
+}
+
+// The summation tree of a kernel, read off by running it once with TreePolicy on
+// structural inputs: lane j has the single leaf x_j·w_j = 1 and all others 0, so its
+// D is h_j (the roundings term j passes); a last run with zero terms and bias 1
+// gives h_bias. H, M and Ops do not depend on the values.
+struct TreeShape {
+  std::vector<double> h;
+  double h_bias = 0, H = 0, M = 0, Ops = 0;
+};
+
+template <class T, class Kernel>
+TreeShape tree_shape(const Kernel& ker, std::int64_t K, bool has_bias) {
+  using P = TreePolicy<T>;
+  TreeShape s;
+  s.h.assign(static_cast<std::size_t>(K), 0);
+  constexpr std::int64_t kLanes = 256;
+  const std::vector<T> ones(static_cast<std::size_t>(K), T(1));
+  const T zero_b = 0, one_b = 1;
+  std::vector<T> col(static_cast<std::size_t>(K * std::min(K, kLanes)));
+  std::vector<TreeNode> out(static_cast<std::size_t>(std::min(K, kLanes)));
+  for (std::int64_t j0 = 0; j0 < K; j0 += kLanes) {
+    const std::int64_t len = std::min(kLanes, K - j0);
+    for (std::int64_t k = 0; k < K; ++k)
+      for (std::int64_t j = 0; j < len; ++j) col[static_cast<std::size_t>(k * len + j)] = (k == j0 + j) ? T(1) : T(0);
+    ker.template row<P>(Row<T>{col.data(), len, len, K, ones.data(), has_bias ? &zero_b : nullptr}, out.data());
+    for (std::int64_t j = 0; j < len; ++j) {
+      const TreeNode& nd = out[static_cast<std::size_t>(j)];
+      s.h[static_cast<std::size_t>(j0 + j)] = nd.D;
+      s.H = std::max(s.H, nd.H);
+      s.M = std::max(s.M, nd.M);
+      s.Ops = std::max(s.Ops, nd.Ops);
+    }
+  }
+  if (has_bias) {
+    std::fill(col.begin(), col.begin() + K, T(0));
+    ker.template row<P>(Row<T>{col.data(), 1, 1, K, ones.data(), &one_b}, out.data());
+    s.h_bias = out[0].D;
+  }
+  return s;
+}
+
+// h·|v| rounded up into T.
+template <class T>
+T weight_up(double h, T v) {
+  const double hv = mul_up(h, std::fabs(static_cast<double>(v)));  // exact for T = float and h < 2^29
+  if constexpr (std::is_same_v<T, float>)
+    return to_float_up(hv);
+  else
+    return hv;
+}
+
+// Runs a tree-shaped order: the observed output and, when asked, per element the
+// tree bound (bound_kind "tree-gamma") and the running error bound.
+//
+// D = Σ h_k|w_k x_k| + h_b|bias| is evaluated per output as an FMA chain in T over
+// the same im2col block, from weights c_k = h_k|w_k| rounded up; by linearity of D in
+// the leaf magnitudes this equals the D of TreePolicy run on the actual leaves.
+template <class T, class Kernel>
+OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, const Kernel& ker) {
+  check_problem(p);
+  const ConvSpec& s = p.spec;
+  const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
+  const int threads = resolve_threads(opt.threads);
+  OrderOutput<T> out;
+  out.y = Tensor<T>(s.y_shape());
+  out.bound_kind = "tree-gamma";
+  const T* w = p.w.data.data();
+  const T* bias = p.bias ? p.bias->data.data() : nullptr;
+  auto yrow = [&](std::int64_t n, std::int64_t oc, std::int64_t oy, std::int64_t ox0) {
+    return (out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0);
+  };
+  if (!opt.want_bound) {
+    for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
+      dispatch_isa([&] {
+        for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc)
+          ker.template row<ValuePolicy<T>>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr},
+                                           yrow(n, oc, oy, ox0));
+      });
+    });
+    return out;
+  }
+
+  const TreeShape shape = tree_shape<T>(ker, K, bias != nullptr);
+  std::vector<T> cw(static_cast<std::size_t>(s.oc * K)), cb(static_cast<std::size_t>(s.oc), T(0));
+  for (std::int64_t oc = 0; oc < s.oc; ++oc) {
+    for (std::int64_t k = 0; k < K; ++k)
+      cw[static_cast<std::size_t>(oc * K + k)] = weight_up(shape.h[static_cast<std::size_t>(k)], w[oc * K + k]);
+    if (bias) cb[static_cast<std::size_t>(oc)] = weight_up(shape.h_bias, bias[oc]);
+  }
+  // Roundings a term passes: the D chain has K FMAs; μ gets at most two additions
+  // per operation on the way to the root (RunningPolicy::add).
+  constexpr Dtype dt = dtype_of<T>();
+  const TreeBound tree(static_cast<double>(K), shape.H, shape.M, dt, dt);
+  const RunningBound running(2 * shape.Ops + 2, shape.M, dt, dt);
+  out.bound = Tensor<double>(s.y_shape());
+  out.running_bound = Tensor<double>(s.y_shape());
+  using RP = RunningPolicy<T>;
+  for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
+    typename RP::Node* nodes = scratch<typename RP::Node, 0>(static_cast<std::size_t>(len));
+    T* d = scratch<T, 1>(static_cast<std::size_t>(len));
+    for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
+      dispatch_isa([&] {
+        ker.template row<RP>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr}, nodes);
+        std::fill(d, d + len, cb[static_cast<std::size_t>(oc)]);
+        for (std::int64_t k = 0; k < K; ++k) {
+          const T c = cw[static_cast<std::size_t>(oc * K + k)];
+          const T* xk = col + k * len;
+          for (std::int64_t j = 0; j < len; ++j) d[j] = std::fma(c, std::fabs(xk[j]), d[j]);
+        }
+      });
+      T* y = yrow(n, oc, oy, ox0);
+      const std::size_t at = static_cast<std::size_t>(y - out.y.data.data());
+      for (std::int64_t j = 0; j < len; ++j) {
+        y[j] = nodes[j].v;
+        const bool finite = std::isfinite(y[j]);  // the bounds assume no overflow; see run_order
+        out.bound.data[at + j] = finite ? tree(d[j]) : kInf;
+        out.running_bound.data[at + j] = finite ? running(nodes[j].mu) : kInf;
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace certconv

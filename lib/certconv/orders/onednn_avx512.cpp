@@ -1,0 +1,100 @@
+// onednn-avx512:block=16 — oneDNN v2.6.3 forward convolution
+// src/cpu/x64/jit_avx512_common_conv_kernel.cpp (jit_avx512_common_conv_fwd_kernel),
+// driven by jit_avx512_common_convolution.cpp::execute_forward_2d. float32 uses FMA
+// throughout (vfmadd231ps); there is no fma parameter.
+//
+// Channels are split into blocks of `block` = 16 (jcp.ic_block = simd_w); when the
+// group has fewer than 16 input channels, one block holds them all (is_1stconv:
+// ic_block = ic). A trailing partial block stands for oneDNN's zero-padded channels,
+// whose products are zero.
+//
+// Exact accumulation order, per output:
+//   for each channel block b = 0, 1, …   (the driver's icb loop, FLAG_IC_FIRST on b = 0)
+//     acc = 0                                            (prepare_output: vpxord)
+//     for kh (rows in the padding skipped: the driver passes kh_padding rows),
+//       for kw (taps in the padding skipped: get_ow_start/get_ow_end),
+//         for ic in the block:  acc = fma(w, x, acc)     (compute_loop_fma[_core])
+//     store_output: b = 0:  dst = acc + bias (vaddps, one rounding) or dst = acc;
+//                   b > 0:  dst = fl(acc + dst)           (vaddps with the stored dst)
+// binary64 runs the same order in double (oneDNN has no f64 kernel: a what-if).
+// oneDNN lowers the block to 8 or 4 for some grouped layers with few channels
+// (ok_to_try_lower_zmm); block=8|4 reproduces that.
+#include <algorithm>
+#include <vector>
+
+#include "certconv/orders/driver.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/orders/params.hpp"
+
+namespace certconv {
+
+namespace {
+
+struct Avx512Kernel {
+  std::vector<std::int64_t> seq;     // the terms in the kernel's order
+  std::vector<std::int64_t> starts;  // seq index where each channel block starts, then seq.size()
+
+  template <class P>
+  void row(const Row<typename P::In>& r, typename P::Node* out) const {
+    using Node = typename P::Node;
+    Node* acc = scratch<Node, 20>(static_cast<std::size_t>(r.len));
+    for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
+      for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::zero();
+      for (std::int64_t i = starts[b]; i < starts[b + 1]; ++i) {
+        const std::int64_t k = seq[static_cast<std::size_t>(i)];
+        const auto w = r.w[k];
+        const auto* x = r.x(k);
+        for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::fma(x[j], w, acc[j]);
+      }
+      if (b > 0) {
+        for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(acc[j], out[j]);
+      } else if (r.bias) {
+        const auto bias = P::exact(*r.bias);
+        for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(acc[j], bias);
+      } else {
+        for (std::int64_t j = 0; j < r.len; ++j) out[j] = acc[j];
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<std::int64_t> onednn_block_sequence(const ConvSpec& s, std::int64_t block,
+                                                std::vector<std::int64_t>& starts) {
+  const std::int64_t icg = s.ic / s.g;
+  if (icg < block) block = icg;
+  std::vector<std::int64_t> seq;
+  starts.clear();
+  for (std::int64_t c0 = 0; c0 < icg; c0 += block) {
+    starts.push_back(static_cast<std::int64_t>(seq.size()));
+    for (std::int64_t ky = 0; ky < s.kh; ++ky)
+      for (std::int64_t kx = 0; kx < s.kw; ++kx)
+        for (std::int64_t c = c0; c < std::min(icg, c0 + block); ++c) seq.push_back((c * s.kh + ky) * s.kw + kx);
+  }
+  starts.push_back(static_cast<std::int64_t>(seq.size()));
+  return seq;
+}
+
+namespace {
+
+template <class T>
+OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
+  const std::int64_t block = OrderParams(o).integer("block", 16, 1, 1 << 20);
+  Avx512Kernel ker;
+  ker.seq = onednn_block_sequence(p.spec, block, ker.starts);
+  return run_tree_order(p, opt, ker);
+}
+
+}  // namespace
+
+OrderInfo make_onednn_avx512_order() {
+  return {.name = "onednn-avx512",
+          .params = {OrderParam{"block", "16", "input channels per block (all of them when the group has fewer)"}},
+          .accumulation = "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0; for kh, kw (padding skipped), ic: "
+          "acc = fma(w, x, acc); first block dst = acc + bias, then dst = acc + dst",
+          .run_f32 = run<float>,
+          .run_f64 = run<double>};
+}
+
+}  // namespace certconv

@@ -1,0 +1,33 @@
+#pragma once
+// The emulated summation orders, one file each; registry.cpp lists them.
+#include <cstdint>
+#include <vector>
+
+#include "certconv/orders/registry.hpp"
+#include "certconv/spec.hpp"
+
+namespace certconv {
+
+OrderInfo make_direct_order();
+OrderInfo make_im2col_order();
+OrderInfo make_gemm_blocked_order();
+OrderInfo make_onednn_avx512_order();
+OrderInfo make_onednn_avx2_order();
+OrderInfo make_pairwise_order();
+OrderInfo make_kahan_order();
+OrderInfo make_split_k_order();
+
+// The K blocks of OpenBLAS 0.3.21's level-3 driver (gemm_blocked.cpp): boundaries
+// 0 = b[0] < b[1] < … < b.back() = K for GEMM_Q = q and GEMM_UNROLL_M = unroll;
+// threaded: level3_thread.c's rule instead of level3.c's. The last boundary exceeds
+// K when unroll is too large for q (the rounded half overruns; no real preset does).
+std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std::int64_t unroll, bool threaded);
+
+// The terms (k = c·KH·KW + kh·KW + kw) in the order of oneDNN's JIT kernels
+// (onednn_avx512.cpp): channel blocks of `block` (one block when the group has
+// fewer channels), inside a block kh, kw, then the channel. `starts` receives the
+// sequence index of each block start, then the sequence length.
+std::vector<std::int64_t> onednn_block_sequence(const ConvSpec& s, std::int64_t block,
+                                                std::vector<std::int64_t>& starts);
+
+}  // namespace certconv

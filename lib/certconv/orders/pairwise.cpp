@@ -1,0 +1,79 @@
+// pairwise:fma=0|1 — recursive (pairwise) summation of the products, the order
+// NumPy's pairwise sum and many tree reductions approximate, here in its plain
+// recursive-halving form (Higham 2002, §4.1).
+//
+// Exact accumulation order, per output, over the n = K products in im2col order
+// (k = ic·KH·KW + kh·KW + kw; padded taps are zero products and take their place in
+// the tree):
+//   S(lo, hi) = fl(x_lo · w_lo)                          when hi − lo = 1
+//             = fma(x_lo+1, w_lo+1, fl(x_lo · w_lo))      when hi − lo = 2 and fma=1
+//             = fl(S(lo, mid) + S(mid, hi)), mid = lo + (hi − lo)/2 (integer division;
+//               the left half is the smaller one when hi − lo is odd), otherwise;
+//   y = S(0, n), then with a bias y = fl(y + bias).
+// fma=1 fuses only the pairs at the bottom of the tree: a pairwise sum has no longer
+// chain of multiply-adds to fuse.
+#include "certconv/orders/driver.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/orders/params.hpp"
+
+namespace certconv {
+
+namespace {
+
+template <bool Fused>
+struct PairwiseKernel {
+  template <class P>
+  void row(const Row<typename P::In>& r, typename P::Node* out) const {
+    // One scratch row per recursion level below the root: right halves.
+    int depth = 0;
+    for (std::int64_t n = r.K; n > 1; n = n - n / 2) ++depth;
+    typename P::Node* tmp = scratch<typename P::Node, 30>(static_cast<std::size_t>((depth + 1) * r.len));
+    sum<P>(r, 0, r.K, out, tmp);
+    if (r.bias) {
+      const auto b = P::exact(*r.bias);
+      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], b);
+    }
+  }
+
+  // dst ← S(lo, hi); tmp has room for the right halves of every level below.
+  template <class P>
+  static void sum(const Row<typename P::In>& r, std::int64_t lo, std::int64_t hi, typename P::Node* dst,
+                  typename P::Node* tmp) {
+    const std::int64_t n = hi - lo;
+    const auto* x0 = r.x(lo);
+    const auto w0 = r.w[lo];
+    if (n == 1) {
+      for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::prod(x0[j], w0);
+      return;
+    }
+    if (Fused && n == 2) {
+      const auto* x1 = r.x(lo + 1);
+      const auto w1 = r.w[lo + 1];
+      for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::fma(x1[j], w1, P::prod(x0[j], w0));
+      return;
+    }
+    const std::int64_t mid = lo + n / 2;
+    sum<P>(r, lo, mid, dst, tmp);
+    sum<P>(r, mid, hi, tmp, tmp + r.len);
+    for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::add(dst[j], tmp[j]);
+  }
+};
+
+template <class T>
+OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
+  return OrderParams(o).flag("fma", false) ? run_tree_order(p, opt, PairwiseKernel<true>{})
+                                           : run_tree_order(p, opt, PairwiseKernel<false>{});
+}
+
+}  // namespace
+
+OrderInfo make_pairwise_order() {
+  return {.name = "pairwise",
+          .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))"}},
+          .accumulation = "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
+          "mid = lo + len/2; then + bias",
+          .run_f32 = run<float>,
+          .run_f64 = run<double>};
+}
+
+}  // namespace certconv

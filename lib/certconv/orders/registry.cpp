@@ -1,0 +1,162 @@
+// The order registry: the explicit list of orders, the "NAME:k=v,..." syntax, and
+// run_order, which adds the generic `input` parameter (reduced-precision inputs) to
+// every order.
+#include "certconv/orders/registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "certconv/backends/blas.hpp"
+#include "certconv/backends/onednn.hpp"
+#include "certconv/bounds/format.hpp"
+#include "certconv/bounds/input_rounding.hpp"
+#include "certconv/error.hpp"
+#include "certconv/orders/input_format.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/orders/winograd.hpp"
+#include "certconv/parallel.hpp"
+
+namespace certconv {
+
+namespace {
+
+const OrderParam kInputParam{"input", "f32",
+                             "float32 orders: round x, w and bias to bf16, fp16 or tf32 (nearest-even) first; "
+                             "bounds stay against the original inputs"};
+
+std::vector<OrderInfo> build_list() {
+  std::vector<OrderInfo> v{
+      make_direct_order(),  make_im2col_order(),  make_gemm_blocked_order(), make_onednn_avx512_order(),
+      make_onednn_avx2_order(), make_pairwise_order(), make_kahan_order(), make_split_k_order(),
+      make_winograd_order(),
+  };
+  // The real libraries (kind "backend"), where the build found them.
+#if CERTCONV_HAVE_ONEDNN
+  v.push_back(make_onednn_order());
+#endif
+#if CERTCONV_HAVE_OPENBLAS
+  v.push_back(make_blas_unfold_order());
+  v.push_back(make_blas_slow_conv_order());
+#endif
+  for (OrderInfo& o : v) o.params.push_back(kInputParam);
+  return v;
+}
+
+std::string known_names() {
+  std::string s;
+  for (const OrderInfo& o : order_list()) s += (s.empty() ? "" : ", ") + o.name;
+  return s;
+}
+
+const OrderParam* find_param(const OrderInfo& info, const std::string& key) {
+  for (const OrderParam& p : info.params)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+// Unknown keys and the generic parameters' values; each order checks the rest.
+void check_params(const OrderInfo& info, const std::map<std::string, std::string>& params) {
+  for (const auto& [k, v] : params) {
+    if (!find_param(info, k)) {
+      std::string keys;
+      for (const OrderParam& p : info.params) keys += (keys.empty() ? "" : ", ") + p.key;
+      throw InputError("order '" + info.name + "': unknown parameter '" + k + "' (known: " + keys + ")");
+    }
+    if (k == "input") parse_input_format(v);
+  }
+}
+
+}  // namespace
+
+const std::vector<OrderInfo>& order_list() {
+  static const std::vector<OrderInfo> list = build_list();
+  return list;
+}
+
+const OrderInfo& find_order(std::string_view name) {
+  for (const OrderInfo& o : order_list())
+    if (o.name == name) return o;
+  throw InputError("unknown order '" + std::string(name) + "' (known: " + known_names() + ")");
+}
+
+OrderSpec parse_order(std::string_view text) {
+  OrderSpec s;
+  const std::size_t colon = text.find(':');
+  s.name = std::string(text.substr(0, colon));
+  const OrderInfo& info = find_order(s.name);
+  if (colon == std::string_view::npos) return s;
+  std::string_view rest = text.substr(colon + 1);
+  require(!rest.empty(), "order '" + s.name + "': empty parameter list after ':'");
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const std::size_t eq = item.find('=');
+    require(eq != std::string_view::npos && eq > 0 && eq + 1 < item.size(),
+            "order '" + s.name + "': parameter '" + std::string(item) + "' is not key=value");
+    const std::string key(item.substr(0, eq));
+    require(s.params.emplace(key, std::string(item.substr(eq + 1))).second,
+            "order '" + s.name + "': parameter '" + key + "' given twice");
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  check_params(info, s.params);
+  return s;
+}
+
+std::string OrderSpec::str() const {
+  const OrderInfo& info = find_order(name);
+  std::vector<const OrderParam*> ps;
+  for (const OrderParam& p : info.params) ps.push_back(&p);
+  std::sort(ps.begin(), ps.end(), [](const OrderParam* a, const OrderParam* b) { return a->key < b->key; });
+  std::string s = name;
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    const auto it = params.find(ps[i]->key);
+    s += (i ? "," : ":") + ps[i]->key + "=" + (it == params.end() ? ps[i]->default_value : it->second);
+  }
+  return s;
+}
+
+template <class T>
+OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt) {
+  const OrderInfo& info = find_order(order.name);
+  check_params(info, order.params);
+  OrderSpec inner = order;
+  const auto it = inner.params.find("input");
+  const InputFormat fmt = it == inner.params.end() ? InputFormat::f32 : parse_input_format(it->second);
+  if (it != inner.params.end()) inner.params.erase(it);
+  if (fmt == InputFormat::f32) {
+    if constexpr (std::is_same_v<T, float>)
+      return info.run_f32(inner, p, opt);
+    else
+      return info.run_f64(inner, p, opt);
+  } else {
+    if constexpr (!std::is_same_v<T, float>) {
+      throw InputError("order '" + order.name + "': input=" + std::string(input_format_name(fmt)) +
+                       " rounds float32 inputs; it needs --dtype f32, not f64");
+    } else {
+      // Round the inputs, run the order on them, then add the input-rounding term:
+      // |ŷ − y| ≤ |ŷ − ỹ| + |ỹ − y|, ỹ the exact convolution of the rounded inputs.
+      check_problem(p);
+      const Tensor<float> xr = round_tensor(p.x, fmt, "x"), wr = round_tensor(p.w, fmt, "w");
+      Tensor<float> br;
+      if (p.bias) br = round_tensor(*p.bias, fmt, "bias");
+      const ConvProblem<float> pr{p.spec, xr, wr, p.bias ? &br : nullptr};
+      OrderOutput<float> out = info.run_f32(inner, pr, opt);
+      if (opt.want_bound && !out.bound.data.empty()) {
+        const Tensor<double> e = input_rounding_error(p, pr, resolve_threads(opt.threads));
+        for (std::size_t i = 0; i < e.data.size(); ++i) {
+          out.bound.data[i] = add_up(out.bound.data[i], e.data[i]);
+          if (!out.running_bound.data.empty()) out.running_bound.data[i] = add_up(out.running_bound.data[i], e.data[i]);
+        }
+        out.bound_kind += "+input-rounding";
+      }
+      return out;
+    }
+  }
+}
+
+template OrderOutput<float> run_order(const OrderSpec&, const ConvProblem<float>&, const RunOptions&);
+template OrderOutput<double> run_order(const OrderSpec&, const ConvProblem<double>&, const RunOptions&);
+
+}  // namespace certconv

@@ -1,0 +1,127 @@
+#define BOOST_TEST_MODULE identify
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "certconv/analysis/identify.hpp"
+#include "certconv/error.hpp"
+#include "certconv/generate.hpp"
+#include "certconv/spec.hpp"
+
+using namespace certconv;
+
+namespace {
+
+std::vector<std::string> strings(const std::vector<OrderSpec>& v) {
+  std::vector<std::string> s;
+  for (const OrderSpec& o : v) s.push_back(o.str());
+  return s;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+struct Small {
+  ConvSpec spec = parse_benchdnn("mb1ic20ih6oc4kh3ph1");
+  Tensor<float> x, w, b;
+  Small() {
+    Rng rng(9);
+    x = normal_tensor<float>(spec.x_shape(), rng);
+    w = uniform_tensor<float>(spec.w_shape(), 0.1, rng);
+    b = uniform_tensor<float>({spec.oc}, 0.1, rng);
+  }
+  ConvProblem<float> view() const { return {spec, x, w, &b}; }
+};
+
+Tensor<float> output_of(const std::string& order, const ConvProblem<float>& p) {
+  RunOptions opt;
+  opt.want_bound = false;
+  return run_order(parse_order(order), p, opt).y;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
+  const ConvSpec s = parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1");
+  const auto f32 = strings(identify_candidates(s, false)), f64 = strings(identify_candidates(s, true));
+  for (const char* c : {"onednn-avx512:block=16,input=f32", "onednn-avx512:block=64,input=bf16",
+                        "onednn-avx2:block=8,fma=0,input=tf32", "split-k:fma=1,input=fp16,parts=8",
+                        "gemm-blocked:driver=threaded,fma=1,input=f32,kc=haswell-s,unroll=auto",
+                        "winograd:fma=0,input=f32,tile=2", "direct:fma=1,input=f32"})
+    BOOST_TEST(has(f32, c), c);
+  // Blocks of at least the group's channels are one block: only 64 stands for them.
+  BOOST_TEST(!has(f32, "onednn-avx512:block=128,input=f32"));
+  BOOST_TEST(has(f64, "onednn-avx512:block=16,input=f32"));
+  BOOST_TEST(!has(f64, "onednn-avx512:block=16,input=bf16"));
+  for (const std::string& c : f32) BOOST_TEST(c.rfind("onednn:", 0) != 0, c);  // real backends are not candidates
+  BOOST_TEST(f32.size() == 4 * f64.size());
+}
+
+BOOST_AUTO_TEST_CASE(identifies_an_emulated_order) {
+  const Small s;
+  const Tensor<float> y = output_of("split-k:parts=4", s.view());
+  const IdentifyResult r = identify(s.view(), y, 1);
+  BOOST_TEST_REQUIRE(!r.candidates.empty());
+  BOOST_TEST(r.candidates.front().mismatches == 0);
+  bool named = false;
+  for (const IdentifyCandidate& c : r.candidates) {
+    named |= c.mismatches == 0 && c.order.str() == "split-k:fma=1,input=f32,parts=4";
+    BOOST_TEST(c.identical_fraction == static_cast<double>(y.size() - c.mismatches) / static_cast<double>(y.size()));
+  }
+  BOOST_TEST(named);
+  for (std::size_t i = 1; i < r.candidates.size(); ++i)
+    BOOST_TEST(r.candidates[i - 1].identical_fraction >= r.candidates[i].identical_fraction);
+}
+
+BOOST_AUTO_TEST_CASE(one_changed_element_is_reported) {
+  const Small s;
+  Tensor<float> y = output_of("onednn-avx512:block=8", s.view());
+  y.data[17] = std::nextafter(y.data[17], std::numeric_limits<float>::infinity());
+  const IdentifyResult r = identify(s.view(), y, 2);
+  const IdentifyCandidate& best = r.candidates.front();
+  BOOST_TEST(best.order.str() == "onednn-avx512:block=8,input=f32");
+  BOOST_TEST(best.mismatches == 1);
+  // One ulp off a float32 result: well inside round-off, and far from zero.
+  BOOST_TEST(best.max_norm_dist_of_mismatches > 0);
+  BOOST_TEST(best.max_norm_dist_of_mismatches < 4);
+  BOOST_TEST(best.max_norm_err_of_mismatches < 60);
+}
+
+BOOST_AUTO_TEST_CASE(negative_zero_is_a_different_bit_pattern) {
+  const ConvSpec spec = parse_benchdnn("mb1ic1ih1oc1kh1");
+  const Tensor<float> x({1, 1, 1, 1}, 0.0f), w({1, 1, 1, 1}, 1.0f);
+  const ConvProblem<float> p{spec, x, w, nullptr};
+  Tensor<float> y({1, 1, 1, 1}, -0.0f);  // every order gives +0
+  const IdentifyResult r = identify(p, y, 1);
+  BOOST_TEST(r.candidates.front().mismatches == 1);
+  BOOST_TEST(r.candidates.front().max_norm_err_of_mismatches == 0);  // the value is right
+}
+
+BOOST_AUTO_TEST_CASE(orders_that_reject_the_problem_are_skipped) {
+  const Small s;
+  ConvSpec strided = parse_benchdnn("mb1ic20ih6oc4kh3sh2ph1");
+  const ConvProblem<float> p{strided, s.x, s.w, &s.b};
+  const IdentifyResult r = identify(p, output_of("direct", p), 1);
+  BOOST_TEST(!r.skipped.empty());
+  for (const auto& [order, why] : r.skipped) BOOST_TEST(order.rfind("winograd:", 0) == 0, order << ": " << why);
+}
+
+BOOST_AUTO_TEST_CASE(float_inputs_identify_a_double_output) {
+  const Small s;
+  Tensor<double> xd, wd, bd;
+  xd.shape = s.x.shape, wd.shape = s.w.shape, bd.shape = s.b.shape;
+  xd.data.assign(s.x.data.begin(), s.x.data.end());
+  wd.data.assign(s.w.data.begin(), s.w.data.end());
+  bd.data.assign(s.b.data.begin(), s.b.data.end());
+  RunOptions opt;
+  opt.want_bound = false;
+  const Tensor<double> y = run_order(parse_order("pairwise:fma=1"), ConvProblem<double>{s.spec, xd, wd, &bd}, opt).y;
+  const IdentifyResult r = identify(s.view(), y, 1);
+  bool named = false;
+  for (const IdentifyCandidate& c : r.candidates) named |= c.mismatches == 0 && c.order.str() == "pairwise:fma=1,input=f32";
+  BOOST_TEST(named);
+  Tensor<double> wrong({1, 2, 3, 4});
+  BOOST_CHECK_THROW(identify(s.view(), wrong, 1), InputError);
+}

@@ -1,0 +1,463 @@
+#define BOOST_TEST_MODULE orders
+#include <boost/test/unit_test.hpp>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "certconv/error.hpp"
+#include "certconv/generate.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/spec.hpp"
+
+using namespace certconv;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Slow reference versions of every order: one output at a time, written straight
+// from the source each order reproduces (the comment at the top of its file). They
+// skip padded taps where the source does, and are the oracle for the fast kernels.
+
+template <class T>
+struct Problem {
+  ConvSpec spec;
+  Tensor<T> x, w;
+  std::optional<Tensor<T>> bias;
+  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
+};
+
+// One output's term k = c·KH·KW + ky·KW + kx: (x, w), x = 0 in the padding.
+template <class T>
+struct Taps {
+  const Problem<T>& p;
+  std::int64_t n, oc, oy, ox;
+  bool padded(std::int64_t k) const {
+    const ConvSpec& s = p.spec;
+    const std::int64_t ky = k / s.kw % s.kh, kx = k % s.kw;
+    const std::int64_t iy = oy * s.sh - s.ph + ky * (s.dh + 1), ix = ox * s.sw - s.pw + kx * (s.dw + 1);
+    return iy < 0 || iy >= s.ih || ix < 0 || ix >= s.iw;
+  }
+  T x(std::int64_t k) const {
+    if (padded(k)) return 0;
+    const ConvSpec& s = p.spec;
+    const std::int64_t icg = s.ic / s.g, c = k / (s.kh * s.kw), ky = k / s.kw % s.kh, kx = k % s.kw;
+    const std::int64_t iy = oy * s.sh - s.ph + ky * (s.dh + 1), ix = ox * s.sw - s.pw + kx * (s.dw + 1);
+    return p.x(n, oc / (s.oc / s.g) * icg + c, iy, ix);
+  }
+  T w(std::int64_t k) const { return p.w.data[static_cast<std::size_t>(oc * p.spec.n_terms() + k)]; }
+  const T* bias() const { return p.bias ? &p.bias->data[static_cast<std::size_t>(oc)] : nullptr; }
+};
+
+template <class T>
+using RefFn = std::function<T(const Taps<T>&)>;
+
+template <class T>
+Tensor<T> reference(const Problem<T>& p, const RefFn<T>& f) {
+  const ConvSpec& s = p.spec;
+  Tensor<T> y(s.y_shape());
+  for (std::int64_t n = 0; n < s.mb; ++n)
+    for (std::int64_t oc = 0; oc < s.oc; ++oc)
+      for (std::int64_t oy = 0; oy < s.oh; ++oy)
+        for (std::int64_t ox = 0; ox < s.ow; ++ox) y(n, oc, oy, ox) = f(Taps<T>{p, n, oc, oy, ox});
+  return y;
+}
+
+template <class T>
+T mac(bool fused, T x, T w, T acc) {
+  return fused ? std::fma(x, w, acc) : acc + x * w;
+}
+
+// oneDNN ref_convolution.cpp: d = 0; ic → kh → kw, padding skipped; acc = 0 + d; + bias.
+template <class T>
+T ref_direct(const Taps<T>& t, bool fused) {
+  T d = 0;
+  for (std::int64_t k = 0; k < t.p.spec.n_terms(); ++k)
+    if (!t.padded(k)) d = mac(fused, t.x(k), t.w(k), d);
+  T acc = 0;
+  acc += d;
+  return t.bias() ? acc + *t.bias() : acc;
+}
+
+template <class T>
+T ref_im2col(const Taps<T>& t, bool fused) {
+  T acc = 0;
+  for (std::int64_t k = 0; k < t.p.spec.n_terms(); ++k) acc = mac(fused, t.x(k), t.w(k), acc);
+  return t.bias() ? acc + *t.bias() : acc;
+}
+
+// OpenBLAS level3.c blocking, written out again from the source.
+template <class T>
+T ref_gemm(const Taps<T>& t, std::int64_t q, std::int64_t unroll, bool threaded, bool fused) {
+  const std::int64_t K = t.p.spec.n_terms();
+  T c = t.bias() ? *t.bias() : T(0);
+  std::int64_t min_l = 0;
+  for (std::int64_t ls = 0; ls < K; ls += min_l) {
+    min_l = K - ls;
+    if (min_l >= q * 2)
+      min_l = q;
+    else if (min_l > q)
+      min_l = threaded ? (min_l + 1) / 2 : ((min_l / 2 + unroll - 1) / unroll) * unroll;
+    T acc = 0;
+    for (std::int64_t k = ls; k < ls + min_l; ++k) acc = mac(fused, t.x(k), t.w(k), acc);
+    c = std::fma(T(1), acc, c);  // the kernel's store: alpha·acc + C, alpha = 1
+  }
+  return c;
+}
+
+// oneDNN jit_avx512_common: blocks of `block` channels; kh, kw (padding skipped), ic.
+template <class T>
+T ref_avx512(const Taps<T>& t, std::int64_t block) {
+  const ConvSpec& s = t.p.spec;
+  const std::int64_t icg = s.ic / s.g;
+  if (icg < block) block = icg;
+  T dst = 0;
+  for (std::int64_t c0 = 0; c0 < icg; c0 += block) {
+    T acc = 0;
+    for (std::int64_t ky = 0; ky < s.kh; ++ky)
+      for (std::int64_t kx = 0; kx < s.kw; ++kx)
+        for (std::int64_t c = c0; c < std::min(icg, c0 + block); ++c) {
+          const std::int64_t k = (c * s.kh + ky) * s.kw + kx;
+          if (!t.padded(k)) acc = std::fma(t.w(k), t.x(k), acc);
+        }
+    if (c0 > 0)
+      dst = acc + dst;
+    else
+      dst = t.bias() ? acc + *t.bias() : acc;
+  }
+  return dst;
+}
+
+// oneDNN jit_avx2: one chain from the bias; blocks of `block` channels; kh, kw, ic.
+template <class T>
+T ref_avx2(const Taps<T>& t, std::int64_t block, bool fused) {
+  const ConvSpec& s = t.p.spec;
+  const std::int64_t icg = s.ic / s.g;
+  if (icg < block) block = icg;
+  T acc = t.bias() ? *t.bias() : T(0);
+  for (std::int64_t c0 = 0; c0 < icg; c0 += block)
+    for (std::int64_t ky = 0; ky < s.kh; ++ky)
+      for (std::int64_t kx = 0; kx < s.kw; ++kx)
+        for (std::int64_t c = c0; c < std::min(icg, c0 + block); ++c) {
+          const std::int64_t k = (c * s.kh + ky) * s.kw + kx;
+          if (!t.padded(k)) acc = mac(fused, t.x(k), t.w(k), acc);
+        }
+  return acc;
+}
+
+template <class T>
+T pairwise_sum(const Taps<T>& t, std::int64_t lo, std::int64_t hi, bool fused) {
+  if (hi - lo == 1) return t.x(lo) * t.w(lo);
+  if (fused && hi - lo == 2) return std::fma(t.x(lo + 1), t.w(lo + 1), t.x(lo) * t.w(lo));
+  const std::int64_t mid = lo + (hi - lo) / 2;
+  return pairwise_sum(t, lo, mid, fused) + pairwise_sum(t, mid, hi, fused);
+}
+
+template <class T>
+T ref_pairwise(const Taps<T>& t, bool fused) {
+  const T s = pairwise_sum(t, 0, t.p.spec.n_terms(), fused);
+  return t.bias() ? s + *t.bias() : s;
+}
+
+template <class T>
+T ref_kahan(const Taps<T>& t, bool fused) {
+  T s = t.bias() ? *t.bias() : T(0), c = 0;
+  for (std::int64_t k = 0; k < t.p.spec.n_terms(); ++k) {
+    const T y = fused ? std::fma(t.x(k), t.w(k), -c) : t.x(k) * t.w(k) - c;
+    const T u = s + y;
+    c = (u - s) - y;
+    s = u;
+  }
+  return s;
+}
+
+template <class T>
+T ref_split_k(const Taps<T>& t, std::int64_t parts, bool fused) {
+  const std::int64_t K = t.p.spec.n_terms();
+  T y = 0;
+  for (std::int64_t i = 0; i < parts; ++i) {
+    T part = 0;
+    for (std::int64_t k = i * K / parts; k < (i + 1) * K / parts; ++k) part = mac(fused, t.x(k), t.w(k), part);
+    y = i == 0 ? part : y + part;
+  }
+  return t.bias() ? y + *t.bias() : y;
+}
+
+// Every order variant with its reference.
+template <class T>
+std::vector<std::pair<std::string, RefFn<T>>> variants() {
+  const bool f32 = sizeof(T) == 4;
+  return {
+      {"direct", [](const Taps<T>& t) { return ref_direct(t, false); }},
+      {"direct:fma=1", [](const Taps<T>& t) { return ref_direct(t, true); }},
+      {"im2col", [](const Taps<T>& t) { return ref_im2col(t, false); }},
+      {"im2col:fma=1", [](const Taps<T>& t) { return ref_im2col(t, true); }},
+      {"gemm-blocked", [f32](const Taps<T>& t) { return ref_gemm(t, f32 ? 448 : 384, 16, false, true); }},
+      {"gemm-blocked:kc=7,unroll=4,fma=0", [](const Taps<T>& t) { return ref_gemm(t, 7, 4, false, false); }},
+      {"gemm-blocked:kc=haswell-s", [](const Taps<T>& t) { return ref_gemm(t, 320, 8, false, true); }},
+      {"gemm-blocked:kc=5,driver=threaded", [](const Taps<T>& t) { return ref_gemm(t, 5, 16, true, true); }},
+      {"onednn-avx512", [](const Taps<T>& t) { return ref_avx512(t, 16); }},
+      {"onednn-avx512:block=4", [](const Taps<T>& t) { return ref_avx512(t, 4); }},
+      {"onednn-avx2", [](const Taps<T>& t) { return ref_avx2(t, 8, true); }},
+      {"onednn-avx2:block=3,fma=0", [](const Taps<T>& t) { return ref_avx2(t, 3, false); }},
+      {"pairwise", [](const Taps<T>& t) { return ref_pairwise(t, false); }},
+      {"pairwise:fma=1", [](const Taps<T>& t) { return ref_pairwise(t, true); }},
+      {"kahan", [](const Taps<T>& t) { return ref_kahan(t, false); }},
+      {"kahan:fma=1", [](const Taps<T>& t) { return ref_kahan(t, true); }},
+      {"split-k", [](const Taps<T>& t) { return ref_split_k(t, 4, true); }},
+      {"split-k:parts=3,fma=0", [](const Taps<T>& t) { return ref_split_k(t, 3, false); }},
+      {"split-k:parts=100", [](const Taps<T>& t) { return ref_split_k(t, 100, true); }},
+  };
+}
+
+template <class T>
+Problem<T> make_problem(const std::string& desc, const std::string& dist, std::uint64_t seed, bool with_bias) {
+  Problem<T> p;
+  p.spec = parse_benchdnn(desc);
+  Generated<T> g = generate_inputs<T>(p.spec, dist, seed);
+  p.x = std::move(g.x);
+  p.w = std::move(g.w);
+  if (with_bias) {
+    Rng rng(seed + 1);
+    p.bias = dist == "integer" ? Tensor<T>({p.spec.oc}, T(2)) : normal_tensor<T>({p.spec.oc}, rng);
+  }
+  return p;
+}
+
+template <class T>
+auto bits(T v) {
+  return std::bit_cast<std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>(v);
+}
+
+template <class T>
+OrderOutput<T> run(const std::string& order, const Problem<T>& p, int threads = 2, bool bound = false) {
+  return run_order(parse_order(order), p.view(), RunOptions{threads, bound});
+}
+
+// Groups, stride, padding (asymmetric through oh/ow), dilation, and enough channels
+// for several oneDNN blocks.
+const char* const kShapes[] = {
+    "mb2ic3ih9iw8oc4oh5kh3kw2sh2sw2ph1pw1",  // stride, padding
+    "g2mb1ic36ih6oc4oh6kh3ph1dh0",              // groups, 18 channels per group: two avx512 blocks
+    "mb1ic5ih11oc3oh4kh3sh2ph0dh2",             // dilation
+    "mb1ic20ih4iw5oc2oh4ow5kh1kw1",             // 1x1, 20 channels
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fast_kernels_match_the_slow_reference_bit_for_bit) {
+  auto check = [](auto tag) {
+    using T = decltype(tag);
+    for (const char* shape : kShapes)
+      for (bool with_bias : {false, true}) {
+        const Problem<T> p = make_problem<T>(shape, "normal", 7, with_bias);
+        for (const auto& [name, ref] : variants<T>()) {
+          const Tensor<T> want = reference(p, ref);
+          for (bool bound : {false, true}) {
+            const OrderOutput<T> got = run(name, p, 2, bound);
+            BOOST_REQUIRE(got.y.shape == want.shape);
+            std::size_t bad = 0;
+            for (std::size_t i = 0; i < want.data.size(); ++i) bad += bits(got.y.data[i]) != bits(want.data[i]);
+            BOOST_TEST(bad == 0u, name << " on " << shape << (with_bias ? " with bias" : "")
+                                       << (bound ? " (with bounds)" : "") << ": " << bad << " outputs differ");
+          }
+        }
+      }
+  };
+  check(float{});
+  check(double{});
+}
+
+// (a) Integer inputs small enough that every partial sum is exact: every order, both
+// dtypes, fma on and off, gives the exact result.
+BOOST_AUTO_TEST_CASE(integer_inputs_give_the_exact_result_in_every_order) {
+  auto check = [](auto tag) {
+    using T = decltype(tag);
+    for (const char* shape : kShapes) {
+      const Problem<T> p = make_problem<T>(shape, "integer", 3, true);
+      const Tensor<T> exact = reference<T>(p, [](const Taps<T>& t) {
+        long long s = 2;  // the bias
+        for (std::int64_t k = 0; k < t.p.spec.n_terms(); ++k)
+          s += static_cast<long long>(t.x(k)) * static_cast<long long>(t.w(k));
+        return static_cast<T>(s);
+      });
+      std::vector<std::string> names;
+      for (const auto& v : variants<T>()) names.push_back(v.first);
+      if (sizeof(T) == 4) names.push_back("pairwise:input=bf16");  // small integers are bf16 numbers
+      for (const std::string& name : names) {
+        const OrderOutput<T> got = run(name, p, 1, true);
+        for (std::size_t i = 0; i < exact.data.size(); ++i)
+          BOOST_TEST(bits(got.y.data[i]) == bits(exact.data[i]), name << " on " << shape << " at " << i);
+      }
+    }
+  };
+  check(float{});
+  check(double{});
+}
+
+// (b) Known answers, worked by hand. One output, terms x_k·w_k in the order given;
+// u = 2^-24 (binary32), ulp(1) = 2u, ties round to even.
+namespace {
+
+Problem<float> dot_problem(std::vector<float> x, std::vector<float> w) {
+  const auto n = static_cast<std::int64_t>(x.size());
+  Problem<float> p;
+  p.spec = parse_benchdnn("mb1ic" + std::to_string(n) + "ih1iw1oc1oh1ow1kh1kw1");
+  p.x = Tensor<float>({1, n, 1, 1});
+  p.w = Tensor<float>({1, n, 1, 1});
+  p.x.data = std::move(x);
+  p.w.data = std::move(w);
+  return p;
+}
+
+float one(const std::string& order, const Problem<float>& p) { return run(order, p).y.data[0]; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(known_answers_where_orders_differ_in_the_last_bit) {
+  const float u = 0x1p-24f;
+  // Terms 1, u, u, u (exact 1 + 3u).
+  const Problem<float> p = dot_problem({1, 1, 1, 1}, {1, u, u, u});
+  // Sequential: 1 + u is a tie between 1 and 1 + 2u; it rounds to even, 1, every time.
+  BOOST_TEST(one("direct", p) == 0x1p0f);
+  BOOST_TEST(one("direct:fma=1", p) == 0x1p0f);
+  BOOST_TEST(one("im2col", p) == 0x1p0f);
+  BOOST_TEST(one("onednn-avx2", p) == 0x1p0f);
+  BOOST_TEST(one("onednn-avx512", p) == 0x1p0f);
+  // Pairwise: (1 + u → 1) + (u + u = 2u) = 1 + 2u.
+  BOOST_TEST(one("pairwise", p) == 0x1.000002p0f);
+  // Blocks of 2 (4 ≥ 2·Q: Q, then the rest): (1 + u → 1), then 1 + (u + u) = 1 + 2u.
+  BOOST_TEST(one("gemm-blocked:kc=2", p) == 0x1.000002p0f);
+  BOOST_TEST(one("split-k:parts=2", p) == 0x1.000002p0f);
+  // Q = 3, unroll 3: 4 > Q gives ((2 + 2)/3)·3 = 3, so blocks 3 + 1: (1 + u + u → 1) + u → 1.
+  BOOST_TEST(one("gemm-blocked:kc=3,unroll=3", p) == 0x1p0f);
+  // The threaded driver halves instead, (4 + 1)/2 = 2: blocks 2 + 2 as above.
+  BOOST_TEST(one("gemm-blocked:kc=3,driver=threaded", p) == 0x1.000002p0f);
+  // Kahan: after 1, u: s = 1, c = −u; then y = u + u = 2u, s = 1 + 2u, c = 0; then
+  // 1 + 2u + u = 1 + 3u is a tie between 1 + 2u (odd) and 1 + 4u (even): s = 1 + 4u.
+  BOOST_TEST(one("kahan", p) == 0x1.000004p0f);
+
+  // FMA: terms −1 and (1 + 2^-12)² = 1 + 2^-11 + 2^-24. Rounded, the second product
+  // is 1 + 2^-11 (the 2^-24 is half an ulp; 1 + 2^-11 is even): the sum is 2^-11.
+  // Fused, fma(x, w, −1) = 2^-11 + 2^-24 = 0x1.0008p-11 exactly.
+  const float a = 1 + 0x1p-12f;
+  const Problem<float> q = dot_problem({-1, a}, {1, a});
+  BOOST_TEST(one("direct", q) == 0x1p-11f);
+  BOOST_TEST(one("direct:fma=1", q) == 0x1.0008p-11f);
+  BOOST_TEST(one("pairwise", q) == 0x1p-11f);
+  BOOST_TEST(one("pairwise:fma=1", q) == 0x1.0008p-11f);
+  BOOST_TEST(one("gemm-blocked:fma=0", q) == 0x1p-11f);
+  BOOST_TEST(one("gemm-blocked", q) == 0x1.0008p-11f);
+  BOOST_TEST(one("onednn-avx2:fma=0", q) == 0x1p-11f);
+  BOOST_TEST(one("onednn-avx2", q) == 0x1.0008p-11f);
+  // Kahan with fma: y = fma(x, w, −0) rounds the product as well: 2^-11.
+  BOOST_TEST(one("kahan:fma=1", q) == 0x1p-11f);
+
+  // oneDNN blocks: 18 channels, terms 1 then 17 × u. avx512 sums channels 0..15
+  // (1 + u … → 1) and 16..17 (2u) apart, then 1 + 2u; avx2 is one chain: 1.
+  std::vector<float> w18(18, u);
+  w18[0] = 1;
+  const Problem<float> r = dot_problem(std::vector<float>(18, 1), w18);
+  BOOST_TEST(one("onednn-avx512", r) == 0x1.000002p0f);
+  BOOST_TEST(one("onednn-avx2", r) == 0x1p0f);
+  BOOST_TEST(one("direct", r) == 0x1p0f);
+}
+
+BOOST_AUTO_TEST_CASE(openblas_k_blocking_rule) {
+  // SkylakeX SGEMM, K = 1000: 1000 ≥ 896 → 448; 552 > 448 → ((276 + 15)/16)·16 = 288; rest 264.
+  BOOST_TEST(openblas_k_blocks(1000, 448, 16, false) == (std::vector<std::int64_t>{0, 448, 736, 1000}));
+  // The threaded driver halves without unroll rounding: (552 + 1)/2 = 276.
+  BOOST_TEST(openblas_k_blocks(1000, 448, 16, true) == (std::vector<std::int64_t>{0, 448, 724, 1000}));
+  BOOST_TEST(openblas_k_blocks(147, 448, 16, false) == (std::vector<std::int64_t>{0, 147}));
+  // Haswell DGEMM, K = 600: 600 ≥ 512 → 256; 344 > 256 → ((172 + 3)/4)·4 = 172; rest 172.
+  BOOST_TEST(openblas_k_blocks(600, 256, 4, false) == (std::vector<std::int64_t>{0, 256, 428, 600}));
+}
+
+BOOST_AUTO_TEST_CASE(onednn_block_sequence_is_blocks_then_kh_kw_channel) {
+  ConvSpec s = parse_benchdnn("mb1ic3ih2iw1oc1oh1ow1kh2kw1");
+  std::vector<std::int64_t> starts;
+  // Fewer channels than the block: one block; k = (c·KH + ky)·KW + kx.
+  BOOST_TEST(onednn_block_sequence(s, 16, starts) == (std::vector<std::int64_t>{0, 2, 4, 1, 3, 5}));
+  BOOST_TEST(starts == (std::vector<std::int64_t>{0, 6}));
+  BOOST_TEST(onednn_block_sequence(s, 2, starts) == (std::vector<std::int64_t>{0, 2, 1, 3, 4, 5}));
+  BOOST_TEST(starts == (std::vector<std::int64_t>{0, 4, 6}));
+}
+
+// (e) Threads split outputs only: 1 and 3 threads give the same bits, bounds included.
+BOOST_AUTO_TEST_CASE(thread_count_does_not_change_any_bit) {
+  const Problem<float> p = make_problem<float>("g2mb2ic8ih13oc6oh7kh3sh2ph1", "normal", 11, true);
+  for (const auto& [name, ref] : variants<float>()) {
+    const OrderOutput<float> a = run(name, p, 1, true), b = run(name, p, 3, true);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < a.y.data.size(); ++i)
+      bad += bits(a.y.data[i]) != bits(b.y.data[i]) || a.bound.data[i] != b.bound.data[i] ||
+             a.running_bound.data[i] != b.running_bound.data[i];
+    BOOST_TEST(bad == 0u, name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
+  std::vector<std::string> names;
+  for (const OrderInfo& o : order_list()) names.push_back(o.name);
+  for (const char* n : {"direct", "im2col", "gemm-blocked", "onednn-avx512", "onednn-avx2", "pairwise", "kahan",
+                        "split-k"})
+    BOOST_TEST((std::find(names.begin(), names.end(), n) != names.end()), n);
+
+  const OrderSpec s = parse_order("gemm-blocked:kc=haswell-s,fma=0");
+  BOOST_TEST(s.name == "gemm-blocked");
+  BOOST_TEST(s.params.at("kc") == "haswell-s");
+  BOOST_TEST(s.str() == "gemm-blocked:driver=serial,fma=0,input=f32,kc=haswell-s,unroll=auto");
+  BOOST_TEST(parse_order(s.str()).str() == s.str());
+  BOOST_TEST(parse_order("direct").str() == "direct:fma=0,input=f32");
+
+  auto error_of = [](const std::string& text) -> std::string {
+    try {
+      const OrderSpec o = parse_order(text);
+      const Problem<float> p = dot_problem({1, 2}, {3, 4});
+      run_order(o, p.view(), RunOptions{});
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  auto error_of_k18 = [](const std::string& text) -> std::string {
+    try {
+      const Problem<float> p = dot_problem(std::vector<float>(18, 1), std::vector<float>(18, 1));
+      run_order(parse_order(text), p.view(), RunOptions{});
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  BOOST_TEST(error_of("nosuch").find("unknown order 'nosuch'") != std::string::npos);
+  BOOST_TEST(error_of("nosuch").find("pairwise") != std::string::npos);  // lists the known names
+  BOOST_TEST(error_of("direct:bogus=1").find("unknown parameter 'bogus'") != std::string::npos);
+  BOOST_TEST(error_of("direct:fma=2").find("'fma'") != std::string::npos);
+  BOOST_TEST(error_of("direct:fma").find("'fma' is not key=value") != std::string::npos);
+  BOOST_TEST(error_of("direct:fma=1,fma=0").find("given twice") != std::string::npos);
+  BOOST_TEST(error_of("direct:").find("empty parameter list") != std::string::npos);
+  BOOST_TEST(error_of("direct:input=fp8").find("'input'") != std::string::npos);
+  BOOST_TEST(error_of("gemm-blocked:kc=big").find("'kc'") != std::string::npos);
+  BOOST_TEST(error_of("gemm-blocked:kc=0").find("'kc'") != std::string::npos);
+  BOOST_TEST(error_of("gemm-blocked:driver=fast").find("'driver'") != std::string::npos);
+  BOOST_TEST(error_of("split-k:parts=0").find("'parts'") != std::string::npos);
+  // K = 18, Q = 5, U = 16: after 5 + 5 the rest 8 > Q gives ((4 + 15)/16)·16 = 16 > 8.
+  BOOST_TEST(openblas_k_blocks(18, 5, 16, false).back() == 26);
+  BOOST_TEST(error_of_k18("gemm-blocked:kc=5").find("'unroll'") != std::string::npos);
+  BOOST_TEST(error_of_k18("gemm-blocked:kc=5,unroll=2").empty());
+  BOOST_TEST(error_of("onednn-avx512:block=x").find("'block'") != std::string::npos);
+  BOOST_TEST(error_of("pairwise:fma=1").empty());
+
+  // input= is for float32 orders only.
+  Problem<double> d;
+  d.spec = parse_benchdnn("mb1ic1ih1oc1oh1kh1");
+  d.x = Tensor<double>({1, 1, 1, 1}, 1);
+  d.w = Tensor<double>({1, 1, 1, 1}, 1);
+  BOOST_CHECK_EXCEPTION(run("direct:input=bf16", d), InputError, [](const InputError& e) {
+    return std::string(e.what()).find("--dtype f32") != std::string::npos;
+  });
+}
