@@ -1,6 +1,9 @@
 #pragma once
 // Timing helpers for benchmarks: median of repeated runs, peak RSS.
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +23,14 @@ double median_seconds(int reps, F&& f) {
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+// Resident set size now, from /proc/self/statm (pages).
+inline double current_rss_mib() {
+  std::ifstream f("/proc/self/statm");
+  long size = 0, resident = 0;
+  f >> size >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
 inline double peak_rss_mib() {

@@ -123,7 +123,7 @@ void ExactAccumulator::propagate() const {
   }
   ++hi_;
   while (hi_ > lo_ && limb_[hi_] == 0) --hi_;
-  const_cast<ExactAccumulator*>(this)->pending_ = 0;
+  pending_ = 0;
 }
 
 int ExactAccumulator::sign() const {
@@ -175,7 +175,8 @@ Rounded round_magnitude(const Magnitude& m, int p, int qmin, int emax, Rounding 
   const long e_lead = top + ExactAccumulator::kLsb;
   const long q = std::max<long>(e_lead - p + 1, qmin);
   const long pos = q - ExactAccumulator::kLsb;  // offset of the quantum bit, ≥ 0
-  std::uint64_t n = m.bits(pos, static_cast<int>(std::min<long>(p, top - pos + 1)));
+  // A value below the quantum (top < pos) has integer part 0; only half/sticky remain.
+  std::uint64_t n = top < pos ? 0 : m.bits(pos, static_cast<int>(std::min<long>(p, top - pos + 1)));
   const bool half = pos >= 1 && m.bit(pos - 1);
   const bool sticky = pos >= 1 && m.any_below(pos - 1);
   r.inexact = half || sticky;

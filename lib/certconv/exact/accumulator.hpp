@@ -118,7 +118,7 @@ class ExactAccumulator {
 
   mutable std::int64_t limb_[kLimbs];
   mutable int lo_ = kLimbs, hi_ = -1;  // touched limb range, for cheap clear/round
-  std::uint32_t pending_ = 0;          // adds since the last carry propagation
+  mutable std::uint32_t pending_ = 0;  // adds since the last carry propagation (reset by propagate)
 };
 
 }  // namespace certconv
