@@ -25,7 +25,8 @@ Tensor<T> plain_loop(const ConvProblem<T>& p) {
   for (std::int64_t i = 0; i < s.y_size(); ++i) {
     const OutputIndex o = output_index(s, i);
     T acc = 0;
-    for_each_tap(s, o.n, o.oc, o.oy, o.ox, [&](std::int64_t xo, std::int64_t wo) { acc += p.w.data[wo] * p.x.data[xo]; });
+    for_each_tap(s, o.n, o.oc, o.oy, o.ox,
+                 [&](std::int64_t xo, std::int64_t wo) { acc += p.w.data[wo] * p.x.data[xo]; });
     y.data[static_cast<std::size_t>(i)] = acc;
   }
   return y;

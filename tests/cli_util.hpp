@@ -17,10 +17,17 @@ struct CliResult {
   std::string out, err;
 };
 
+// Built by appending: GCC 12 warns falsely (-Wrestrict) on chains of std::string +.
 inline std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
+  std::string q(1, '\'');
+  for (char c : s) {
+    if (c == '\'')
+      q.append("'\\''");
+    else
+      q.push_back(c);
+  }
+  q.push_back('\'');
+  return q;
 }
 
 inline std::string slurp(const std::filesystem::path& p) {
@@ -40,12 +47,13 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
 
 inline CliResult run_cli(const std::vector<std::string>& args, const std::string& env_prefix = "") {
   const char* bin = std::getenv("CERTCONV_BIN");
-  std::string cmd = env_prefix + " " + shell_quote(bin ? bin : "certconv");
-  for (const auto& a : args) cmd += " " + shell_quote(a);
+  std::string cmd = env_prefix;
+  cmd.append(" ").append(shell_quote(bin ? bin : "certconv"));
+  for (const auto& a : args) cmd.append(" ").append(shell_quote(a));
   auto dir = std::filesystem::temp_directory_path();
   auto tag = std::to_string(::getpid()) + "-" + std::to_string(std::rand());
   auto out = dir / ("certconv-cli-" + tag + ".out"), err = dir / ("certconv-cli-" + tag + ".err");
-  cmd += " </dev/null >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string());
+  cmd.append(" </dev/null >").append(shell_quote(out.string())).append(" 2>").append(shell_quote(err.string()));
   int st = std::system(cmd.c_str());
   CliResult r;
   r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;

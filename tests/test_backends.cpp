@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "certconv/backends/backend_bound.hpp"
 #include "certconv/config.hpp"
 #include "certconv/error.hpp"
 #include "certconv/exact/truth.hpp"
@@ -197,6 +198,21 @@ BOOST_AUTO_TEST_CASE(blas_is_repeatable_at_fixed_threads) {
 }
 
 #endif
+
+// The backends' bound starts from absdot: an upper bound of the exact Σ|w·x| + |bias|
+// (compared with the truth's, itself rounded up from the exact value), and a tight one.
+BOOST_AUTO_TEST_CASE(absdot_upper_bounds_the_exact_absdot) {
+  const Problem<float> p = make<float>("mb2g2ic6ih9iw8oc4kh3kw2sh2sw1ph1pw1dh1dw0", true);
+  const Tensor<double> a = absdot_upper(p.view(), 2);
+  const Truth t = compute_truth(p.view(), {});
+  std::int64_t below = 0, loose = 0;
+  for (std::size_t i = 0; i < a.data.size(); ++i) {
+    below += a.data[i] < std::nextafter(t.absdot.data[i], 0.0);  // the truth's absdot is itself rounded up
+    loose += a.data[i] > t.absdot.data[i] * (1 + 1e-13);
+  }
+  BOOST_TEST(below == 0);
+  BOOST_TEST(loose == 0);
+}
 
 BOOST_AUTO_TEST_CASE(backends_are_registered_as_backends) {
   int backends = 0;

@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE bounds
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -54,11 +53,24 @@ std::vector<double> exact_errors(const ConvProblem<T>& p, const Tensor<T>& yhat)
 
 // Every order variant (parameters that change the summation tree included).
 const char* const kVariants[] = {
-    "direct",          "direct:fma=1",          "im2col",         "im2col:fma=1",
-    "gemm-blocked",    "gemm-blocked:fma=0",    "gemm-blocked:kc=7,unroll=4", "gemm-blocked:kc=9,driver=threaded",
-    "onednn-avx512",   "onednn-avx512:block=4", "onednn-avx2",    "onednn-avx2:fma=0",
-    "pairwise",        "pairwise:fma=1",        "kahan",          "kahan:fma=1",
-    "split-k",         "split-k:parts=5,fma=0",
+    "direct",
+    "direct:fma=1",
+    "im2col",
+    "im2col:fma=1",
+    "gemm-blocked",
+    "gemm-blocked:fma=0",
+    "gemm-blocked:kc=7,unroll=4",
+    "gemm-blocked:kc=9,driver=threaded",
+    "onednn-avx512",
+    "onednn-avx512:block=4",
+    "onednn-avx2",
+    "onednn-avx2:fma=0",
+    "pairwise",
+    "pairwise:fma=1",
+    "kahan",
+    "kahan:fma=1",
+    "split-k",
+    "split-k:parts=5,fma=0",
 };
 
 struct Check {
@@ -155,13 +167,14 @@ BOOST_AUTO_TEST_CASE(bounds_are_never_violated) {
 BOOST_AUTO_TEST_CASE(test_inputs_reach_subnormal_and_ill_conditioned_outputs) {
   const Problem<float> s = subnormal<float>("mb1ic3ih12oc4oh6kh7sh2ph3", 5);
   const Truth ts = truth(s);
-  const auto tiny = std::count_if(ts.y.data.begin(), ts.y.data.end(),
-                                  [](double v) { return v != 0 && std::fabs(v) < 0x1p-126; });
+  const auto tiny =
+      std::count_if(ts.y.data.begin(), ts.y.data.end(), [](double v) { return v != 0 && std::fabs(v) < 0x1p-126; });
   BOOST_TEST(tiny > static_cast<long>(ts.y.data.size() / 2));
   const Problem<float> g = generated<float>("mb1ic3ih12oc4oh6kh7sh2ph3", "gendot:cond=1e12", 6, false);
   const Truth tg = truth(g);
   double max_cond = 0;
-  for (std::size_t i = 0; i < tg.y.data.size(); ++i) max_cond = std::max(max_cond, cond_of(tg.absdot.data[i], tg.y.data[i]));
+  for (std::size_t i = 0; i < tg.y.data.size(); ++i)
+    max_cond = std::max(max_cond, cond_of(tg.absdot.data[i], tg.y.data[i]));
   BOOST_TEST(max_cond > 1e10);
 }
 
@@ -180,9 +193,7 @@ Problem<float> dot_problem(std::vector<float> x, std::vector<float> w, std::opti
 }
 
 // (u·D + M·η/2)/(1 − H·u) in binary32 terms, for unit products.
-double tree_formula(double D, double H, double M) {
-  return (0x1p-24 * D + M * 0x1p-150) / (1 - H * 0x1p-24);
-}
+double tree_formula(double D, double H, double M) { return (0x1p-24 * D + M * 0x1p-150) / (1 - H * 0x1p-24); }
 
 }  // namespace
 
@@ -272,8 +283,8 @@ BOOST_AUTO_TEST_CASE(input_formats_round_to_nearest_even) {
   BOOST_TEST(round_to_format(-(1 + 3 * 0x1p-8f), InputFormat::bf16) == -(1 + 0x1p-6f));
   BOOST_TEST(round_to_format(1 + 0x1.8p-8f, InputFormat::bf16) == 1 + 0x1p-7f);
   BOOST_TEST(std::isinf(round_to_format(3.4e38f, InputFormat::bf16)));
-  BOOST_TEST(round_to_format(0x1p-133f, InputFormat::bf16) == 0x1p-133f);      // bf16 subnormal
-  BOOST_TEST(round_to_format(0x1.8p-133f, InputFormat::bf16) == 0x1p-132f);    // tie → even
+  BOOST_TEST(round_to_format(0x1p-133f, InputFormat::bf16) == 0x1p-133f);    // bf16 subnormal
+  BOOST_TEST(round_to_format(0x1.8p-133f, InputFormat::bf16) == 0x1p-132f);  // tie → even
   // tf32: 11-bit significand, float32 range.
   BOOST_TEST(round_to_format(1 + 0x1p-11f, InputFormat::tf32) == 1.0f);
   BOOST_TEST(round_to_format(1 + 0x1.8p-11f, InputFormat::tf32) == 1 + 0x1p-10f);
@@ -281,8 +292,8 @@ BOOST_AUTO_TEST_CASE(input_formats_round_to_nearest_even) {
   // fp16: max 65504; 65520 ties to 65536, beyond the range → overflow.
   BOOST_TEST(round_to_format(65519.0f, InputFormat::fp16) == 65504.0f);
   BOOST_TEST(std::isinf(round_to_format(65520.0f, InputFormat::fp16)));
-  BOOST_TEST(round_to_format(0x1p-25f, InputFormat::fp16) == 0.0f);           // tie → 0 (even)
-  BOOST_TEST(round_to_format(0x1.8p-24f, InputFormat::fp16) == 0x1p-23f);     // tie → 2·2^-24
+  BOOST_TEST(round_to_format(0x1p-25f, InputFormat::fp16) == 0.0f);        // tie → 0 (even)
+  BOOST_TEST(round_to_format(0x1.8p-24f, InputFormat::fp16) == 0x1p-23f);  // tie → 2·2^-24
   BOOST_TEST(round_to_format(0x1.4p-24f, InputFormat::fp16) == 0x1p-24f);
   BOOST_TEST(round_to_format(1e-9f, InputFormat::fp16) == 0.0f);
   BOOST_TEST(round_to_format(1 + 0x1p-11f, InputFormat::fp16) == 1.0f);

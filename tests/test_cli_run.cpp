@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE cli_run
-#include <boost/test/unit_test.hpp>
-
 #include <bit>
+#include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <string>
 
@@ -46,9 +45,29 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 BOOST_AUTO_TEST_CASE(run_writes_output_and_bound) {
   const Files f = write_inputs("run-ok");
-  const std::string out = (f.dir / "y.npy").string(), bound = (f.dir / "bound.npy").string();
-  auto r = run_cli({"run", "--spec", kDesc, "--x", f.x, "--w", f.w, "--bias", f.b, "--order",
-                    "gemm-blocked:kc=5,unroll=2,fma=0", "--dtype", "f32", "--out", out, "--bound", bound, "--threads", "2"});
+  const std::string out = (f.dir / "y.npy").string(), bound = (f.dir / "bound.npy").string(),
+                    running = (f.dir / "running.npy").string();
+  auto r = run_cli({"run",
+                    "--spec",
+                    kDesc,
+                    "--x",
+                    f.x,
+                    "--w",
+                    f.w,
+                    "--bias",
+                    f.b,
+                    "--order",
+                    "gemm-blocked:kc=5,unroll=2,fma=0",
+                    "--dtype",
+                    "f32",
+                    "--out",
+                    out,
+                    "--bound",
+                    bound,
+                    "--running",
+                    running,
+                    "--threads",
+                    "2"});
   BOOST_TEST_REQUIRE(r.rc == 0, r.err);
   BOOST_TEST(contains(r.out, "\"order\":\"gemm-blocked:driver=serial,fma=0,input=f32,kc=5,unroll=2\""), r.out);
   BOOST_TEST(contains(r.out, "\"bound_kind\":\"tree-gamma\""), r.out);
@@ -65,11 +84,12 @@ BOOST_AUTO_TEST_CASE(run_writes_output_and_bound) {
   BOOST_TEST(std::get<Tensor<float>>(y).data == want.y.data);
   BOOST_TEST(std::get<Tensor<double>>(bd).shape == s.y_shape());
   BOOST_TEST(std::get<Tensor<double>>(bd).data == want.bound.data);
+  BOOST_TEST(read_npy_as<double>(running, "running").data == want.running_bound.data);
 
   // float64 in, float64 out.
   const std::string out64 = (f.dir / "y64.npy").string();
-  r = run_cli({"run", "--spec", kDesc, "--x", f.x64, "--w", f.w64, "--order", "kahan", "--dtype", "f64", "--out",
-               out64});
+  r = run_cli(
+      {"run", "--spec", kDesc, "--x", f.x64, "--w", f.w64, "--order", "kahan", "--dtype", "f64", "--out", out64});
   BOOST_TEST_REQUIRE(r.rc == 0, r.err);
   BOOST_TEST(std::holds_alternative<Tensor<double>>(read_npy(out64)));
 }

@@ -1,7 +1,6 @@
 #define BOOST_TEST_MODULE orders
-#include <boost/test/unit_test.hpp>
-
 #include <bit>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -242,9 +241,9 @@ OrderOutput<T> run(const std::string& order, const Problem<T>& p, int threads = 
 // for several oneDNN blocks.
 const char* const kShapes[] = {
     "mb2ic3ih9iw8oc4oh5kh3kw2sh2sw2ph1pw1",  // stride, padding
-    "g2mb1ic36ih6oc4oh6kh3ph1dh0",              // groups, 18 channels per group: two avx512 blocks
-    "mb1ic5ih11oc3oh4kh3sh2ph0dh2",             // dilation
-    "mb1ic20ih4iw5oc2oh4ow5kh1kw1",             // 1x1, 20 channels
+    "g2mb1ic36ih6oc4oh6kh3ph1dh0",           // groups, 18 channels per group: two avx512 blocks
+    "mb1ic5ih11oc3oh4kh3sh2ph0dh2",          // dilation
+    "mb1ic20ih4iw5oc2oh4ow5kh1kw1",          // 1x1, 20 channels
 };
 
 }  // namespace
@@ -403,8 +402,8 @@ BOOST_AUTO_TEST_CASE(thread_count_does_not_change_any_bit) {
 BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
   std::vector<std::string> names;
   for (const OrderInfo& o : order_list()) names.push_back(o.name);
-  for (const char* n : {"direct", "im2col", "gemm-blocked", "onednn-avx512", "onednn-avx2", "pairwise", "kahan",
-                        "split-k"})
+  for (const char* n :
+       {"direct", "im2col", "gemm-blocked", "onednn-avx512", "onednn-avx2", "pairwise", "kahan", "split-k"})
     BOOST_TEST((std::find(names.begin(), names.end(), n) != names.end()), n);
 
   const OrderSpec s = parse_order("gemm-blocked:kc=haswell-s,fma=0");

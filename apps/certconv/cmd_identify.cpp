@@ -24,7 +24,7 @@ struct IdentifyArgs {
   int show = 10;
 };
 
-const char* dtype_of(const AnyTensor& t) { return t.index() == 0 ? "f32" : "f64"; }
+const char* dtype_name_of(const AnyTensor& t) { return t.index() == 0 ? "f32" : "f64"; }
 
 json candidate_json(const IdentifyCandidate& c) {
   json j{{"order", c.order.str()},
@@ -55,8 +55,16 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
               a.y.c_str(), a.y.c_str());
   std::printf("\n");
   if (!r.candidates.empty() && r.candidates.front().mismatches == 0) {
-    for (const IdentifyCandidate& c : r.candidates)
-      if (c.mismatches == 0) std::printf("identified: %s\n", c.order.str().c_str());
+    std::size_t shown = 0, matches = 0;
+    for (const IdentifyCandidate& c : r.candidates) {
+      if (c.mismatches != 0) break;
+      ++matches;
+      if (shown < static_cast<std::size_t>(a.show)) {
+        std::printf("identified: %s\n", c.order.str().c_str());
+        ++shown;
+      }
+    }
+    if (matches > shown) std::printf("(%zu more reproduce it; all are in the JSON)\n", matches - shown);
   } else if (!r.candidates.empty()) {
     const IdentifyCandidate& c = r.candidates.front();
     std::printf("no candidate reproduces %s; closest: %s (%.6f identical; where they differ, %s is within %.3g "
@@ -112,7 +120,7 @@ Runner add_identify(CLI::App& app) {
   return [a] {
     AnyTensor y = read_npy(a->y);
     const bool f64 = a->dtype.empty() ? y.index() == 1 : is_f64_dtype(a->dtype);
-    require((y.index() == 1) == f64, a->y + ": dtype " + dtype_of(y) + " differs from --dtype " + a->dtype);
+    require((y.index() == 1) == f64, a->y + ": dtype " + dtype_name_of(y) + " differs from --dtype " + a->dtype);
     const AnyInputs in = load_inputs(a->in);
     require(f64 || in.index() == 0, a->in.x + ": float64 inputs cannot give a float32 output exactly; use "
                                               "--dtype f64 or float32 inputs");

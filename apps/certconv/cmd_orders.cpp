@@ -18,7 +18,8 @@ Runner add_orders(CLI::App& app) {
       nlohmann::json list = nlohmann::json::array();
       for (const OrderInfo& o : order_list()) {
         nlohmann::json params = nlohmann::json::array();
-        for (const OrderParam& p : o.params) params.push_back({{"key", p.key}, {"default", p.default_value}, {"help", p.help}});
+        for (const OrderParam& p : o.params)
+          params.push_back({{"key", p.key}, {"default", p.default_value}, {"help", p.help}});
         list.push_back({{"name", o.name}, {"kind", o.kind}, {"accumulation", o.accumulation}, {"params", params}});
       }
       std::printf("%s\n", nlohmann::json{{"orders", list}}.dump(2).c_str());

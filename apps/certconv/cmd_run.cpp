@@ -35,15 +35,13 @@ int run_one(const Inputs<T>& in, const OrderSpec& order, const RunArgs& a) {
                             {"out", a.out}};
   if (!a.bound.empty()) {
     // No proven bound: +inf everywhere (true, and never mistaken for a small one).
-    Tensor<double> b = out.bound.data.empty()
-                           ? Tensor<double>(out.y.shape, std::numeric_limits<double>::infinity())
-                           : out.bound;
+    Tensor<double> b =
+        out.bound.data.empty() ? Tensor<double>(out.y.shape, std::numeric_limits<double>::infinity()) : out.bound;
     write_npy(a.bound, b);
     summary["bound"] = a.bound;
   }
   if (!a.running.empty()) {
-    require(!out.running_bound.data.empty(),
-            "--running: order '" + order.name + "' has no running error bound");
+    require(!out.running_bound.data.empty(), "--running: order '" + order.name + "' has no running error bound");
     write_npy(a.running, out.running_bound);
     summary["running_bound"] = a.running;
   }

@@ -1,4 +1,5 @@
 // certconv truth: the certified true result of a convolution, as <f8 NCHW.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -15,7 +16,7 @@ namespace {
 
 struct TruthArgs {
   InputArgs in;
-  std::string out, lo, hi, absdot, method = "exact";
+  std::string out, lo, hi, absdot, method = "auto";
   int precision = 256, threads = 0;
 };
 
@@ -29,6 +30,9 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * fraction_above(cond, 1e3),
               100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
+  if (a.method != "mpfi")
+    std::printf("fallback     %.4g%% of outputs needed the exact path\n",
+                100.0 * static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, spec.y_size())));
   if (t.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
                 static_cast<long long>(t.undetermined));
@@ -38,7 +42,7 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
 template <class T>
 int run_truth(const Inputs<T>& in, const TruthArgs& a) {
   TruthOptions opt;
-  opt.method = a.method == "mpfi" ? TruthMethod::mpfi : TruthMethod::exact;
+  opt.method = a.method == "mpfi" ? TruthMethod::mpfi : a.method == "exact" ? TruthMethod::exact : TruthMethod::auto_;
   opt.precision = a.precision;
   opt.threads = a.threads;
   opt.progress = true;
@@ -63,8 +67,10 @@ Runner add_truth(CLI::App& app) {
   cmd->add_option("--lo", a->lo, "enclosure lower end, <f8 (rounded down)");
   cmd->add_option("--hi", a->hi, "enclosure upper end, <f8 (rounded up)");
   cmd->add_option("--absdot", a->absdot, "absdot = sum |w x| (+|bias|), rounded up, <f8");
-  cmd->add_option("--method", a->method, "exact (exact accumulator) or mpfi (interval arithmetic)")
-      ->check(CLI::IsMember({"exact", "mpfi"}));
+  cmd->add_option("--method", a->method,
+                  "auto (fast binary64 enclosures, exact path where they do not decide; default), exact (exact "
+                  "accumulator for every output) or mpfi (interval arithmetic)")
+      ->check(CLI::IsMember({"auto", "exact", "mpfi"}));
   cmd->add_option("--precision", a->precision, "MPFI precision in bits (method mpfi)")->check(CLI::Range(53, 1 << 20));
   cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
   return [a] {

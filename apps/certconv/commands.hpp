@@ -25,6 +25,10 @@ Runner add_explain(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_orders(CLI::App& app);
 Runner add_identify(CLI::App& app);
+Runner add_batch(CLI::App& app);
+Runner add_merge(CLI::App& app);
+Runner add_table(CLI::App& app);
+Runner add_plot_data(CLI::App& app);
 
 // The explain flow shared by `explain` and `example seed`: truth, explain(),
 // the optional float64 rerun by two orders, stdout, JSON. Returns the exit code.

@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   add(certconv::app::add_run);
   add(certconv::app::add_orders);
   add(certconv::app::add_identify);
+  add(certconv::app::add_batch);
+  add(certconv::app::add_merge);
+  add(certconv::app::add_table);
+  add(certconv::app::add_plot_data);
 
   try {
     app.parse(argc, argv);

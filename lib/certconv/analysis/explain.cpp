@@ -8,7 +8,7 @@
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/bounds/format.hpp"
-#include "certconv/bounds/order_free.hpp"
+#include "certconv/bounds/any_order.hpp"
 
 namespace certconv {
 
@@ -22,20 +22,13 @@ std::string g3(double v) {
 }
 
 // Order-free rigorous bound per output for inputs first rounded to a format with
-// unit roundoff u_in (Higham 2002 §2.1: x̃ = x(1+δ), |δ| ≤ u_in): the rounded
-// products differ from the exact ones by ≤ (2u_in + u_in²)|x·w|, and the order's
-// error is bounded on Σ|x̃·w̃| ≤ (1 + u_in)²·absdot. u_in = 0: plain inputs. Used
-// only to suggest a cause; fp16's underflow is not modelled (see the verdict).
+// unit roundoff u_in (u_in = 0: plain inputs), bounds/any_order.hpp. Used only to
+// suggest a cause; fp16's underflow is not modelled (see the verdict).
 template <class T>
-Tensor<double> any_order_bound(const Truth& truth, std::int64_t n, double u_in) {
-  Tensor<double> b(truth.absdot.shape);
-  const double grow = up(up(1 + u_in) * up(1 + u_in)), input = up(up(2 * u_in) + up(u_in * u_in));
-  for (std::size_t i = 0; i < b.data.size(); ++i) {
-    const double ad = truth.absdot.data[i];
-    b.data[i] = u_in == 0 ? order_free_bound(ad, n, dtype_of<T>(), Products::fused)
-                          : add_up(order_free_bound(up(ad * grow), n, dtype_of<T>(), Products::fused), up(input * ad));
-  }
-  return b;
+Tensor<double> bound_for_inputs(const Truth& truth, std::int64_t n, double u_in) {
+  if (u_in == 0) return any_order_bound(truth.absdot, n, dtype_of<T>());
+  const Tensor<double> e = relative_input_error(truth.absdot, u_in);
+  return any_order_bound(truth.absdot, n, dtype_of<T>(), &e);
 }
 
 template <class T>
@@ -61,7 +54,7 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
   const Dtype dt = dtype_of<T>();
   const double u = format_consts(dt).u;
   const std::int64_t n = spec.n_terms() + (bias ? 1 : 0);
-  const Tensor<double> bound = any_order_bound<T>(truth, n, 0);
+  const Tensor<double> bound = bound_for_inputs<T>(truth, n, 0);
 
   MetricsOptions mo;
   mo.u = u;
@@ -86,7 +79,7 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
       // Which wider model would explain the errors? Reduced-precision inputs first.
       std::string cause = "a bug, or an algorithm that is not a summation of the products (Winograd, FFT)";
       for (const auto& [fmt, u_in] : {std::pair{"tf32 or fp16 inputs", 0x1p-11}, std::pair{"bf16 inputs", 0x1p-8}}) {
-        if (count_violations(spec, truth, *ys[s], any_order_bound<T>(truth, n, u_in)) == 0) {
+        if (count_violations(spec, truth, *ys[s], bound_for_inputs<T>(truth, n, u_in)) == 0) {
           cause = std::string("reduced-precision ") + fmt + " (the errors fit the bound for inputs rounded that way)";
           break;
         }

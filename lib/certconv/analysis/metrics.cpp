@@ -27,13 +27,13 @@ double norm_err_of(double err, double u, double absdot) {
   return absdot > 0 ? err / (u * absdot) : kInf;
 }
 
-// ŷ certainly outside [lo − bound, hi + bound]: the sums are rounded to nearest and
-// then pushed one ulp outward, so the tested interval contains the exact one.
+}  // namespace
+
+// The sums are rounded to nearest and then pushed one ulp outward, so the tested
+// interval contains the exact one.
 bool certainly_violates(double observed, double lo, double hi, double bound) {
   return observed > std::nextafter(hi + bound, kInf) || observed < std::nextafter(lo - bound, -kInf);
 }
-
-}  // namespace
 
 Histogram norm_err_histogram_bins() {
   Histogram h;

@@ -72,6 +72,10 @@ bool isclose(T a, T b, double rtol, double atol);
 template <class T>
 double identical_fraction(const Tensor<T>& a, const Tensor<T>& b);
 
+// ŷ certainly outside [lo − bound, hi + bound], [lo, hi] the truth's enclosure: a
+// violation decided this way is certain.
+bool certainly_violates(double observed, double lo, double hi, double bound);
+
 OutputRecord make_record(const ConvSpec& spec, const Truth& truth, std::int64_t i, double observed, double bound,
                          double u);
 

@@ -1,9 +1,11 @@
 #include "certconv/backends/backend_bound.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "certconv/bounds/format.hpp"
 #include "certconv/bounds/order_free.hpp"
+#include "certconv/orders/driver.hpp"
 #include "certconv/parallel.hpp"
 
 namespace certconv {
@@ -15,34 +17,28 @@ namespace certconv {
 template <class T>
 Tensor<double> absdot_upper(const ConvProblem<T>& p, int threads) {
   const ConvSpec& s = p.spec;
-  const std::int64_t icg = s.ic / s.g, ocg = s.oc / s.g;
+  const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
   const FormatConsts f = format_consts(Dtype::f64);
-  const double L = static_cast<double>(s.n_terms() + 1);
+  const double L = static_cast<double>(K + 1);
   const double den = one_minus_ku(L, f.u), under = half_up(mul_up(L, f.eta));
+  std::vector<double> wabs(p.w.data.size());
+  for (std::size_t i = 0; i < wabs.size(); ++i) wabs[i] = std::fabs(static_cast<double>(p.w.data[i]));
   Tensor<double> a(s.y_shape());
-  const std::int64_t rows = s.mb * s.oc * s.oh;
-  parallel_for(rows, resolve_threads(threads), [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t r = b; r < e; ++r) {
-      const std::int64_t oy = r % s.oh, oc = r / s.oh % s.oc, n = r / s.oh / s.oc, g = oc / ocg;
+  // The im2col blocks of the emulated orders (padded taps are 0 and add nothing),
+  // the sums vectorized over the outputs of a block.
+  for_each_col_block(p, resolve_threads(threads), [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
+    for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
+      double* d = a.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0;
       const double b0 = p.bias ? std::fabs(static_cast<double>(p.bias->data[static_cast<std::size_t>(oc)])) : 0.0;
-      for (std::int64_t ox = 0; ox < s.ow; ++ox) {
-        double acc = b0;
-        for (std::int64_t c = 0; c < icg; ++c) {
-          const T* plane = p.x.data.data() + (n * s.ic + g * icg + c) * s.ih * s.iw;
-          const T* wk = p.w.data.data() + (oc * icg + c) * s.kh * s.kw;
-          for (std::int64_t ky = 0; ky < s.kh; ++ky) {
-            const std::int64_t iy = oy * s.sh - s.ph + ky * (s.dh + 1);
-            if (iy < 0 || iy >= s.ih) continue;
-            for (std::int64_t kx = 0; kx < s.kw; ++kx) {
-              const std::int64_t ix = ox * s.sw - s.pw + kx * (s.dw + 1);
-              if (ix < 0 || ix >= s.iw) continue;
-              acc = std::fma(std::fabs(static_cast<double>(wk[ky * s.kw + kx])),
-                             std::fabs(static_cast<double>(plane[iy * s.iw + ix])), acc);
-            }
-          }
+      const double* w = wabs.data() + oc * K;
+      dispatch_isa([&] {
+        for (std::int64_t j = 0; j < len; ++j) d[j] = b0;
+        for (std::int64_t k = 0; k < K; ++k) {
+          const T* xk = col + k * len;
+          for (std::int64_t j = 0; j < len; ++j) d[j] = std::fma(w[k], std::fabs(static_cast<double>(xk[j])), d[j]);
         }
-        a.data[static_cast<std::size_t>(r * s.ow + ox)] = den == 0 ? kInf : div_up(add_up(acc, under), den);
-      }
+      });
+      for (std::int64_t j = 0; j < len; ++j) d[j] = den == 0 ? kInf : div_up(add_up(d[j], under), den);
     }
   });
   return a;

@@ -80,8 +80,8 @@ OrderOutput<T> blas_convolution(const ConvProblem<T>& p, BlasArrangement a, int 
   check_problem(p);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), L = s.oh * s.ow, ocg = s.oc / s.g;
-  require(K <= INT_MAX && L <= INT_MAX && K * L <= INT_MAX,
-          "problem " + to_benchdnn(s) + ": the unfolded matrix exceeds the BLAS integer range");
+  require(K <= INT_MAX && L <= INT_MAX,
+          "problem " + to_benchdnn(s) + ": the GEMM dimensions exceed the BLAS integer range");
   openblas_set_num_threads(resolve_threads(threads));
   OrderOutput<T> out;
   out.y = Tensor<T>(s.y_shape());

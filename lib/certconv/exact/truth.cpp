@@ -3,6 +3,10 @@
 // ones (RN binary64, RN binary32, RD/RU for the enclosure, RU for absdot).
 // Threads split outputs, never a sum, so results are identical for any count.
 //
+// Method auto (the default): exact/fast_truth.hpp decides the outputs it can from
+// binary64 enclosures; the outputs it leaves undecided go through the exact path
+// below. Both write identical values, so the mix is invisible in the results.
+//
 // Fast exact path for binary32 inputs (the common case): when every x and every
 // w is an integer multiple of 2^ex (resp. 2^ew) below 2^(ex+62) (resp. 2^(ew+62)),
 // and all n products plus carries fit in 127 bits, each output is an exact sum
@@ -16,8 +20,10 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "certconv/exact/accumulator.hpp"
+#include "certconv/exact/fast_truth.hpp"
 #include "certconv/exact/mpfi_conv.hpp"
 #include "certconv/parallel.hpp"
 #include "certconv/progress.hpp"
@@ -77,19 +83,23 @@ std::optional<Window> fixed_point_window(const ConvProblem<float>& p) {
   return Window{std::move(*x), std::move(*w)};
 }
 
+// The exact path for the outputs listed in `only` (every output when null).
 template <class T>
-void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
+void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, const std::vector<std::int64_t>* only, Truth& t) {
   const ConvSpec& s = p.spec;
   const T* x = p.x.data.data();
   const T* w = p.w.data.data();
-  Progress progress("truth", s.y_size(), opt.progress);
+  const std::int64_t count = only ? static_cast<std::int64_t>(only->size()) : s.y_size();
+  if (count == 0) return;
+  Progress progress("truth", count, opt.progress);
   std::atomic<std::int64_t> zeros{0};
   std::optional<Window> window;
   if constexpr (std::is_same_v<T, float>) window = fixed_point_window(p);
-  parallel_for(s.y_size(), resolve_threads(opt.threads), [&](std::int64_t b, std::int64_t e) {
+  parallel_for(count, resolve_threads(opt.threads), [&](std::int64_t b, std::int64_t e) {
     ExactAccumulator sum, abs;
     std::int64_t local_zeros = 0;
-    for (std::int64_t i = b; i < e; ++i) {
+    for (std::int64_t j = b; j < e; ++j) {
+      const std::int64_t i = only ? (*only)[static_cast<std::size_t>(j)] : j;
       const OutputIndex o = output_index(s, i);
       sum.clear();
       abs.clear();
@@ -123,11 +133,12 @@ void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
       t.hi.data[k] = r.up;
       t.absdot.data[k] = abs.round(Rounding::up);
       local_zeros += r.sign == 0;
-      if ((i - b) % 4096 == 4095) progress.add(4096);
+      if ((j - b) % 4096 == 4095) progress.add(4096);
     }
     zeros += local_zeros;
   });
-  t.exact_zeros = zeros;
+  t.exact_zeros += zeros;
+  t.fallback += count;
 }
 
 template <class T>
@@ -163,12 +174,25 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
   check_problem(p);
   const auto shape = p.spec.y_shape();
   Truth t{Tensor<double>(shape), Tensor<float>(shape), Tensor<double>(shape), Tensor<double>(shape),
-          Tensor<double>(shape), 0, 0};
-  if (opt.method == TruthMethod::mpfi)
-    mpfi_truth(p, opt, t);
-  else
-    exact_truth(p, opt, t);
+          Tensor<double>(shape), 0, 0, 0};
+  switch (opt.method) {
+    case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
+    case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
+    case TruthMethod::auto_: {
+      const std::vector<std::int64_t> undecided = fast_truth(p, FastTruthOptions{opt.threads, {}}, t);
+      exact_truth(p, opt, &undecided, t);
+      break;
+    }
+  }
   return t;
+}
+
+const char* truth_method_name(TruthMethod m) {
+  switch (m) {
+    case TruthMethod::exact: return "exact";
+    case TruthMethod::mpfi: return "mpfi";
+    default: return "auto";
+  }
 }
 
 template Truth compute_truth(const ConvProblem<float>&, const TruthOptions&);

@@ -8,16 +8,22 @@
 
 namespace certconv {
 
-enum class TruthMethod { exact, mpfi };
+// auto_: the fast binary64 path (exact/fast_truth.hpp), with the exact path for the
+// outputs it cannot decide; every field equals method exact's. exact: the exact
+// accumulator for every output. mpfi: the independent interval method.
+enum class TruthMethod { auto_, exact, mpfi };
+
+// "auto", "exact", "mpfi" (CLI and JSON spelling).
+const char* truth_method_name(TruthMethod m);
 
 struct TruthOptions {
-  TruthMethod method = TruthMethod::exact;
+  TruthMethod method = TruthMethod::auto_;
   int precision = 256;  // MPFI working precision in bits (method mpfi)
   int threads = 1;      // 0 = hardware concurrency
   bool progress = false;
 };
 
-// Method exact: every field is certified as described. Method mpfi (the
+// Methods auto and exact: every field is certified as described. Method mpfi (the
 // independent second method): lo/hi are the MPFI enclosure rounded outward and
 // absdot its upper end; y is certified only where lo == hi, elsewhere it is the
 // midpoint of [lo, hi] and counted in `undetermined` (y32 = y rounded to binary32).
@@ -28,6 +34,9 @@ struct Truth {
   Tensor<double> absdot;  // Σ|w·x| + |bias|, rounded up
   std::int64_t exact_zeros = 0;   // outputs whose exact value is 0 (mpfi: enclosure [0, 0])
   std::int64_t undetermined = 0;  // outputs whose y is not certified correctly rounded (mpfi only)
+  // Outputs evaluated by the exact accumulator path: those the fast path left
+  // undecided (auto), every output (exact), none (mpfi).
+  std::int64_t fallback = 0;
 };
 
 template <class T>

@@ -24,16 +24,16 @@ namespace {
 template <bool Fused>
 struct DirectKernel {
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::zero();
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::zero());
     for (std::int64_t k = 0; k < r.K; ++k) {
       const auto w = r.w[k];
       const auto* x = r.x(k);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = mac<P, Fused>(x[j], w, out[j]);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, mac<P, Fused>(x[j], w, out.get(j)));
     }
     if (r.bias) {
       const auto b = P::exact(*r.bias);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], b);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
     }
   }
 };

@@ -19,11 +19,12 @@
 // exception: a zero term still applies the compensation, so orders/kahan.cpp treats
 // padded taps as zero terms by definition.
 //
-// Kernel concept: `template <class P> void row(const Row<T>&, typename P::Node* out) const`
+// Kernel concept: `template <class P> void row(const Row<T>&, const typename P::Rows& out) const`
 // with P one of the policies of bounds/policies.hpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "certconv/bounds/format.hpp"
@@ -36,20 +37,12 @@ namespace certconv {
 
 template <class T>
 struct Row {
-  const T* col;           // col[k·ld + j]: the input of term k for output j of the block
+  const T* col;  // col[k·ld + j]: the input of term k for output j of the block
   std::int64_t ld, len, K;
-  const T* w;             // the K weights of this output channel, term order
-  const T* bias;          // this channel's bias; nullptr when the problem has none
+  const T* w;     // the K weights of this output channel, term order
+  const T* bias;  // this channel's bias; nullptr when the problem has none
   const T* x(std::int64_t k) const { return col + k * ld; }
 };
-
-// Per-thread scratch arrays of nodes, one per Slot, grown on demand.
-template <class N, int Slot>
-N* scratch(std::size_t n) {
-  thread_local std::vector<N> v;
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 
 // Runs f compiled for x86-64-v3 (AVX2 + FMA) when the CPU has it, else for the
 // baseline ISA. Both give the same bits: IEEE operations in the same sequence
@@ -140,7 +133,7 @@ TreeShape tree_shape(const Kernel& ker, std::int64_t K, bool has_bias) {
     const std::int64_t len = std::min(kLanes, K - j0);
     for (std::int64_t k = 0; k < K; ++k)
       for (std::int64_t j = 0; j < len; ++j) col[static_cast<std::size_t>(k * len + j)] = (k == j0 + j) ? T(1) : T(0);
-    ker.template row<P>(Row<T>{col.data(), len, len, K, ones.data(), has_bias ? &zero_b : nullptr}, out.data());
+    ker.template row<P>(Row<T>{col.data(), len, len, K, ones.data(), has_bias ? &zero_b : nullptr}, {out.data()});
     for (std::int64_t j = 0; j < len; ++j) {
       const TreeNode& nd = out[static_cast<std::size_t>(j)];
       s.h[static_cast<std::size_t>(j0 + j)] = nd.D;
@@ -151,7 +144,7 @@ TreeShape tree_shape(const Kernel& ker, std::int64_t K, bool has_bias) {
   }
   if (has_bias) {
     std::fill(col.begin(), col.begin() + K, T(0));
-    ker.template row<P>(Row<T>{col.data(), 1, 1, K, ones.data(), &one_b}, out.data());
+    ker.template row<P>(Row<T>{col.data(), 1, 1, K, ones.data(), &one_b}, {out.data()});
     s.h_bias = out[0].D;
   }
   return s;
@@ -192,7 +185,7 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
       dispatch_isa([&] {
         for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc)
           ker.template row<ValuePolicy<T>>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr},
-                                           yrow(n, oc, oy, ox0));
+                                           {yrow(n, oc, oy, ox0)});
       });
     });
     return out;
@@ -214,26 +207,29 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
   out.running_bound = Tensor<double>(s.y_shape());
   using RP = RunningPolicy<T>;
   for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
-    typename RP::Node* nodes = scratch<typename RP::Node, 0>(static_cast<std::size_t>(len));
+    T* mu = scratch<T, 0>(static_cast<std::size_t>(len));
     T* d = scratch<T, 1>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
+      T* y = yrow(n, oc, oy, ox0);
       dispatch_isa([&] {
-        ker.template row<RP>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr}, nodes);
+        // The values go straight to the output, μ to scratch.
+        ker.template row<RP>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr}, {y, mu});
         std::fill(d, d + len, cb[static_cast<std::size_t>(oc)]);
         for (std::int64_t k = 0; k < K; ++k) {
           const T c = cw[static_cast<std::size_t>(oc * K + k)];
           const T* xk = col + k * len;
           for (std::int64_t j = 0; j < len; ++j) d[j] = std::fma(c, std::fabs(xk[j]), d[j]);
         }
+        // The bounds assume no overflow. An overflow makes the output ±∞ or NaN (no
+        // operation here turns ∞ back into a finite number), so a finite output had none.
+        double* b = out.bound.data.data() + (y - out.y.data.data());
+        double* rb = out.running_bound.data.data() + (y - out.y.data.data());
+        for (std::int64_t j = 0; j < len; ++j) {
+          const bool finite = std::fabs(y[j]) <= std::numeric_limits<T>::max();
+          b[j] = finite ? tree(d[j]) : kInf;
+          rb[j] = finite ? running(mu[j]) : kInf;
+        }
       });
-      T* y = yrow(n, oc, oy, ox0);
-      const std::size_t at = static_cast<std::size_t>(y - out.y.data.data());
-      for (std::int64_t j = 0; j < len; ++j) {
-        y[j] = nodes[j].v;
-        const bool finite = std::isfinite(y[j]);  // the bounds assume no overflow; see run_order
-        out.bound.data[at + j] = finite ? tree(d[j]) : kInf;
-        out.running_bound.data[at + j] = finite ? running(nodes[j].mu) : kInf;
-      }
     }
   });
   return out;

@@ -69,19 +69,18 @@ struct GemmBlockedKernel {
   std::vector<std::int64_t> blocks;
 
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    using Node = typename P::Node;
-    Node* acc = scratch<Node, 10>(static_cast<std::size_t>(r.len));
-    const Node c0 = r.bias ? P::exact(*r.bias) : P::zero();
-    for (std::int64_t j = 0; j < r.len; ++j) out[j] = c0;
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    const auto acc = P::template scratch_rows<10>(static_cast<std::size_t>(r.len));
+    const auto c0 = r.bias ? P::exact(*r.bias) : P::zero();
+    for (std::int64_t j = 0; j < r.len; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {
-      for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::zero();
+      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
       for (std::int64_t k = blocks[i]; k < blocks[i + 1]; ++k) {
         const auto w = r.w[k];
         const auto* x = r.x(k);
-        for (std::int64_t j = 0; j < r.len; ++j) acc[j] = mac<P, Fused>(x[j], w, acc[j]);
+        for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, mac<P, Fused>(x[j], w, acc.get(j)));
       }
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], acc[j]);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), acc.get(j)));
     }
   }
 };
@@ -98,7 +97,8 @@ Blocking blocking(const OrderParams& ps) {
   const std::string kc = ps.get("kc", "auto");
   const std::string name = kc == "auto" ? (sizeof(T) == 4 ? "skylakex-s" : "skylakex-d") : kc;
   Blocking bl{0, 16, false};
-  const auto preset = std::find_if(std::begin(kPresets), std::end(kPresets), [&](const Preset& p) { return name == p.name; });
+  const auto preset =
+      std::find_if(std::begin(kPresets), std::end(kPresets), [&](const Preset& p) { return name == p.name; });
   if (preset != std::end(kPresets))
     bl = {preset->q, preset->unroll, false};
   else if (!kc.empty() && kc.find_first_not_of("0123456789") == std::string::npos)
@@ -131,13 +131,16 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_gemm_blocked_order() {
   return {.name = "gemm-blocked",
           .params = {{"kc", "auto",
-            "K block Q: auto (skylakex-s for f32, skylakex-d for f64), skylakex-s (448), skylakex-d (384), "
-            "haswell-s (320), haswell-d (256), or an integer"},
-           {"unroll", "auto", "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
-           {"driver", "serial", "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)"},
-           {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma"}},
-          .accumulation = "OpenBLAS 0.3.21 GEMM: C = bias or 0; per K block (Q, ~half, rest): acc = 0, acc = fma(x, w, acc) "
-          "over the block; C = C + acc",
+                      "K block Q: auto (skylakex-s for f32, skylakex-d for f64), skylakex-s (448), skylakex-d (384), "
+                      "haswell-s (320), haswell-d (256), or an integer"},
+                     {"unroll", "auto",
+                      "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
+                     {"driver", "serial",
+                      "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)"},
+                     {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma"}},
+          .accumulation =
+              "OpenBLAS 0.3.21 GEMM: C = bias or 0; per K block (Q, ~half, rest): acc = 0, acc = fma(x, w, acc) "
+              "over the block; C = C + acc",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

@@ -21,16 +21,16 @@ namespace {
 template <bool Fused>
 struct Im2colKernel {
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::zero();
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::zero());
     for (std::int64_t k = 0; k < r.K; ++k) {
       const auto w = r.w[k];
       const auto* x = r.x(k);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = mac<P, Fused>(x[j], w, out[j]);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, mac<P, Fused>(x[j], w, out.get(j)));
     }
     if (r.bias) {
       const auto b = P::exact(*r.bias);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], b);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
     }
   }
 };
@@ -46,8 +46,9 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_im2col_order() {
   return {.name = "im2col",
           .params = {OrderParam{"fma", "0", "1: acc = fma(x, w, acc) instead of acc + fl(x·w)"}},
-          .accumulation = "unfold + naive matmul: acc = 0; for k = ic·KH·KW + kh·KW + kw (padding as zero products): "
-          "acc += x_k·w_k; then acc + bias",
+          .accumulation =
+              "unfold + naive matmul: acc = 0; for k = ic·KH·KW + kh·KW + kw (padding as zero products): "
+              "acc += x_k·w_k; then acc + bias",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

@@ -1,5 +1,6 @@
 #include "certconv/orders/input_format.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -10,9 +11,9 @@ namespace certconv {
 namespace {
 
 struct Params {
-  int p;          // significand bits, hidden bit included
-  int emin;       // exponent of the smallest normal number
-  double max;     // largest finite number
+  int p;       // significand bits, hidden bit included
+  int emin;    // exponent of the smallest normal number
+  double max;  // largest finite number
 };
 
 Params params(InputFormat f) {

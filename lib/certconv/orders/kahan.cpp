@@ -137,10 +137,9 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
       dispatch_isa([&] { ker.template row<KahanRunning<T>>(r, nodes); });
       for (std::int64_t j = 0; j < len; ++j) {
         y[j] = nodes[j].v;
-        const double b =
-            std::isfinite(y[j]) ? up_nonneg(std::fabs(static_cast<double>(nodes[j].c)) + running(nodes[j].mu)) : kInf;
-        out.bound.data[at + j] = b;
-        out.running_bound.data[at + j] = b;
+        // A finite s with an overflow inside leaves c = ±∞ or NaN: the bound is then +∞.
+        const double b = up_nonneg(std::fabs(static_cast<double>(nodes[j].c)) + running(nodes[j].mu));
+        out.bound.data[at + j] = out.running_bound.data[at + j] = std::isfinite(y[j]) && b >= 0 ? b : kInf;
       }
     }
   });
@@ -158,8 +157,9 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_kahan_order() {
   return {.name = "kahan",
           .params = {OrderParam{"fma", "0", "1: y = fma(x, w, −c) instead of fl(x·w) − c"}},
-          .accumulation = "Kahan compensated sum in im2col order (padding as zero terms): s = bias or 0, c = 0; "
-          "y = x·w − c, t = s + y, c = (t − s) − y, s = t; result s",
+          .accumulation =
+              "Kahan compensated sum in im2col order (padding as zero terms): s = bias or 0, c = 0; "
+              "y = x·w − c, t = s + y, c = (t − s) − y, s = t; result s",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

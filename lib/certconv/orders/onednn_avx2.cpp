@@ -31,13 +31,13 @@ struct Avx2Kernel {
   std::vector<std::int64_t> seq;  // the terms in the kernel's order
 
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
     const auto c0 = r.bias ? P::exact(*r.bias) : P::zero();
-    for (std::int64_t j = 0; j < r.len; ++j) out[j] = c0;
+    for (std::int64_t j = 0; j < r.len; ++j) out.set(j, c0);
     for (const std::int64_t k : seq) {
       const auto w = r.w[k];
       const auto* x = r.x(k);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = mac<P, Fused>(x[j], w, out[j]);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, mac<P, Fused>(x[j], w, out.get(j)));
     }
   }
 };
@@ -57,9 +57,10 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_onednn_avx2_order() {
   return {.name = "onednn-avx2",
           .params = {{"block", "8", "input channels per block (all of them when the group has fewer)"},
-           {"fma", "1", "0: the AVX (no FMA) path, vmulps then vaddps"}},
-          .accumulation = "oneDNN 2.6.3 jit_avx2: one chain acc = bias or 0; per 8-channel block, for kh, kw (padding skipped), "
-          "ic: acc = fma(x, w, acc)",
+                     {"fma", "1", "0: the AVX (no FMA) path, vmulps then vaddps"}},
+          .accumulation =
+              "oneDNN 2.6.3 jit_avx2: one chain acc = bias or 0; per 8-channel block, for kh, kw (padding skipped), "
+              "ic: acc = fma(x, w, acc)",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

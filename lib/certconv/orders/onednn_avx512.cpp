@@ -35,24 +35,23 @@ struct Avx512Kernel {
   std::vector<std::int64_t> starts;  // seq index where each channel block starts, then seq.size()
 
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    using Node = typename P::Node;
-    Node* acc = scratch<Node, 20>(static_cast<std::size_t>(r.len));
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    const auto acc = P::template scratch_rows<20>(static_cast<std::size_t>(r.len));
     for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
-      for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::zero();
+      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
       for (std::int64_t i = starts[b]; i < starts[b + 1]; ++i) {
         const std::int64_t k = seq[static_cast<std::size_t>(i)];
         const auto w = r.w[k];
         const auto* x = r.x(k);
-        for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::fma(x[j], w, acc[j]);
+        for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::fma(x[j], w, acc.get(j)));
       }
       if (b > 0) {
-        for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(acc[j], out[j]);
+        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), out.get(j)));
       } else if (r.bias) {
         const auto bias = P::exact(*r.bias);
-        for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(acc[j], bias);
+        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), bias));
       } else {
-        for (std::int64_t j = 0; j < r.len; ++j) out[j] = acc[j];
+        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, acc.get(j));
       }
     }
   }
@@ -91,8 +90,9 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_onednn_avx512_order() {
   return {.name = "onednn-avx512",
           .params = {OrderParam{"block", "16", "input channels per block (all of them when the group has fewer)"}},
-          .accumulation = "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0; for kh, kw (padding skipped), ic: "
-          "acc = fma(w, x, acc); first block dst = acc + bias, then dst = acc + dst",
+          .accumulation =
+              "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0; for kh, kw (padding skipped), ic: "
+              "acc = fma(w, x, acc); first block dst = acc + bias, then dst = acc + dst",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

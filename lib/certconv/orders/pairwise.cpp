@@ -23,39 +23,39 @@ namespace {
 template <bool Fused>
 struct PairwiseKernel {
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    // One scratch row per recursion level below the root: right halves.
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    // One scratch row per recursion level below the root, for the right halves.
     int depth = 0;
     for (std::int64_t n = r.K; n > 1; n = n - n / 2) ++depth;
-    typename P::Node* tmp = scratch<typename P::Node, 30>(static_cast<std::size_t>((depth + 1) * r.len));
-    sum<P>(r, 0, r.K, out, tmp);
+    const auto tmp = P::template scratch_rows<30>(static_cast<std::size_t>((depth + 1) * r.len));
+    sum<P>(r, 0, r.K, out, 0, tmp, 0);
     if (r.bias) {
       const auto b = P::exact(*r.bias);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], b);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
     }
   }
 
-  // dst ← S(lo, hi); tmp has room for the right halves of every level below.
+  // dst ← S(lo, hi); rows level·len onward of tmp are free for the right halves below.
   template <class P>
-  static void sum(const Row<typename P::In>& r, std::int64_t lo, std::int64_t hi, typename P::Node* dst,
-                  typename P::Node* tmp) {
+  static void sum(const Row<typename P::In>& r, std::int64_t lo, std::int64_t hi, const typename P::Rows& dst,
+                  std::int64_t dst_off, const typename P::Rows& tmp, std::int64_t level) {
     const std::int64_t n = hi - lo;
     const auto* x0 = r.x(lo);
     const auto w0 = r.w[lo];
     if (n == 1) {
-      for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::prod(x0[j], w0);
+      for (std::int64_t j = 0; j < r.len; ++j) dst.set(dst_off + j, P::prod(x0[j], w0));
       return;
     }
     if (Fused && n == 2) {
       const auto* x1 = r.x(lo + 1);
       const auto w1 = r.w[lo + 1];
-      for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::fma(x1[j], w1, P::prod(x0[j], w0));
+      for (std::int64_t j = 0; j < r.len; ++j) dst.set(dst_off + j, P::fma(x1[j], w1, P::prod(x0[j], w0)));
       return;
     }
-    const std::int64_t mid = lo + n / 2;
-    sum<P>(r, lo, mid, dst, tmp);
-    sum<P>(r, mid, hi, tmp, tmp + r.len);
-    for (std::int64_t j = 0; j < r.len; ++j) dst[j] = P::add(dst[j], tmp[j]);
+    const std::int64_t mid = lo + n / 2, right = level * r.len;
+    sum<P>(r, lo, mid, dst, dst_off, tmp, level);
+    sum<P>(r, mid, hi, tmp, right, tmp, level + 1);
+    for (std::int64_t j = 0; j < r.len; ++j) dst.set(dst_off + j, P::add(dst.get(dst_off + j), tmp.get(right + j)));
   }
 };
 
@@ -70,8 +70,9 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_pairwise_order() {
   return {.name = "pairwise",
           .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))"}},
-          .accumulation = "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
-          "mid = lo + len/2; then + bias",
+          .accumulation =
+              "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
+              "mid = lo + len/2; then + bias",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

@@ -20,8 +20,8 @@ class OrderParams {
   }
 
   [[noreturn]] void fail(const std::string& key, const std::string& want) const {
-    throw InputError("order '" + s_.name + "': parameter '" + key + "' must be " + want + "; got '" +
-                     get(key, "") + "'");
+    throw InputError("order '" + s_.name + "': parameter '" + key + "' must be " + want + "; got '" + get(key, "") +
+                     "'");
   }
 
   bool flag(const std::string& key, bool def) const {

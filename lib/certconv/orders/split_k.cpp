@@ -22,23 +22,22 @@ struct SplitKKernel {
   std::int64_t parts;
 
   template <class P>
-  void row(const Row<typename P::In>& r, typename P::Node* out) const {
-    using Node = typename P::Node;
-    Node* part = scratch<Node, 40>(static_cast<std::size_t>(r.len));
+  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
+    const auto part = P::template scratch_rows<40>(static_cast<std::size_t>(r.len));
     for (std::int64_t i = 0; i < parts; ++i) {
-      Node* acc = i == 0 ? out : part;
-      for (std::int64_t j = 0; j < r.len; ++j) acc[j] = P::zero();
+      const auto acc = i == 0 ? out : part;
+      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
       for (std::int64_t k = i * r.K / parts; k < (i + 1) * r.K / parts; ++k) {
         const auto w = r.w[k];
         const auto* x = r.x(k);
-        for (std::int64_t j = 0; j < r.len; ++j) acc[j] = mac<P, Fused>(x[j], w, acc[j]);
+        for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, mac<P, Fused>(x[j], w, acc.get(j)));
       }
       if (i > 0)
-        for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], part[j]);
+        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), part.get(j)));
     }
     if (r.bias) {
       const auto b = P::exact(*r.bias);
-      for (std::int64_t j = 0; j < r.len; ++j) out[j] = P::add(out[j], b);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
     }
   }
 };
@@ -56,9 +55,10 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_split_k_order() {
   return {.name = "split-k",
           .params = {{"parts", "4", "number of contiguous parts P of the K terms"},
-           {"fma", "1", "0: part + fl(x·w) instead of fma inside a part"}},
-          .accumulation = "P contiguous parts of the im2col k order, each acc = 0, acc = fma(x, w, acc); then "
-          "part0 + part1 + … in order; then + bias",
+                     {"fma", "1", "0: part + fl(x·w) instead of fma inside a part"}},
+          .accumulation =
+              "P contiguous parts of the im2col k order, each acc = 0, acc = fma(x, w, acc); then "
+              "part0 + part1 + … in order; then + bias",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

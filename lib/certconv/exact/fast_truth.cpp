@@ -1,0 +1,353 @@
+// Fast certified truth. Per output the kernel (fast_truth_kernel.hpp) yields
+//     Σ w·x + bias      = (A − A0) + E + δ,   Σ|w·x| + |bias| = (B − A0) + F + δ',
+// with A − A0 and B − A0 exact and |δ|, |δ'| ≤ err, and round_enclosure.hpp turns
+// that into the roundings or into "undecided". This file supplies what the kernel
+// needs: the binade 2^k of each output row, err, and the input layout.
+//
+// The binade: 2^(k−2) ≥ an upper bound of Σ|w·x| + |bias| over the row, namely
+// |bias| + Σ_c ‖w[oc, c]‖₁ · max|x| over the input rows the output row reads, in
+// channel c. Evaluated in round-to-nearest and then enlarged: every monomial passes
+// at most L = taps + icg + 1 roundings of nonnegative values, each of which loses at
+// most a factor (1 − u) (and η/2 for a product in the subnormal range), so the
+// exact value is ≤ (s + icg·η/2)/(1 − u)^L ≤ (s + icg·η/2)·(1 + 2Lu) for Lu ≤ 1/2.
+//
+// err, for m summed low parts (n products, plus the bias), |e| ≤ 2^(k−53) each:
+//  * products exact in binary64 (binary32 inputs; binary64 inputs whose significands
+//    are short enough): each e is exact, so err is the error of recursive summation,
+//    ≤ (m−1)·u·Σ|e| ≤ (m−1)·m·2^(k−106) (Rump, BIT 52, 2012, Thm. 1.1 — any n; sums
+//    are exact in the subnormal range, so no underflow term). And err = 0 when every
+//    product and the bias are multiples of 2^q (q from the inputs' lowest set bits)
+//    and m·2^(k−53) ≤ 2^(53+q): every partial sum of E is then a multiple of 2^q below
+//    2^53·2^q, a binary64 number, so E is exact. This holds for ordinary binary32
+//    data, which is therefore decided exactly, with no fallback at all.
+//  * otherwise each e is RN of the exact error, off by ≤ u·|e| + η/2 (the FMA model
+//    with gradual underflow, Higham 2002 §2.1), adding n·(2^(k−106) + η/2).
+// Both are evaluated with upward steps (bounds/format.hpp).
+//
+// Layout: per image, x in binary64, zero-padded, each padded row split into sw
+// phases (column j of phase φ holds padded column j·sw + φ), so that the inputs of
+// consecutive output columns are consecutive in memory for every tap; |x| alongside.
+#include "certconv/exact/fast_truth.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <type_traits>
+
+#include "certconv/bounds/format.hpp"
+#include "certconv/error.hpp"
+#include "certconv/exact/fast_truth_kernel.hpp"
+#include "certconv/parallel.hpp"
+
+namespace certconv {
+
+namespace {
+
+using fast_truth_detail::Block;
+using fast_truth_detail::run_block;
+
+// ---- kernel builds -------------------------------------------------------------
+
+using BlockFn = void (*)(const Block&, int ocb);
+
+template <int V, bool Fma>
+[[gnu::always_inline]] inline void run_any(const Block& b, int ocb) {
+  switch (ocb) {
+    case 1: run_block<1, V, Fma>(b); break;
+    case 2: run_block<2, V, Fma>(b); break;
+    case 3: run_block<3, V, Fma>(b); break;
+    case 4: run_block<4, V, Fma>(b); break;
+    case 5: run_block<5, V, Fma>(b); break;
+    default: run_block<6, V, Fma>(b); break;
+  }
+}
+
+// Generic: std::fma where products may be inexact, the plain form where they are exact.
+void blocks_generic_fma(const Block& b, int ocb) { run_any<4, true>(b, ocb); }
+void blocks_generic_exact(const Block& b, int ocb) { run_any<4, false>(b, ocb); }
+#if defined(__x86_64__) && defined(__GNUC__)
+[[gnu::target("arch=x86-64-v3")]] void blocks_avx2(const Block& b, int ocb) { run_any<8, true>(b, ocb); }
+[[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512(const Block& b, int ocb) {
+  run_any<8, true>(b, ocb);
+}
+#endif
+
+struct Kernel {
+  BlockFn fn;
+  int max_ocb;  // channels per block: as many as the registers hold
+};
+
+Kernel kernel_for(KernelIsa isa, bool exact_products) {
+  switch (isa) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    case KernelIsa::avx512: return {blocks_avx512, 6};
+    case KernelIsa::avx2: return {blocks_avx2, 1};
+#endif
+    default: return {exact_products ? blocks_generic_exact : blocks_generic_fma, 2};
+  }
+}
+
+// ---- input analysis --------------------------------------------------------------
+
+constexpr int kNone = 1 << 20;  // lsb of a tensor without nonzero values
+
+// Over the nonzero values: the lowest set bit's exponent, and the widest significand
+// (bits from the lowest to the highest set bit).
+struct BitRange {
+  int lsb = kNone;
+  int width = 0;
+};
+
+template <class T>
+BitRange bit_range(const std::vector<T>& v) {
+  using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
+  constexpr int mant_bits = std::numeric_limits<T>::digits - 1;
+  constexpr int bias = std::numeric_limits<T>::max_exponent - 1 + mant_bits;  // value = m·2^(ex − bias)
+  BitRange r;
+  for (T f : v) {
+    const U bits = std::bit_cast<U>(f);
+    const int ex = static_cast<int>((bits & ~(U{1} << (sizeof(U) * 8 - 1))) >> mant_bits);
+    U m = bits & ((U{1} << mant_bits) - 1);
+    if (ex) m |= U{1} << mant_bits;
+    if (m == 0) continue;
+    const int tz = std::countr_zero(m);
+    r.lsb = std::min(r.lsb, (ex ? ex : 1) - bias + tz);
+    r.width = std::max(r.width, static_cast<int>(std::bit_width(m)) - tz);
+  }
+  return r;
+}
+
+struct Layer {
+  bool exact_products;
+  int q;              // products and bias are multiples of 2^q (exact_products only)
+  std::int64_t n, m;  // products per output, terms summed into the low part
+};
+
+template <class T>
+Layer analyze_layer(const ConvProblem<T>& p) {
+  const BitRange x = bit_range(p.x.data), w = bit_range(p.w.data);
+  const BitRange b = p.bias ? bit_range(p.bias->data) : BitRange{};
+  Layer L;
+  // A product of significands of a and b bits has at most a + b bits, and at most
+  // max(a, b) when one is a power of two.
+  const bool short_enough = x.width + w.width <= 53 || x.width <= 1 || w.width <= 1;
+  L.exact_products = std::is_same_v<T, float> || (short_enough && x.lsb + w.lsb >= -1074);
+  L.q = std::min(x.lsb + w.lsb, b.lsb);
+  L.n = p.spec.n_terms();
+  L.m = L.n + (p.bias ? 1 : 0);
+  return L;
+}
+
+// k ranges over [kMinK, 999]: A0 normal, 2^(k−106) normal, A0's binade finite.
+constexpr int kMinK = -600;
+
+// err for an output with binade 2^k (header comment).
+double low_part_error(const Layer& L, int k) {
+  const double m = static_cast<double>(L.m);
+  const double scale = std::ldexp(1.0, k - 106);  // exact: k ≥ kMinK
+  const double summation = mul_up(mul_up(m > 0 ? m - 1 : 0, m), scale);
+  if (L.exact_products) {
+    const long d = 106L + L.q - k;  // window test m ≤ 2^d
+    const bool exact = d >= 62 || (d >= 0 && L.m <= (std::int64_t{1} << d));
+    return exact ? 0.0 : summation;
+  }
+  const double n = static_cast<double>(L.n);
+  return add_up(summation, add_up(mul_up(n, scale), mul_up(n, 0x1p-1074)));
+}
+
+// ---- layout ----------------------------------------------------------------------
+
+constexpr int kLaneAlign = 8;  // output columns padded to a multiple of the widest V
+
+struct Layout {
+  std::int64_t rows = 0, lanes = 0, jp = 0, row_len = 0, chan_stride = 0;  // lanes: ow padded
+  std::vector<std::int64_t> tap_off;
+  std::vector<double> x, ax;  // [c][row][phase][j] for one image
+  std::vector<double> rowmax;  // [c][row]: max |x| over the padded row
+};
+
+Layout make_layout(const ConvSpec& s) {
+  Layout L;
+  L.rows = (s.oh - 1) * s.sh + (s.kh - 1) * (s.dh + 1) + 1;
+  L.lanes = (s.ow + kLaneAlign - 1) / kLaneAlign * kLaneAlign;
+  L.jp = L.lanes + (s.kw - 1) * (s.dw + 1) / s.sw;
+  L.row_len = s.sw * L.jp;
+  L.chan_stride = L.rows * L.row_len;
+  for (std::int64_t ky = 0; ky < s.kh; ++ky)
+    for (std::int64_t kx = 0; kx < s.kw; ++kx) {
+      const std::int64_t off = kx * (s.dw + 1);
+      L.tap_off.push_back(ky * (s.dh + 1) * L.row_len + (off % s.sw) * L.jp + off / s.sw);
+    }
+  L.x.assign(static_cast<std::size_t>(s.ic * L.chan_stride), 0.0);
+  L.ax.assign(L.x.size(), 0.0);
+  L.rowmax.assign(static_cast<std::size_t>(s.ic * L.rows), 0.0);
+  return L;
+}
+
+template <class T>
+void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L) {
+  const ConvSpec& s = p.spec;
+  parallel_for(s.ic, threads, [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t c = c0; c < c1; ++c) {
+      const T* plane = p.x.data.data() + (n * s.ic + c) * s.ih * s.iw;
+      for (std::int64_t r = 0; r < L.rows; ++r) {
+        const std::int64_t iy = r - s.ph;
+        double* row = L.x.data() + c * L.chan_stride + r * L.row_len;
+        double* arow = L.ax.data() + c * L.chan_stride + r * L.row_len;
+        double mx = 0;
+        for (std::int64_t phase = 0; phase < s.sw; ++phase)
+          for (std::int64_t j = 0; j < L.jp; ++j) {
+            const std::int64_t ix = j * s.sw + phase - s.pw;
+            const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+            const double v = inside ? static_cast<double>(plane[iy * s.iw + ix]) : 0.0;
+            row[phase * L.jp + j] = v;
+            arow[phase * L.jp + j] = std::fabs(v);
+            mx = std::max(mx, std::fabs(v));
+          }
+        L.rowmax[static_cast<std::size_t>(c * L.rows + r)] = mx;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+std::string isa_name(KernelIsa isa) {
+  switch (isa) {
+    case KernelIsa::avx2: return "avx2";
+    case KernelIsa::avx512: return "avx512";
+    default: return "generic";
+  }
+}
+
+std::vector<KernelIsa> supported_isas() {
+  std::vector<KernelIsa> v{KernelIsa::generic};
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v3")) v.push_back(KernelIsa::avx2);
+  if (__builtin_cpu_supports("x86-64-v4")) v.push_back(KernelIsa::avx512);
+#endif
+  return v;
+}
+
+template <class T>
+std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOptions& opt, Truth& t) {
+  const ConvSpec& s = p.spec;
+  const std::vector<KernelIsa> isas = supported_isas();
+  const KernelIsa isa = opt.isa.value_or(isas.back());
+  require(std::find(isas.begin(), isas.end(), isa) != isas.end(),
+          "fast truth: this CPU cannot run the " + isa_name(isa) + " kernels");
+  const int threads = resolve_threads(opt.threads);
+  const Layer layer = analyze_layer(p);
+  const Kernel kernel = kernel_for(isa, layer.exact_products);
+
+  const std::int64_t icg = s.ic / s.g, ocg = s.oc / s.g, taps = s.kh * s.kw, K = s.n_terms();
+  std::vector<double> w(p.w.data.begin(), p.w.data.end()), aw(w.size()), wl1(static_cast<std::size_t>(s.oc * icg));
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    aw[i] = std::fabs(w[i]);
+    wl1[i / static_cast<std::size_t>(taps)] += aw[i];
+  }
+  std::vector<double> bias(static_cast<std::size_t>(s.oc), 0.0);
+  if (p.bias) std::copy(p.bias->data.begin(), p.bias->data.end(), bias.begin());
+  const double inflate = up(1 + mul_up(2.0 * static_cast<double>(taps + icg + 1), 0x1p-53));
+  const double under = mul_up(static_cast<double>(icg), 0x1p-1074);
+
+  // Blocks of channels within a group, then one work item per block and output row.
+  struct Span {
+    std::int64_t oc0;
+    int ocb;
+  };
+  std::vector<Span> spans;
+  for (std::int64_t g = 0; g < s.g; ++g)
+    for (std::int64_t o = 0; o < ocg; o += kernel.max_ocb)
+      spans.push_back({g * ocg + o, static_cast<int>(std::min<std::int64_t>(kernel.max_ocb, ocg - o))});
+  const std::int64_t items = static_cast<std::int64_t>(spans.size()) * s.oh;
+
+  Layout L = make_layout(s);
+  std::vector<std::int64_t> undecided;
+  std::mutex merge;
+  std::int64_t zeros = 0;
+  std::vector<double> xmax(static_cast<std::size_t>(s.ic * s.oh));  // [c][oy]: max |x| the row reads
+  for (std::int64_t n = 0; n < s.mb; ++n) {
+    fill_layout(p, n, threads, L);
+    for (std::int64_t c = 0; c < s.ic; ++c)
+      for (std::int64_t oy = 0; oy < s.oh; ++oy) {
+        double mx = 0;
+        for (std::int64_t ky = 0; ky < s.kh; ++ky)
+          mx = std::max(mx, L.rowmax[static_cast<std::size_t>(c * L.rows + oy * s.sh + ky * (s.dh + 1))]);
+        xmax[static_cast<std::size_t>(c * s.oh + oy)] = mx;
+      }
+    parallel_for(items, threads, [&](std::int64_t i0, std::int64_t i1) {
+      std::vector<std::int64_t> local;
+      std::vector<double> scratch(static_cast<std::size_t>(4 * kernel.max_ocb * L.lanes));
+      std::vector<std::int64_t> flags(static_cast<std::size_t>(s.ow));
+      std::int64_t local_zeros = 0;
+      for (std::int64_t it = i0; it < i1; ++it) {
+        const Span sp = spans[static_cast<std::size_t>(it / s.oh)];
+        const std::int64_t oy = it % s.oh, g = sp.oc0 / ocg;
+        double a0[6], b[6], err[6];
+        bool valid = true;
+        for (int o = 0; o < sp.ocb; ++o) {
+          const std::int64_t oc = sp.oc0 + o;
+          double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
+          for (std::int64_t c = 0; c < icg; ++c)
+            sum += wl1[static_cast<std::size_t>(oc * icg + c)] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
+          const double bound = mul_up(add_up(sum, under), inflate);
+          if (!(bound < 0x1p997)) {  // k would exceed 999 (binary64 inputs only)
+            valid = false;
+            break;
+          }
+          const int k = bound > 0 ? std::max(std::ilogb(bound) + 3, kMinK) : kMinK;
+          a0[o] = std::ldexp(1.5, k);
+          b[o] = bias[static_cast<std::size_t>(oc)];
+          err[o] = low_part_error(layer, k);
+        }
+        const std::int64_t out0 = ((n * s.oc + sp.oc0) * s.oh + oy) * s.ow;
+        if (!valid) {
+          for (int o = 0; o < sp.ocb; ++o)
+            for (std::int64_t ox = 0; ox < s.ow; ++ox) local.push_back(out0 + o * s.oh * s.ow + ox);
+          continue;
+        }
+        const Block blk{L.x.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
+                        L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
+                        L.chan_stride,
+                        L.tap_off.data(),
+                        static_cast<int>(taps),
+                        static_cast<int>(icg),
+                        w.data() + sp.oc0 * K,
+                        aw.data() + sp.oc0 * K,
+                        K,
+                        static_cast<int>(s.ow),
+                        a0,
+                        b,
+                        err,
+                        out0,
+                        s.oh * s.ow,
+                        t.y.data.data(),
+                        t.lo.data.data(),
+                        t.hi.data.data(),
+                        t.absdot.data.data(),
+                        t.y32.data.data(),
+                        &local,
+                        &local_zeros,
+                        scratch.data(),
+                        flags.data(),
+                        static_cast<int>(L.lanes)};
+        kernel.fn(blk, sp.ocb);
+      }
+      std::lock_guard lock(merge);
+      undecided.insert(undecided.end(), local.begin(), local.end());
+      zeros += local_zeros;
+    });
+  }
+  std::sort(undecided.begin(), undecided.end());
+  t.exact_zeros += zeros;
+  return undecided;
+}
+
+template std::vector<std::int64_t> fast_truth(const ConvProblem<float>&, const FastTruthOptions&, Truth&);
+template std::vector<std::int64_t> fast_truth(const ConvProblem<double>&, const FastTruthOptions&, Truth&);
+
+}  // namespace certconv

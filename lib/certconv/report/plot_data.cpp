@@ -1,0 +1,87 @@
+#include "certconv/report/plot_data.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "certconv/atomic_file.hpp"
+#include "certconv/error.hpp"
+
+namespace certconv {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string num(double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// A record's value when it is a finite positive number (placeable on a log axis), else NaN.
+double positive_or_nan(const json& rec, const char* key) {
+  if (!rec.contains(key) || !rec[key].is_number()) return NAN;
+  const double v = rec[key].get<double>();
+  return v > 0 ? v : NAN;
+}
+
+std::string text(const ResultRow& r, const std::string& field) {
+  const auto v = field_value(r, field);
+  return v ? value_text(*v) : std::string();
+}
+
+}  // namespace
+
+PlotDataSummary write_plot_data(const std::vector<LoadedDocument>& docs, const std::vector<std::string>& filters,
+                                const std::string& out_dir) {
+  const auto rows = result_rows(docs);
+  const RowFilter filter(filters);
+  filter.check_fields(rows);
+  PlotDataSummary s;
+  std::string scatter = "cond,norm_err,order,layer,dtype,dist,seed\n";
+  std::vector<std::string> layers;
+  std::vector<std::pair<std::size_t, std::string>> keys;  // (layer index, order), first appearance order
+  std::map<std::pair<std::size_t, std::string>, double> tight;
+  for (const ResultRow& r : rows) {
+    if (!filter.keep(r)) continue;
+    const std::string order = text(r, "order"), layer = text(r, "layer");
+    const std::string tail = "," + csv_field(order) + "," + csv_field(layer) + "," + csv_field(text(r, "dtype")) +
+                             "," + csv_field(text(r, "dist")) + "," + csv_field(text(r, "seed")) + "\n";
+    if (r.observed->contains("worst"))
+      for (const auto& w : (*r.observed)["worst"]) {
+        const double cond = positive_or_nan(w, "cond"), ne = positive_or_nan(w, "norm_err");
+        if (!std::isfinite(cond) || !std::isfinite(ne)) continue;
+        scatter += num(cond) + "," + num(ne) + tail;
+        ++s.points;
+      }
+    const auto t = field_value(r, "max_tightness");
+    const auto tv = t ? value_number(*t) : std::nullopt;
+    if (!tv || std::isnan(*tv)) continue;
+    auto li = std::find(layers.begin(), layers.end(), layer);
+    if (li == layers.end()) li = layers.insert(layers.end(), layer);
+    const std::pair<std::size_t, std::string> key{static_cast<std::size_t>(li - layers.begin()), order};
+    const auto [it, fresh] = tight.emplace(key, *tv);
+    if (fresh)
+      keys.push_back(key);
+    else
+      it->second = std::max(it->second, *tv);
+  }
+  std::string per_layer = "layer_index,layer,order,max_tightness\n";
+  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& k : keys)
+    per_layer += std::to_string(k.first) + "," + csv_field(layers[k.first]) + "," + csv_field(k.second) + "," +
+                 num(tight[k]) + "\n";
+  s.layer_rows = static_cast<int>(keys.size());
+
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  require(!ec, out_dir + ": cannot create output directory: " + ec.message());
+  write_file_atomic((std::filesystem::path(out_dir) / "norm_err_vs_cond.csv").string(), scatter);
+  write_file_atomic((std::filesystem::path(out_dir) / "max_tightness_per_layer.csv").string(), per_layer);
+  return s;
+}
+
+}  // namespace certconv

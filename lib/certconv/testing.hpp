@@ -1,0 +1,95 @@
+#pragma once
+// Certified assertions for users' own convolution tests: instead of an atol tuned
+// by hand until the test passes, an output is checked against the certified truth
+// with a proven per-element bound. Boost.Test macros: certconv/testing_boost.hpp;
+// GoogleTest: certconv/testing_gtest.hpp.
+//
+//   const auto r = certconv::check_conv(y, x, w, spec, certconv::rigorous("im2col"));
+//   if (!r.passed) std::puts(r.message.c_str());  // lists the worst outputs
+//
+// An output is beyond the tolerance only when that is certain: ŷ outside
+// [RD(lo − bound), RU(hi + bound)], [lo, hi] the truth's enclosure (as analyze
+// decides violations), or ŷ not finite.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certconv/analysis/metrics.hpp"
+#include "certconv/bounds/format.hpp"
+#include "certconv/orders/input_format.hpp"
+#include "certconv/problem.hpp"
+#include "certconv/spec.hpp"
+#include "certconv/tensor.hpp"
+
+namespace certconv {
+
+struct Tolerance {
+  enum class Kind {
+    order,          // the rigorous bound of one summation order (the order the code claims)
+    any_order,      // the order-free rigorous bound: any order of summation, FMA or not
+    probabilistic,  // Higham–Mary's probabilistic bound: a model, not a theorem
+  };
+  Kind kind = Kind::any_order;
+  std::string order;                     // Kind::order: "NAME[:k=v,...]", input=bf16|fp16|tf32 allowed
+  // Working precision of the computation: default the observed output's dtype
+  // (check_conv) or the inputs' (certified_tolerance); check_conv requires them equal.
+  std::optional<Dtype> dtype;
+  InputFormat input = InputFormat::f32;  // Kind::any_order: x, w, bias rounded to this format first
+  double lambda = 5;                     // Kind::probabilistic
+  int threads = 0;                       // truth and bound threads, 0 = all cores
+  std::size_t worst = 10;                // outputs listed in CheckResult::worst
+
+  std::string str() const;  // e.g. "im2col", "any-order:input=bf16", "probabilistic:lambda=5"
+};
+
+Tolerance rigorous(std::string order);
+Tolerance rigorous_any_order(std::optional<Dtype> dtype = {}, InputFormat input = InputFormat::f32);
+Tolerance probabilistic(double lambda = 5);
+
+// "any-order[:dtype=f32|f64,input=bf16|fp16|tf32]", "probabilistic[:lambda=L]", or
+// an order string (rigorous). Throws InputError naming the part at fault.
+Tolerance parse_tolerance(std::string_view text);
+
+struct CheckResult {
+  bool passed = true;
+  std::int64_t beyond = 0;          // outputs certainly beyond the tolerance
+  std::int64_t outputs = 0;
+  std::vector<OutputRecord> worst;  // those beyond first, then by |error|/bound, largest first
+  std::string bound_kind;           // theorem behind the bound ("tree-gamma", "order-free", ...)
+  std::string message;              // readable verdict listing the worst outputs
+};
+
+// observed in TO (the precision the code under test worked in), inputs in TI:
+// float32 inputs may be checked against a float64 computation, not the reverse.
+// Bad inputs (shapes, non-finite x/w, unknown order) throw InputError.
+template <class TO, class TI>
+CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol);
+
+template <class TO, class TI>
+CheckResult check_conv(const Tensor<TO>& observed, const Tensor<TI>& x, const Tensor<TI>& w, const ConvSpec& spec,
+                       const Tolerance& tol, const Tensor<TI>* bias = nullptr) {
+  return check_conv(observed, ConvProblem<TI>{spec, x, w, bias}, tol);
+}
+
+struct CertifiedTolerance {
+  Tensor<double> per_element;  // rigorous bound on |ŷ − y| per output, NCHW
+  double atol = 0;             // |ŷ − y| ≤ atol at every output (with rtol = 0): the max of per_element
+  double rtol = 0;             // |ŷ − y| ≤ rtol·|y| at every output (with atol = 0); +inf when some y may be 0
+  std::string bound_kind;
+};
+
+// The per-element tolerance itself, for outputs computed in tol.dtype (default:
+// the inputs' dtype; float64 on float32 inputs is allowed, not the reverse).
+template <class TI>
+CertifiedTolerance certified_tolerance(const ConvProblem<TI>& p, const Tolerance& tol);
+
+template <class TI>
+CertifiedTolerance certified_tolerance(const ConvSpec& spec, const Tensor<TI>& x, const Tensor<TI>& w, Dtype dtype,
+                                       const Tensor<TI>* bias = nullptr) {
+  return certified_tolerance(ConvProblem<TI>{spec, x, w, bias}, rigorous_any_order(dtype));
+}
+
+}  // namespace certconv

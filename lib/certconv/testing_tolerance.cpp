@@ -1,0 +1,94 @@
+// The tolerances of testing.hpp: builders, their text form and its parser.
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "certconv/error.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/testing.hpp"
+
+namespace certconv {
+
+Tolerance rigorous(std::string order) {
+  Tolerance t;
+  t.kind = Tolerance::Kind::order;
+  t.order = std::move(order);
+  return t;
+}
+
+Tolerance rigorous_any_order(std::optional<Dtype> dtype, InputFormat input) {
+  Tolerance t;
+  t.kind = Tolerance::Kind::any_order;
+  t.dtype = dtype;
+  t.input = input;
+  return t;
+}
+
+Tolerance probabilistic(double lambda) {
+  Tolerance t;
+  t.kind = Tolerance::Kind::probabilistic;
+  t.lambda = lambda;
+  return t;
+}
+
+std::string Tolerance::str() const {
+  std::string params;
+  const auto add = [&](const std::string& kv) { params += (params.empty() ? ":" : ",") + kv; };
+  if (dtype) add(std::string("dtype=") + dtype_name(*dtype));
+  switch (kind) {
+    case Kind::order:
+      return order + (dtype ? std::string(" in ") + dtype_name(*dtype) : "");
+    case Kind::any_order:
+      if (input != InputFormat::f32) add(std::string("input=") + input_format_name(input));
+      return "any-order" + params;
+    case Kind::probabilistic: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "lambda=%.17g", lambda);
+      add(buf);
+      return "probabilistic" + params;
+    }
+  }
+  return order;
+}
+
+Tolerance parse_tolerance(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  const std::string head(text.substr(0, colon));
+  if (head != "any-order" && head != "probabilistic") {
+    try {
+      parse_order(text);
+    } catch (const InputError& e) {
+      throw InputError("tolerance '" + std::string(text) + "' is not any-order, probabilistic or an order: " +
+                       e.what());
+    }
+    return rigorous(std::string(text));
+  }
+  Tolerance t = head == "any-order" ? rigorous_any_order() : probabilistic();
+  std::string_view rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
+  require(colon == std::string_view::npos || !rest.empty(), "tolerance '" + head + "': empty parameter list after ':'");
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string item(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    const std::string where = "tolerance '" + head + "': parameter '" + item + "'";
+    if (key == "dtype") {
+      require(value == "f32" || value == "f64", where + ": dtype must be f32 or f64");
+      t.dtype = value == "f32" ? Dtype::f32 : Dtype::f64;
+    } else if (key == "input" && t.kind == Tolerance::Kind::any_order) {
+      t.input = parse_input_format(value);
+    } else if (key == "lambda" && t.kind == Tolerance::Kind::probabilistic) {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), t.lambda);
+      require(!value.empty() && ec == std::errc() && end == value.data() + value.size() && t.lambda > 0 &&
+                  std::isfinite(t.lambda),
+              where + ": lambda must be a positive number");
+    } else {
+      throw InputError(where + " is unknown (known: dtype, " +
+                       (t.kind == Tolerance::Kind::any_order ? "input" : "lambda") + ")");
+    }
+  }
+  return t;
+}
+
+}  // namespace certconv

@@ -1,0 +1,389 @@
+// The C++ half of the Python module: certconv's library functions on NumPy
+// arrays. certconv/__init__.py wraps these with PyTorch-style arguments (ints or
+// pairs, tensors via .numpy()) and returns the JSON documents as dicts.
+// certconv::InputError becomes ValueError; the GIL is released while computing.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "arrays.hpp"
+#include "certconv/analysis/analyze.hpp"
+#include "certconv/analysis/explain.hpp"
+#include "certconv/config.hpp"
+#include "certconv/error.hpp"
+#include "certconv/exact/truth.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/parallel.hpp"
+#include "certconv/report/json.hpp"
+#include "certconv/report/metadata.hpp"
+#include "certconv/testing.hpp"
+
+namespace certconv::py_binding {
+
+namespace {
+
+using Pair = std::pair<std::int64_t, std::int64_t>;
+
+// PyTorch's conv2d arguments: dilation 1 = none.
+struct ConvArgs {
+  Pair stride, padding, dilation;
+  std::int64_t groups;
+};
+
+template <class T>
+struct Problem {
+  ConvSpec spec;
+  Tensor<T> x, w;
+  std::optional<Tensor<T>> bias;
+  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
+};
+using AnyProblem = std::variant<Problem<float>, Problem<double>>;
+
+const char* dtype_word(std::size_t index) { return index == 0 ? "float32" : "float64"; }
+
+std::string shape_text(const std::vector<std::int64_t>& s) {
+  std::string r = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + ")";
+}
+
+AnyProblem make_problem(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
+                        const ConvArgs& c) {
+  AnyTensor tx = to_tensor(x, "x", 4), tw = to_tensor(w, "w", 4);
+  std::optional<AnyTensor> tb;
+  if (bias) tb = to_tensor(*bias, "bias", 1);
+  if (tx.index() != tw.index() || (tb && tb->index() != tx.index()))
+    throw py::type_error(std::string("x is ") + dtype_word(tx.index()) + ", w is " + dtype_word(tw.index()) +
+                         (tb ? std::string(", bias is ") + dtype_word(tb->index()) : std::string()) +
+                         "; x, w and bias must share one dtype");
+  return std::visit(
+      [&](auto& xt) -> AnyProblem {
+        using T = typename std::decay_t<decltype(xt.data)>::value_type;
+        auto& wt = std::get<Tensor<T>>(tw);
+        const auto &xs = xt.shape, &ws = wt.shape;
+        require(ws[1] * c.groups == xs[1],
+                "w: shape " + shape_text(ws) + " has " + std::to_string(ws[1]) + " input channels per group, so with groups=" +
+                    std::to_string(c.groups) + " x needs " + std::to_string(ws[1] * c.groups) +
+                    " channels, but x has shape " + shape_text(xs));
+        require(ws[0] % c.groups == 0, "w: shape " + shape_text(ws) + " has " + std::to_string(ws[0]) +
+                                           " output channels, not divisible by groups=" + std::to_string(c.groups));
+        Problem<T> p{from_pytorch(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], c.stride.first, c.stride.second,
+                                  c.padding.first, c.padding.second, c.dilation.first, c.dilation.second, c.groups),
+                     std::move(xt), std::move(wt), {}};
+        if (tb) p.bias = std::move(std::get<Tensor<T>>(*tb));
+        check_problem(p.view());
+        return p;
+      },
+      tx);
+}
+
+template <class To, class From>
+Tensor<To> convert(const Tensor<From>& t) {
+  Tensor<To> r;
+  r.shape = t.shape;
+  r.data.assign(t.data.begin(), t.data.end());
+  return r;
+}
+
+// "f32" | "f64" | None (= the inputs' dtype) → float64?
+template <class TI>
+bool want_f64(const std::optional<std::string>& dtype) {
+  if (!dtype) return std::is_same_v<TI, double>;
+  require(*dtype == "f32" || *dtype == "f64", "dtype must be 'f32' or 'f64', got '" + *dtype + "'");
+  require(*dtype == "f64" || std::is_same_v<TI, float>,
+          "dtype='f32' needs float32 inputs; x and w are float64 (round them yourself if you mean it)");
+  return *dtype == "f64";
+}
+
+py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
+                  const std::string& method, int precision, int threads) {
+  TruthOptions opt;
+  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
+    if (method == truth_method_name(m)) opt.method = m;
+  require(method == truth_method_name(opt.method),
+          "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  opt.precision = precision;
+  opt.threads = threads;
+  Truth t;
+  Tensor<double> cond;
+  std::visit(
+      [&](const auto& p) {
+        py::gil_scoped_release unlocked;
+        t = compute_truth(p.view(), opt);
+        cond = Tensor<double>(t.y.shape);
+        for (std::size_t i = 0; i < cond.data.size(); ++i) cond.data[i] = cond_of(t.absdot.data[i], t.y.data[i]);
+      },
+      ap);
+  py::dict d;
+  d["spec"] = std::visit([](const auto& p) { return to_benchdnn(p.spec); }, ap);
+  d["y"] = to_array(std::move(t.y));
+  d["y32"] = to_array(std::move(t.y32));
+  d["lo"] = to_array(std::move(t.lo));
+  d["hi"] = to_array(std::move(t.hi));
+  d["absdot"] = to_array(std::move(t.absdot));
+  d["cond"] = to_array(std::move(cond));
+  d["exact_zeros"] = t.exact_zeros;
+  d["undetermined"] = t.undetermined;
+  return d;
+}
+
+template <class TC>
+py::dict order_dict(OrderOutput<TC>&& out, const OrderSpec& os) {
+  py::dict d;
+  d["order"] = os.str();
+  d["dtype"] = std::is_same_v<TC, float> ? "f32" : "f64";
+  d["y"] = to_array(std::move(out.y));
+  d["bound"] = out.bound.data.empty() ? py::object(py::none()) : py::object(to_array(std::move(out.bound)));
+  d["bound_kind"] = out.bound_kind;
+  d["running_bound"] = out.running_bound.data.empty() ? py::object(py::none())
+                                                      : py::object(to_array(std::move(out.running_bound)));
+  d["provenance"] = out.provenance;
+  return d;
+}
+
+py::dict run_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
+                const std::string& order, const std::optional<std::string>& dtype, int threads, bool want_bound) {
+  const OrderSpec os = parse_order(order);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  RunOptions ro;
+  ro.threads = resolve_threads(threads);
+  ro.want_bound = want_bound;
+  return std::visit(
+      [&](const auto& p) -> py::dict {
+        using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
+        if (!want_f64<TI>(dtype)) {
+          if constexpr (std::is_same_v<TI, float>) {
+            OrderOutput<float> out;
+            {
+              py::gil_scoped_release unlocked;
+              out = run_order(os, p.view(), ro);
+            }
+            return order_dict(std::move(out), os);
+          }
+        }
+        OrderOutput<double> out;
+        {
+          py::gil_scoped_release unlocked;
+          if constexpr (std::is_same_v<TI, double>) {
+            out = run_order(os, p.view(), ro);
+          } else {
+            const Tensor<double> xd = convert<double>(p.x), wd = convert<double>(p.w);
+            Tensor<double> bd;
+            if (p.bias) bd = convert<double>(*p.bias);
+            out = run_order(os, ConvProblem<double>{p.spec, xd, wd, p.bias ? &bd : nullptr}, ro);
+          }
+        }
+        return order_dict(std::move(out), os);
+      },
+      ap);
+}
+
+std::string analyze_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
+                       const ConvArgs& c, const std::vector<std::string>& orders,
+                       const std::vector<std::pair<std::string, std::string>>& files,
+                       const std::optional<std::string>& dtype, double rtol, double atol, double lambda, int threads,
+                       bool allow_violations) {
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  AnalyzeRequest req;
+  for (const std::string& o : orders) {
+    if (o != "all") {
+      req.orders.push_back(o);
+      continue;
+    }
+    for (const std::string& name : all_order_names()) req.orders.push_back(name);
+    req.skip_unsupported = true;
+  }
+  req.files = files;
+  require(!req.orders.empty() || !req.files.empty(), "analyze: give orders or observed outputs, nothing to analyze");
+  require(lambda > 0, "lambda_ must be positive");
+  req.rtol = rtol;
+  req.atol = atol;
+  req.lambda = lambda;
+  req.threads = threads;
+  req.allow_violations = allow_violations;
+  return std::visit(
+      [&](const auto& p) {
+        using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
+        req.f64 = want_f64<TI>(dtype);
+        py::gil_scoped_release unlocked;
+        AnalyzeResult r = analyze(p.view(), req);
+        json doc = document_header("certconv.analyze/1", resolve_threads(threads));
+        doc["inputs"] = {{"source", "python"}, {"dtype", req.f64 ? "f64" : "f32"}};
+        doc.update(r.doc);
+        return doc.dump();
+      },
+      ap);
+}
+
+// As `certconv explain` writes it (apps/certconv/cmd_explain.cpp), inputs from Python.
+template <class TI, class T>
+json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, const ExplainRequest& req, bool f64,
+                 int threads) {
+  TruthOptions topt;
+  topt.threads = threads;
+  const Truth truth = compute_truth(p.view(), topt);
+  const ExplainResult r = explain(p.spec, truth, p.bias.has_value(), a, b, req);
+  json doc = document_header("certconv.explain/1", resolve_threads(threads));
+  doc["problem"] = problem_json(p.spec);
+  doc["inputs"] = {{"source", "python"}};
+  doc["parameters"] = {{"names", {req.name_a, req.name_b}},
+                       {"rtol", req.rtol},
+                       {"atol", req.atol},
+                       {"dtype", std::is_same_v<T, float> ? "f32" : "f64"},
+                       {"f64_orders", f64 ? json{req.name_a, req.name_b} : json(nullptr)},
+                       {"threads", resolve_threads(threads)},
+                       {"truth_method", truth_method_name(topt.method)}};
+  doc["truth"] = truth_json(truth);
+  doc.update(r.doc);
+  if (f64) {
+    // The same question in float64: both names must be orders or backends.
+    const Tensor<double> x = convert<double>(p.x), w = convert<double>(p.w);
+    Tensor<double> bias;
+    if (p.bias) bias = convert<double>(*p.bias);
+    const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
+    RunOptions ro;
+    ro.threads = resolve_threads(threads);
+    ro.want_bound = false;
+    const auto ya = run_order(parse_order(req.name_a), pd, ro).y, yb = run_order(parse_order(req.name_b), pd, ro).y;
+    doc["f64"] = explain(p.spec, truth, p.bias.has_value(), ya, yb, req).doc;
+  }
+  return doc;
+}
+
+template <class T>
+Tensor<T> check_output(AnyTensor& t, const std::string& what, const ConvSpec& spec) {
+  require(t.index() == (std::is_same_v<T, float> ? 0 : 1),
+          "a and b must share one dtype; " + what + " is " + dtype_word(t.index()));
+  Tensor<T>& y = std::get<Tensor<T>>(t);
+  require(y.shape == spec.y_shape(), what + ": shape " + shape_text(y.shape) + " is not the output shape " +
+                                         shape_text(spec.y_shape()) + " of " + to_benchdnn(spec));
+  for (std::size_t i = 0; i < y.data.size(); ++i)
+    require(std::isfinite(y.data[i]), what + ": non-finite value at flat index " + std::to_string(i));
+  return std::move(y);
+}
+
+std::string explain_py(const py::array& a, const py::array& b, const py::array& x, const py::array& w,
+                       const std::optional<py::array>& bias, const ConvArgs& c, const std::string& name_a,
+                       const std::string& name_b, double rtol, double atol, bool f64, int threads) {
+  AnyTensor ta = to_tensor(a, "a", 4), tb = to_tensor(b, "b", 4);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  ExplainRequest req;
+  req.name_a = name_a;
+  req.name_b = name_b;
+  req.rtol = rtol;
+  req.atol = atol;
+  if (f64) {  // float64 recomputes A and B: their names must be orders
+    parse_order(name_a);
+    parse_order(name_b);
+  }
+  return std::visit(
+      [&](const auto& p) {
+        const auto go = [&](auto tag) {
+          using T = decltype(tag);
+          const Tensor<T> ya = check_output<T>(ta, "a", p.spec), yb = check_output<T>(tb, "b", p.spec);
+          py::gil_scoped_release unlocked;
+          return explain_doc(p, ya, yb, req, f64, threads).dump();
+        };
+        return ta.index() == 0 ? go(float{}) : go(double{});
+      },
+      ap);
+}
+
+py::dict record_dict(const OutputRecord& r) {
+  py::dict d;
+  d["index"] = py::make_tuple(r.nchw[0], r.nchw[1], r.nchw[2], r.nchw[3]);
+  d["observed"] = r.observed;
+  d["truth"] = r.truth;
+  d["abs_err"] = r.abs_err;
+  d["bound"] = r.bound;
+  d["cond"] = r.cond;
+  d["norm_err"] = r.norm_err;
+  return d;
+}
+
+py::dict check_py(const py::array& observed, const py::array& x, const py::array& w,
+                  const std::optional<py::array>& bias, const ConvArgs& c, const std::string& tolerance, int threads,
+                  std::size_t worst) {
+  Tolerance tol = parse_tolerance(tolerance);
+  tol.threads = threads;
+  tol.worst = worst;
+  AnyTensor ty = to_tensor(observed, "actual", 4);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  CheckResult r;
+  std::visit(
+      [&](const auto& y, const auto& p) {
+        py::gil_scoped_release unlocked;
+        r = check_conv(y, p.view(), tol);
+      },
+      ty, ap);
+  py::dict d;
+  d["passed"] = r.passed;
+  d["beyond"] = r.beyond;
+  d["outputs"] = r.outputs;
+  d["bound_kind"] = r.bound_kind;
+  d["message"] = r.message;
+  py::list list;
+  for (const OutputRecord& o : r.worst) list.append(record_dict(o));
+  d["worst"] = list;
+  return d;
+}
+
+py::dict certified_tolerance_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
+                                const ConvArgs& c, const std::string& tolerance,
+                                const std::optional<std::string>& dtype, int threads) {
+  Tolerance tol = parse_tolerance(tolerance);
+  tol.threads = threads;
+  if (dtype) {
+    require(*dtype == "f32" || *dtype == "f64", "dtype must be 'f32' or 'f64', got '" + *dtype + "'");
+    tol.dtype = *dtype == "f32" ? Dtype::f32 : Dtype::f64;
+  }
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  CertifiedTolerance t;
+  std::visit(
+      [&](const auto& p) {
+        py::gil_scoped_release unlocked;
+        t = certified_tolerance(p.view(), tol);
+      },
+      ap);
+  py::dict d;
+  d["per_element"] = to_array(std::move(t.per_element));
+  d["atol"] = t.atol;
+  d["rtol"] = t.rtol;
+  d["bound_kind"] = t.bound_kind;
+  return d;
+}
+
+}  // namespace
+
+}  // namespace certconv::py_binding
+
+PYBIND11_MODULE(_certconv, m) {
+  using namespace certconv::py_binding;
+  namespace py = pybind11;
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const certconv::InputError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+  py::class_<ConvArgs>(m, "ConvArgs")
+      .def(py::init<Pair, Pair, Pair, std::int64_t>(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+           py::arg("groups"));
+  m.attr("__version__") = CERTCONV_VERSION;
+  m.def("order_names", &certconv::all_order_names, "every order and real backend built in");
+  m.def("truth", &truth_py);
+  m.def("run", &run_py);
+  m.def("analyze", &analyze_py);
+  m.def("explain", &explain_py);
+  m.def("check_conv", &check_py);
+  m.def("certified_tolerance", &certified_tolerance_py);
+}

@@ -1,0 +1,396 @@
+"""Tests of the Python module (import certconv): every function, the errors for
+bad arguments, and bit-for-bit agreement with the CLI (CERTCONV_BIN) on the
+truth and on an order's observed output. Run by meson test with PYTHONPATH set
+to the build's lib/python; works under pytest and unittest."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+import numpy as np
+
+import certconv
+
+
+def inputs(dtype=np.float32, seed=1, shape=((2, 4, 7, 6), (5, 4, 3, 3))):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape[0]).astype(dtype)
+    w = rng.uniform(-1 / 6, 1 / 6, shape[1]).astype(dtype)
+    b = rng.uniform(-1 / 6, 1 / 6, shape[1][0]).astype(dtype)
+    return x, w, b
+
+
+def ref_conv(x, w, b, stride, padding, dilation, groups):
+    """float64 NumPy convolution with PyTorch's conventions, to check the mapping
+    of the arguments (not the rounding)."""
+    x, w = x.astype(np.float64), w.astype(np.float64)
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((n, o, oh, ow))
+    og = o // groups
+    for g in range(groups):
+        for ky in range(kh):
+            for kx in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg, ky * dh:ky * dh + sh * (oh - 1) + 1:sh,
+                           kx * dw:kx * dw + sw * (ow - 1) + 1:sw]
+                y[:, g * og:(g + 1) * og] += np.einsum("nchw,oc->nohw", patch, w[g * og:(g + 1) * og, :, ky, kx])
+    if b is not None:
+        y += b.astype(np.float64)[None, :, None, None]
+    return y
+
+
+def bits(a):
+    """The raw bits, so that equality is bit-for-bit (-0.0 != 0.0, NaN == NaN)."""
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+class FakeTensor:
+    """Duck-types a CPU torch tensor: .detach().cpu().numpy()."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def numpy(self):
+        return self.a
+
+
+class TestTruth(unittest.TestCase):
+    def test_fields_and_values(self):
+        x, w, b = inputs()
+        t = certconv.truth(x, w, b, padding=1)
+        self.assertEqual(t["spec"], "g1mb2ic4ih7iw6oc5oh7ow6kh3kw3sh1sw1ph1pw1dh0dw0")
+        for k in ("y", "lo", "hi", "absdot", "cond"):
+            self.assertEqual(t[k].shape, (2, 5, 7, 6), k)
+            self.assertEqual(t[k].dtype, np.float64, k)
+        self.assertEqual(t["y32"].dtype, np.float32)
+        self.assertTrue(np.all(t["lo"] <= t["y"]) and np.all(t["y"] <= t["hi"]))
+        self.assertTrue(np.all(t["hi"] - t["lo"] <= 1e-15 * t["absdot"]))
+        np.testing.assert_array_equal(t["cond"], t["absdot"] / np.abs(t["y"]))
+        ref = ref_conv(x, w, b, (1, 1), (1, 1), (1, 1), 1)
+        self.assertTrue(np.all(np.abs(ref - t["y"]) <= 1e-13 * t["absdot"]))
+        self.assertEqual(t["exact_zeros"], 0)
+        self.assertEqual(t["undetermined"], 0)
+
+    def test_pytorch_arguments(self):
+        x, w, _ = inputs(np.float64, shape=((1, 4, 9, 11), (6, 2, 3, 2)))
+        args = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)
+        t = certconv.truth(x, w, **args)
+        self.assertEqual(t["spec"], "g2mb1ic4ih9iw11oc6oh5ow9kh3kw2sh2sw1ph1pw0dh0dw1")
+        ref = ref_conv(x, w, None, args["stride"], args["padding"], args["dilation"], 2)
+        self.assertEqual(ref.shape, t["y"].shape)
+        self.assertTrue(np.all(np.abs(ref - t["y"]) <= 1e-13 * t["absdot"]))
+        # ints and numpy ints for pairs
+        t2 = certconv.truth(x, w, stride=(np.int64(2), 1), padding=[1, 0], dilation=(1, 2), groups=np.int32(2))
+        np.testing.assert_array_equal(t["y"], t2["y"])
+
+    def test_methods(self):
+        x, w, b = inputs()
+        t = certconv.truth(x, w, b, padding=1, method="mpfi")
+        e = certconv.truth(x, w, b, padding=1, method="exact")
+        a = certconv.truth(x, w, b, padding=1)
+        for k in ("y", "y32", "lo", "hi", "absdot"):
+            self.assertTrue(np.array_equal(bits(a[k]), bits(e[k])), k)
+        self.assertTrue(np.all(t["lo"] <= e["lo"]) and np.all(e["hi"] <= t["hi"]))
+
+
+class TestRun(unittest.TestCase):
+    def test_order_output_is_within_its_bound(self):
+        x, w, b = inputs()
+        t = certconv.truth(x, w, b, padding=1)
+        r = certconv.run(x, w, b, padding=1, order="im2col")
+        self.assertEqual(r["y"].dtype, np.float32)
+        self.assertEqual(r["dtype"], "f32")
+        self.assertEqual(r["order"], "im2col:fma=0,input=f32")
+        self.assertTrue(r["bound_kind"])
+        self.assertEqual(r["bound"].dtype, np.float64)
+        err = np.abs(r["y"].astype(np.float64) - t["y"])
+        self.assertTrue(np.all(err <= r["bound"]))
+        self.assertGreater(err.max(), 0)
+
+    def test_dtype_f64_and_no_bound(self):
+        x, w, b = inputs()
+        r = certconv.run(x, w, b, padding=1, order="pairwise", dtype="f64", bound=False)
+        self.assertEqual(r["y"].dtype, np.float64)
+        self.assertIsNone(r["bound"])
+        with self.assertRaisesRegex(ValueError, "dtype='f32' needs float32 inputs"):
+            certconv.run(*inputs(np.float64), order="im2col", dtype="f32")
+
+    def test_reduced_precision_inputs(self):
+        x, w, b = inputs()
+        t = certconv.truth(x, w, b, padding=1)
+        r = certconv.run(x, w, b, padding=1, order="im2col:input=bf16")
+        self.assertIn("input-rounding", r["bound_kind"])
+        self.assertTrue(np.all(np.abs(r["y"] - t["y"]) <= r["bound"]))
+
+    def test_order_names(self):
+        names = certconv.order_names()
+        for n in ("direct", "im2col", "pairwise", "kahan", "winograd"):
+            self.assertIn(n, names)
+
+
+class TestAnalyzeExplain(unittest.TestCase):
+    def test_analyze_document(self):
+        x, w, b = inputs()
+        mine = certconv.run(x, w, b, padding=1, order="kahan")["y"]
+        doc = certconv.analyze(x, w, b, padding=1, orders=["im2col", "direct:fma=1"], observed={"mine": mine})
+        self.assertEqual(doc["schema"], "certconv.analyze/1")
+        self.assertEqual(doc["problem"]["desc"], certconv.truth(x, w, b, padding=1)["spec"])
+        self.assertEqual(doc["inputs"]["source"], "python")
+        self.assertEqual([o["name"] for o in doc["observed"]], ["im2col", "direct:fma=1", "mine"])
+        self.assertEqual(doc["observed"][2]["kind"], "file")
+        self.assertEqual(doc["observed"][2]["params"], "<array>")
+        self.assertEqual(doc["parameters"]["observed_files"], [["mine", "<array>"]])
+        self.assertEqual(doc["status"]["violations"], 0)
+        for o in doc["observed"]:
+            self.assertGreater(o["max_norm_err"], 0)
+            self.assertLessEqual(o["max_tightness"], 1)
+        self.assertIn("cond", doc["truth"])
+
+    def test_analyze_all_and_violation(self):
+        x, w, b = inputs()
+        bad = certconv.run(x, w, b, padding=1, order="im2col")["y"]
+        bad[0, 1, 2, 3] += 0.01
+        doc = certconv.analyze(x, w, b, padding=1, orders="all", observed={"bad": bad})
+        names = [o["name"] for o in doc["observed"]]
+        self.assertIn("winograd", names)
+        self.assertEqual(doc["status"]["violations"], 1)
+        self.assertEqual(doc["status"]["exit_code"], 1)
+        self.assertEqual(doc["observed"][-1]["violating"][0]["index"], [0, 1, 2, 3])
+
+    def test_explain_document(self):
+        x, w, b = inputs()
+        ya = certconv.run(x, w, b, padding=1, order="im2col")["y"]
+        yb = certconv.run(x, w, b, padding=1, order="pairwise")["y"]
+        doc = certconv.explain(ya, yb, x, w, b, padding=1, names=("im2col", "pairwise"), f64=True)
+        self.assertEqual(doc["schema"], "certconv.explain/1")
+        self.assertEqual(doc["consistent_with_some_order"], {"im2col": True, "pairwise": True})
+        self.assertTrue(doc["verdict"].startswith("No bug"))
+        self.assertEqual(doc["parameters"]["f64_orders"], ["im2col", "pairwise"])
+        self.assertLess(doc["f64"]["certified_tolerance"]["atol"], doc["certified_tolerance"]["atol"])
+        yb[1, 4, 6, 5] += 0.05
+        doc = certconv.explain(ya, yb, x, w, b, padding=1)
+        self.assertFalse(doc["consistent_with_some_order"]["B"])
+        self.assertIn("[1, 4, 6, 5]", doc["verdict"])
+
+    def test_explain_same_keys_as_cli(self):
+        cli = os.environ.get("CERTCONV_BIN")
+        if not cli:
+            self.skipTest("CERTCONV_BIN not set")
+        x, w, b = inputs()
+        ya = certconv.run(x, w, b, padding=1, order="im2col")["y"]
+        yb = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        with tempfile.TemporaryDirectory() as d:
+            paths = {}
+            for name, a in dict(x=x, w=w, bias=b, a=ya, b=yb).items():
+                paths[name] = os.path.join(d, name + ".npy")
+                np.save(paths[name], a)
+            spec = certconv.truth(x, w, b, padding=1)["spec"]
+            subprocess.run([cli, "explain", "--spec", spec, "--x", paths["x"], "--w", paths["w"], "--bias",
+                            paths["bias"], paths["a"], paths["b"], "--json", os.path.join(d, "e.json")],
+                           check=True, capture_output=True)
+            import json
+            with open(os.path.join(d, "e.json")) as f:
+                want = json.load(f)
+        got = certconv.explain(ya, yb, x, w, b, padding=1)
+
+        def keys(j, prefix=""):
+            out = set()
+            if isinstance(j, dict):
+                for k, v in j.items():
+                    out.add(prefix + k)
+                    out |= keys(v, prefix + k + ".")
+            return out
+
+        skip = ("inputs.", "created_utc", "machine.")
+        self.assertEqual({k for k in keys(got) if not k.startswith(skip)},
+                         {k for k in keys(want) if not k.startswith(skip)})
+        self.assertEqual(got["verdict"], want["verdict"])
+        self.assertEqual(got["certified_tolerance"], want["certified_tolerance"])
+
+
+class TestTolerance(unittest.TestCase):
+    def test_certified_tolerance(self):
+        x, w, b = inputs()
+        c = certconv.certified_tolerance(x, w, b, padding=1)
+        self.assertEqual(c["per_element"].shape, (2, 5, 7, 6))
+        self.assertEqual(c["atol"], c["per_element"].max())
+        self.assertEqual(c["bound_kind"], "order-free")
+        t = certconv.truth(x, w, b, padding=1)
+        self.assertGreaterEqual(c["rtol"], (c["per_element"] / np.abs(t["y"])).max())
+        c64 = certconv.certified_tolerance(x, w, b, padding=1, dtype="f64")
+        self.assertLess(c64["atol"], c["atol"] * 2.0**-28)
+        bf = certconv.certified_tolerance(x, w, b, padding=1, tolerance="any-order:input=bf16")
+        self.assertEqual(bf["bound_kind"], "order-free+input-rounding")
+        self.assertGreater(bf["atol"], 10 * c["atol"])
+
+    def test_check_conv_and_assert_conv_close(self):
+        x, w, b = inputs()
+        r = certconv.run(x, w, b, padding=1, order="split-k")
+        for tol in ("any-order", "split-k", "probabilistic"):
+            certconv.assert_conv_close(r["y"], x, w, b, padding=1, tolerance=tol)
+        res = certconv.check_conv(r["y"], x, w, b, padding=1, tolerance="split-k")
+        self.assertTrue(res["passed"])
+        self.assertEqual(res["beyond"], 0)
+        self.assertEqual(res["outputs"], 420)
+        self.assertEqual(len(res["worst"]), 10)
+        self.assertEqual(set(res["worst"][0]), {"index", "observed", "truth", "abs_err", "bound", "cond", "norm_err"})
+
+        y = r["y"].copy()
+        y[1, 2, 3, 4] += np.float32(2 * r["bound"][1, 2, 3, 4])
+        res = certconv.check_conv(y, x, w, b, padding=1, tolerance="split-k")
+        self.assertFalse(res["passed"])
+        self.assertEqual(res["beyond"], 1)
+        self.assertEqual(res["worst"][0]["index"], (1, 2, 3, 4))
+        with self.assertRaises(AssertionError) as cm:
+            certconv.assert_conv_close(y, x, w, b, padding=1, tolerance="split-k", msg="my conv")
+        text = str(cm.exception)
+        self.assertTrue(text.startswith("my conv\ncheck_conv FAILED: 1 of 420 outputs"), text)
+        self.assertIn("[1, 2, 3, 4]: observed", text)
+        self.assertIn("BEYOND", text)
+
+    def test_reduced_precision_tolerance(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="im2col:input=fp16")["y"]
+        with self.assertRaises(AssertionError):
+            certconv.assert_conv_close(y, x, w, b, padding=1)
+        certconv.assert_conv_close(y, x, w, b, padding=1, tolerance="any-order:input=fp16")
+        certconv.assert_conv_close(y, x, w, b, padding=1, tolerance="im2col:input=fp16")
+
+    def test_float64_actual_on_float32_inputs(self):
+        x, w, b = inputs()
+        y64 = certconv.run(x, w, b, padding=1, order="direct", dtype="f64")["y"]
+        certconv.assert_conv_close(y64, x, w, b, padding=1)
+        y32 = certconv.run(x, w, b, padding=1, order="direct")["y"].astype(np.float64)
+        with self.assertRaises(AssertionError):
+            certconv.assert_conv_close(y32, x, w, b, padding=1)
+
+
+class TestArrays(unittest.TestCase):
+    def test_non_contiguous_byteswapped_and_tensor_inputs(self):
+        x, w, b = inputs()
+        want = certconv.truth(x, w, b, padding=1)["y"]
+        wide = np.zeros((2, 4, 7, 12), np.float32)
+        wide[..., ::2] = x
+        strided = wide[..., ::2]
+        self.assertFalse(strided.flags.c_contiguous)
+        for xi in (strided, np.asfortranarray(x), x.astype(">f4"), FakeTensor(x)):
+            np.testing.assert_array_equal(certconv.truth(xi, w, b, padding=1)["y"], want)
+
+    def test_bad_arguments(self):
+        x, w, b = inputs()
+        cases = [
+            (TypeError, "x: expected a NumPy array", dict(x=x.tolist())),
+            (TypeError, "x: dtype int64 is not supported", dict(x=x.astype(np.int64))),
+            (TypeError, "w: dtype float16 is not supported", dict(w=w.astype(np.float16))),
+            (ValueError, r"x: expected a 4-D array \(NCHW\), got 3-D", dict(x=x[0])),
+            (ValueError, "bias: expected a 1-D array", dict(b=b[:, None])),
+            (TypeError, "x is float32, w is float64, bias is float32; x, w and bias must share one dtype",
+             dict(w=w.astype(np.float64))),
+            (ValueError, r"w: shape \(5, 4, 3, 3\) has 4 input channels per group, so with groups=1 x needs 4 "
+                         r"channels, but x has shape \(2, 3, 7, 6\)", dict(x=x[:, :3])),
+            (ValueError, r"bias: shape \(4,\) does not match", dict(b=b[:4])),
+            (ValueError, r"x: non-finite value at index \[1, 2, 3, 4\]", dict(x=nan_at(x, (1, 2, 3, 4)))),
+            (TypeError, "stride: expected an int or a pair of ints, got 1.5", dict(stride=1.5)),
+            (TypeError, r"padding: expected an int or a pair of ints, got \(1, 1, 1\)", dict(padding=(1, 1, 1))),
+            (TypeError, "groups: expected an int", dict(groups="2")),
+            (ValueError, r"dilation: must be >= 1 \(1 means no dilation\), got \(0, 1\)", dict(dilation=(0, 1))),
+            (ValueError, r"stride: must be >= 1, got \(1, 0\)", dict(stride=(1, 0))),
+            (ValueError, r"padding: must be >= 0, got \(-1, -1\)", dict(padding=-1)),
+            (ValueError, "groups: must be >= 1, got 0", dict(groups=0)),
+            (ValueError, "with groups=2 x needs 8 channels", dict(groups=2)),
+            (ValueError, r"w: shape \(5, 2, 3, 3\) has 5 output channels, not divisible by groups=2",
+             dict(w=w[:, :2].copy(), groups=2)),
+            (ValueError, "kh", dict(x=x[:, :, :1, :1], padding=0)),
+        ]
+        for exc, pattern, change in cases:
+            args = dict(x=x, w=w, b=b, stride=1, padding=1, dilation=1, groups=1)
+            args.update(change)
+            with self.subTest(pattern):
+                with self.assertRaisesRegex(exc, pattern):
+                    certconv.truth(args["x"], args["w"], args["b"], args["stride"], args["padding"],
+                                   args["dilation"], args["groups"])
+
+    def test_bad_function_arguments(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1)["y"]
+        with self.assertRaisesRegex(ValueError, "unknown order 'nope'"):
+            certconv.run(x, w, b, padding=1, order="nope")
+        with self.assertRaisesRegex(ValueError, "tolerance 'nope' is not any-order, probabilistic or an order"):
+            certconv.check_conv(y, x, w, b, padding=1, tolerance="nope")
+        with self.assertRaisesRegex(ValueError, r"observed: shape \(2, 5, 7, 5\) does not match"):
+            certconv.check_conv(y[..., :5], x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "dtype: expected 'f32' or 'f64'"):
+            certconv.run(x, w, b, padding=1, dtype="f16")
+        with self.assertRaisesRegex(ValueError, "method must be 'auto', 'exact' or 'mpfi', got 'fast'"):
+            certconv.truth(x, w, b, padding=1, method="fast")
+        with self.assertRaisesRegex(ValueError, "a and b must share one dtype"):
+            certconv.explain(y, y.astype(np.float64), x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, r"b: shape \(2, 5, 7, 5\) is not the output shape"):
+            certconv.explain(y, y[..., :5].copy(), x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "give orders or observed outputs"):
+            certconv.analyze(x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "unknown order"):
+            certconv.explain(y, y, x, w, b, padding=1, f64=True)
+
+
+def nan_at(a, index):
+    a = a.copy()
+    a[index] = np.nan
+    return a
+
+
+class TestAgainstCli(unittest.TestCase):
+    """The module and `certconv truth` / `certconv run` agree bit for bit."""
+
+    def setUp(self):
+        self.cli = os.environ.get("CERTCONV_BIN")
+        if not self.cli:
+            self.skipTest("CERTCONV_BIN not set")
+
+    def check(self, dtype, order):
+        x, w, b = inputs(dtype, seed=5)
+        args = dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2))
+        t = certconv.truth(x, w, b, **args)
+        r = certconv.run(x, w, b, order=order, **args)
+        with tempfile.TemporaryDirectory() as d:
+            p = {k: os.path.join(d, k + ".npy") for k in ("x", "w", "bias", "t", "lo", "hi", "absdot", "y", "bound")}
+            np.save(p["x"], x)
+            np.save(p["w"], w)
+            np.save(p["bias"], b)
+            common = ["--spec", t["spec"], "--x", p["x"], "--w", p["w"], "--bias", p["bias"]]
+            subprocess.run([self.cli, "truth", *common, "--out", p["t"], "--lo", p["lo"], "--hi", p["hi"],
+                            "--absdot", p["absdot"]], check=True, capture_output=True)
+            subprocess.run([self.cli, "run", *common, "--order", order, "--dtype",
+                            "f32" if dtype == np.float32 else "f64", "--out", p["y"], "--bound", p["bound"]],
+                           check=True, capture_output=True)
+            cli = {k: np.load(p[k]) for k in ("t", "lo", "hi", "absdot", "y", "bound")}
+        for mine, theirs in (("y", "t"), ("lo", "lo"), ("hi", "hi"), ("absdot", "absdot")):
+            self.assertEqual(t[mine].dtype, cli[theirs].dtype)
+            self.assertTrue(np.array_equal(bits(t[mine]), bits(cli[theirs])), mine)
+        self.assertEqual(r["y"].dtype, cli["y"].dtype)
+        self.assertTrue(np.array_equal(bits(r["y"]), bits(cli["y"])))
+        self.assertTrue(np.array_equal(bits(r["bound"]), bits(cli["bound"])))
+        # The comparison can fail: one changed output is seen.
+        y = r["y"].copy()
+        y.flat[7] = np.nextafter(y.flat[7], np.float32(np.inf) if dtype == np.float32 else np.inf)
+        self.assertFalse(np.array_equal(bits(y), bits(cli["y"])))
+
+    def test_float32_pairwise_fma(self):
+        self.check(np.float32, "pairwise:fma=1")
+
+    def test_float64_gemm_blocked(self):
+        self.check(np.float64, "gemm-blocked")
+
+
+if __name__ == "__main__":
+    unittest.main()
