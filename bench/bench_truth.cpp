@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   const std::int64_t outputs = s.spec.y_size();
 
   TruthOptions opt;
+  opt.method = TruthMethod::exact;  // this benchmark is about the exact path; bench_fast_truth times auto
   opt.threads = 1;
   // Memory first, with nothing else allocated: the peak growth of one truth computation.
   const double rss_before = bench::current_rss_mib();

@@ -160,6 +160,20 @@ BOOST_AUTO_TEST_CASE(explain_reports_exactly_the_known_failures) {
   BOOST_TEST(contains(r.out, "fails at 2 of 18 outputs"), r.out);
 }
 
+BOOST_AUTO_TEST_CASE(identify_document_follows_the_schema) {
+  Case c = make_case("identify-schema");
+  const std::string y = (c.dir / "y.npy").string(), out = (c.dir / "id.json").string();
+  auto r = run_cli({"run", "--spec", "mb1ic8ih3oc2kh1", "--x", c.x, "--w", c.w, "--order", "pairwise", "--dtype", "f32",
+                    "--out", y});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  r = run_cli({"identify", "--spec", "mb1ic8ih3oc2kh1", "--x", c.x, "--w", c.w, y, "--json", out});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err << r.out);
+  const json doc = load(out);
+  BOOST_TEST(doc["schema"] == "certconv.identify/1");
+  check_schema(doc, {"Common fields (every document)", "certconv.identify/1"});
+  BOOST_TEST(doc["candidates"][0]["identical_fraction"].get<double>() == 1.0);
+}
+
 BOOST_AUTO_TEST_CASE(explain_flags_an_output_no_order_can_produce) {
   Case c = make_case("explain-bug");
   const Truth t = compute_truth(

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE cli_batch
 #include <boost/test/unit_test.hpp>
 
+#include <stdlib.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -141,8 +143,11 @@ BOOST_AUTO_TEST_CASE(two_shards_and_merge_equal_the_whole_run) {
   r = run_cli({"batch", cfg.string(), "--out", (dir / "s0").string(), "--shard", "0/2"});
   BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
   // The second shard comes from a Slurm job array's environment.
-  r = run_cli({"batch", cfg.string(), "--out", (dir / "s1").string()},
-              "SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2");
+  ::setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+  ::setenv("SLURM_ARRAY_TASK_COUNT", "2", 1);
+  r = run_cli({"batch", cfg.string(), "--out", (dir / "s1").string()});
+  ::unsetenv("SLURM_ARRAY_TASK_ID");
+  ::unsetenv("SLURM_ARRAY_TASK_COUNT");
   BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
   BOOST_TEST(fs::exists(dir / "s1" / "index-shard-1-of-2.json"));
   BOOST_TEST(results(dir / "s0").size() == 2u);
@@ -192,12 +197,14 @@ BOOST_AUTO_TEST_CASE(interrupt_leaves_complete_files_and_resume_finishes) {
   std::ofstream(cfg) << R"({"problems": ["mb1ic32ih32oc32kh3ph1"], "orders": ["im2col"],
                            "seeds": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]})";
   const auto out = dir / "out";
-  // SIGTERM as soon as the first experiment is reported done.
+  // SIGTERM as soon as the first experiment is reported done (waiting at most 30 s).
   const char* bin = std::getenv("CERTCONV_BIN");
-  const std::string script = "cd " + certconv::test::shell_quote(dir.string()) + " && " +
-                             certconv::test::shell_quote(bin ? bin : "certconv") + " batch slow.json --out out 2>err & " +
-                             "pid=$!; while ! grep -q '\\[1/16\\] done' err 2>/dev/null; do sleep 0.02; done; kill -TERM $pid; "
-                             "wait $pid; echo $? > rc";
+  const std::string script = "cd " + certconv::test::shell_quote(dir.string()) + " || exit 1; " +
+                             certconv::test::shell_quote(bin ? bin : "certconv") +
+                             " batch slow.json --out out 2>err & pid=$!; "
+                             "for i in $(seq 1500); do grep -q '\\[1/16\\] done' err 2>/dev/null && break; "
+                             "kill -0 $pid 2>/dev/null || break; sleep 0.02; done; "
+                             "kill -TERM $pid; wait $pid; echo $? > rc";
   std::system(("bash -c " + certconv::test::shell_quote(script)).c_str());
   BOOST_TEST(slurp(dir / "rc") == "143\n", slurp(dir / "err"));
   BOOST_TEST(contains(slurp(dir / "err"), "interrupted"));

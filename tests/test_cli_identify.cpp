@@ -76,7 +76,7 @@ void check_identified(const std::string& name, const std::string& desc, bool bia
   }
   const std::string y = (f.dir / "y.npy").string(), js = (f.dir / "id.json").string();
   write_npy(y, real.y);
-  const auto r = run_cli(cat(cat({"identify"}, f.args(bias)), {y, "--json", js, "--threads", "2"}));
+  const auto r = run_cli(cat(cat({"identify"}, f.args(bias)), {y, "--json", js, "--threads", "2", "--show", "100"}));
   BOOST_TEST_REQUIRE(r.rc == 0, desc << ": " << r.out << r.err);
   BOOST_TEST(contains(r.out, "identified: " + order), desc << ":\n" << r.out);
   const auto doc = nlohmann::json::parse(certconv::test::slurp(js));
@@ -143,9 +143,9 @@ BOOST_AUTO_TEST_CASE(identify_json_document) {
     BOOST_TEST(doc.contains(k), k);
   BOOST_TEST(doc["problem"]["desc"] == to_benchdnn(f.spec));
   BOOST_TEST(doc["problem"]["ic"] == 5);
-  BOOST_TEST(doc["inputs"]["x"]["sha256"] == sha256_file(f.x));
-  BOOST_TEST(doc["inputs"]["y"]["sha256"] == sha256_file(y));
-  BOOST_TEST(doc["inputs"]["bias"]["path"] == f.b);
+  BOOST_TEST(doc["inputs"]["files"]["x"]["sha256"] == sha256_file(f.x));
+  BOOST_TEST(doc["inputs"]["files"]["y"]["sha256"] == sha256_file(y));
+  BOOST_TEST(doc["inputs"]["files"]["bias"]["path"] == f.b);
   BOOST_TEST(doc["identified"] == "kahan:fma=1,input=f32");
   const auto& c = doc["candidates"];
   BOOST_TEST_REQUIRE(c.size() > 100u);

@@ -104,6 +104,7 @@ BOOST_AUTO_TEST_CASE(formats) {
   t.row_labels = {"res_50:a&b", "x|y,z"};
   t.col_labels = {"gemm-blocked", "pair"};
   t.cells = {{1.23456, std::nullopt}, {INFINITY, 1e-5}};
+  BOOST_TEST(format_markdown(Table{"a", "b", "", {"r"}, {"c"}, {{1152.0}}}, 3) == "| a | c |\n|---|---:|\n| r | 1152 |\n");
   BOOST_TEST(format_latex(t, 3) ==
              "% certconv table: test\n\\begin{tabular}{l S S}\n\\toprule\n{layer} & {gemm-blocked} & {pair} \\\\\n"
              "\\midrule\nres\\_50:a\\&b & 1.23 &  \\\\\nx|y,z & {$\\infty$} & 1e-05 \\\\\n\\bottomrule\n"

@@ -2,6 +2,7 @@
 // for bit. Exit 0 when a candidate matches every element, 1 when none does.
 #include <cstdio>
 #include <memory>
+#include <type_traits>
 #include <variant>
 
 #include "certconv/analysis/identify.hpp"
@@ -64,7 +65,7 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
         ++shown;
       }
     }
-    if (matches > shown) std::printf("(%zu more reproduce it; all are in the JSON)\n", matches - shown);
+    if (matches > shown) std::printf("(%zu more reproduce it: --show N lists them)\n", matches - shown);
   } else if (!r.candidates.empty()) {
     const IdentifyCandidate& c = r.candidates.front();
     std::printf("no candidate reproduces %s; closest: %s (%.6f identical; where they differ, %s is within %.3g "
@@ -83,10 +84,11 @@ int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a
   if (!a.json_out.empty()) {
     json doc = document_header("certconv.identify/1", resolve_threads(a.threads));
     doc["problem"] = problem_json(in.spec);
-    json inputs{{"x", file_json(a.in.x)}, {"w", file_json(a.in.w)}, {"y", file_json(a.y)}};
-    if (!a.in.bias.empty()) inputs["bias"] = file_json(a.in.bias);
-    doc["inputs"] = std::move(inputs);
+    json files = a.in.files_json();
+    files["y"] = file_json(a.y);
+    doc["inputs"] = {{"source", "files"}, {"files", std::move(files)}};
     doc["dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
+    doc["parameters"] = {{"dtype", doc["dtype"]}, {"threads", resolve_threads(a.threads)}, {"truth_method", "exact"}};
     doc["equality"] = "bitwise (-0.0 and +0.0 differ)";
     doc["norm_err"] = "max_norm_err_of_mismatches: |y - truth| / (u * absdot); max_norm_dist_of_mismatches: "
                       "|y - candidate| / (u * absdot); both over the elements where the candidate differs from y";

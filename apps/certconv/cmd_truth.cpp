@@ -30,7 +30,7 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * fraction_above(cond, 1e3),
               100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
-  if (a.method != "mpfi")
+  if (a.method == "auto")
     std::printf("fallback     %.4g%% of outputs needed the exact path\n",
                 100.0 * static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, spec.y_size())));
   if (t.undetermined)

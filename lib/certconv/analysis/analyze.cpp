@@ -1,5 +1,6 @@
 #include "certconv/analysis/analyze.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -182,6 +183,7 @@ json truth_json(const Truth& t) {
   j["cond_fraction_above_1e6"] = above6;
   j["exact_zeros"] = t.exact_zeros;
   j["undetermined"] = t.undetermined;
+  j["fallback_fraction"] = static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, t.y.size()));
   return j;
 }
 
@@ -250,7 +252,7 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
                          {"atol", req.atol},
                          {"lambda", req.lambda},
                          {"threads", resolve_threads(req.threads)},
-                         {"truth_method", "exact"},
+                         {"truth_method", truth_method_name(TruthOptions{}.method)},
                          {"allow_violations", req.allow_violations}};
   r.doc["truth"] = truth_json(truth);
   r.doc["truth"]["seconds"] = truth_sec;

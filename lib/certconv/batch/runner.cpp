@@ -1,5 +1,6 @@
 #include "certconv/batch/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>

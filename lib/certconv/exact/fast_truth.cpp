@@ -4,9 +4,9 @@
 // that into the roundings or into "undecided". This file supplies what the kernel
 // needs: the binade 2^k of each output row, err, and the input layout.
 //
-// The binade: 2^(k−2) ≥ an upper bound of Σ|w·x| + |bias| over the row, namely
-// |bias| + Σ_c ‖w[oc, c]‖₁ · max|x| over the input rows the output row reads, in
-// channel c. Evaluated in round-to-nearest and then enlarged: every monomial passes
+// The binade (binade() below) comes from an upper bound of Σ|w·x| + |bias| over the
+// output row, namely |bias| + Σ_c ‖w[oc, c]‖₁ · max|x| over the input rows the
+// output row reads, in channel c. Evaluated in round-to-nearest and then enlarged: every monomial passes
 // at most L = taps + icg + 1 roundings of nonnegative values, each of which loses at
 // most a factor (1 − u) (and η/2 for a product in the subnormal range), so the
 // exact value is ≤ (s + icg·η/2)/(1 − u)^L ≤ (s + icg·η/2)·(1 + 2Lu) for Lu ≤ 1/2.
@@ -16,10 +16,12 @@
 //    are short enough): each e is exact, so err is the error of recursive summation,
 //    ≤ (m−1)·u·Σ|e| ≤ (m−1)·m·2^(k−106) (Rump, BIT 52, 2012, Thm. 1.1 — any n; sums
 //    are exact in the subnormal range, so no underflow term). And err = 0 when every
-//    product and the bias are multiples of 2^q (q from the inputs' lowest set bits)
-//    and m·2^(k−53) ≤ 2^(53+q): every partial sum of E is then a multiple of 2^q below
-//    2^53·2^q, a binary64 number, so E is exact. This holds for ordinary binary32
-//    data, which is therefore decided exactly, with no fallback at all.
+//    product and the bias are multiples of 2^q and m·2^(k−53) ≤ 2^(53+q): every e is a
+//    multiple of 2^q (A's quantum 2^(k−52) is one, or A + w·x is exact), so every
+//    partial sum of E is a multiple of 2^q below 2^53·2^q, a binary64 number, and E
+//    is exact. q is taken per output row: the lowest set bit of w[oc] plus the
+//    lowest set bit of the input rows read, or the bias's if lower. This holds for
+//    ordinary binary32 data, which is therefore decided exactly, with no fallback.
 //  * otherwise each e is RN of the exact error, off by ≤ u·|e| + η/2 (the FMA model
 //    with gradual underflow, Higham 2002 §2.1), adding n·(2^(k−106) + η/2).
 // Both are evaluated with upward steps (bounds/format.hpp).
@@ -72,6 +74,10 @@ void blocks_generic_exact(const Block& b, int ocb) { run_any<4, false>(b, ocb); 
 [[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512(const Block& b, int ocb) {
   run_any<8, true>(b, ocb);
 }
+// Narrow, deep layers (ow ≤ 16): one pass over the weights per output row.
+[[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512_wide(const Block& b, int ocb) {
+  run_any<16, true>(b, ocb);
+}
 #endif
 
 struct Kernel {
@@ -79,10 +85,10 @@ struct Kernel {
   int max_ocb;  // channels per block: as many as the registers hold
 };
 
-Kernel kernel_for(KernelIsa isa, bool exact_products) {
+Kernel kernel_for(KernelIsa isa, bool exact_products, std::int64_t ow) {
   switch (isa) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    case KernelIsa::avx512: return {blocks_avx512, 6};
+    case KernelIsa::avx512: return ow <= 16 ? Kernel{blocks_avx512_wide, 3} : Kernel{blocks_avx512, 6};
     case KernelIsa::avx2: return {blocks_avx2, 1};
 #endif
     default: return {exact_products ? blocks_generic_exact : blocks_generic_fma, 2};
@@ -91,51 +97,66 @@ Kernel kernel_for(KernelIsa isa, bool exact_products) {
 
 // ---- input analysis --------------------------------------------------------------
 
-constexpr int kNone = 1 << 20;  // lsb of a tensor without nonzero values
+constexpr int kNone = 1 << 20;  // "lowest set bit" of zero: above every real one
 
-// Over the nonzero values: the lowest set bit's exponent, and the widest significand
-// (bits from the lowest to the highest set bit).
-struct BitRange {
+// A value as m·2^e with an odd integer m: lsb = e (kNone for 0) and width = bits of m.
+struct Bits {
   int lsb = kNone;
   int width = 0;
 };
 
 template <class T>
-BitRange bit_range(const std::vector<T>& v) {
+Bits bits_of(T f) {
   using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
   constexpr int mant_bits = std::numeric_limits<T>::digits - 1;
   constexpr int bias = std::numeric_limits<T>::max_exponent - 1 + mant_bits;  // value = m·2^(ex − bias)
-  BitRange r;
-  for (T f : v) {
-    const U bits = std::bit_cast<U>(f);
-    const int ex = static_cast<int>((bits & ~(U{1} << (sizeof(U) * 8 - 1))) >> mant_bits);
-    U m = bits & ((U{1} << mant_bits) - 1);
-    if (ex) m |= U{1} << mant_bits;
-    if (m == 0) continue;
-    const int tz = std::countr_zero(m);
-    r.lsb = std::min(r.lsb, (ex ? ex : 1) - bias + tz);
-    r.width = std::max(r.width, static_cast<int>(std::bit_width(m)) - tz);
+  const U bits = std::bit_cast<U>(f);
+  const int ex = static_cast<int>((bits & ~(U{1} << (sizeof(U) * 8 - 1))) >> mant_bits);
+  U m = bits & ((U{1} << mant_bits) - 1);
+  if (ex) m |= U{1} << mant_bits;
+  if (m == 0) return {};
+  const int tz = std::countr_zero(m);
+  return {(ex ? ex : 1) - bias + tz, static_cast<int>(std::bit_width(m)) - tz};
+}
+
+// The lowest lsb and the widest width over [first, last).
+template <class T>
+Bits bit_range(const T* first, const T* last) {
+  Bits r;
+  for (; first != last; ++first) {
+    const Bits b = bits_of(*first);
+    r.lsb = std::min(r.lsb, b.lsb);
+    r.width = std::max(r.width, b.width);
   }
   return r;
 }
 
 struct Layer {
   bool exact_products;
-  int q;              // products and bias are multiples of 2^q (exact_products only)
   std::int64_t n, m;  // products per output, terms summed into the low part
+  // Per output channel: the lowest set bit of its weights, and of its bias.
+  std::vector<int> w_lsb, b_lsb;
 };
 
 template <class T>
 Layer analyze_layer(const ConvProblem<T>& p) {
-  const BitRange x = bit_range(p.x.data), w = bit_range(p.w.data);
-  const BitRange b = p.bias ? bit_range(p.bias->data) : BitRange{};
+  const ConvSpec& s = p.spec;
+  const T* w = p.w.data.data();
+  const std::int64_t K = s.n_terms();
   Layer L;
+  Bits wr;  // over all weights
+  for (std::int64_t oc = 0; oc < s.oc; ++oc) {
+    const Bits r = bit_range(w + oc * K, w + (oc + 1) * K);
+    wr = {std::min(wr.lsb, r.lsb), std::max(wr.width, r.width)};
+    L.w_lsb.push_back(r.lsb);
+    L.b_lsb.push_back(p.bias ? bits_of(p.bias->data[static_cast<std::size_t>(oc)]).lsb : kNone);
+  }
+  const Bits x = bit_range(p.x.data.data(), p.x.data.data() + p.x.size());
   // A product of significands of a and b bits has at most a + b bits, and at most
   // max(a, b) when one is a power of two.
-  const bool short_enough = x.width + w.width <= 53 || x.width <= 1 || w.width <= 1;
-  L.exact_products = std::is_same_v<T, float> || (short_enough && x.lsb + w.lsb >= -1074);
-  L.q = std::min(x.lsb + w.lsb, b.lsb);
-  L.n = p.spec.n_terms();
+  const bool short_enough = x.width + wr.width <= 53 || x.width <= 1 || wr.width <= 1;
+  L.exact_products = std::is_same_v<T, float> || (short_enough && x.lsb + wr.lsb >= -1074);
+  L.n = K;
   L.m = L.n + (p.bias ? 1 : 0);
   return L;
 }
@@ -143,13 +164,24 @@ Layer analyze_layer(const ConvProblem<T>& p) {
 // k ranges over [kMinK, 999]: A0 normal, 2^(k−106) normal, A0's binade finite.
 constexpr int kMinK = -600;
 
-// err for an output with binade 2^k (header comment).
-double low_part_error(const Layer& L, int k) {
+// The binade 2^k of an output: from A0 = 1.5·2^k, each partial sum moves by at most
+// bound + m·2^(k−53) (the products, and the rounding errors left in E), which must
+// stay below 2^(k−1). With 2^(k−1) > bound·(1 + 2^-20) the margin is ≥ 2^(k−22),
+// enough for m ≤ 2^31; one more binade beyond that.
+int binade(double bound, std::int64_t m) {
+  if (!(bound > 0)) return kMinK;
+  const int k = std::ilogb(mul_up(bound, 1 + 0x1p-20)) + (m <= (std::int64_t{1} << 31) ? 2 : 3);
+  return std::max(k, kMinK);
+}
+
+// err for an output with binade 2^k whose products and bias are multiples of 2^q
+// (header comment).
+double low_part_error(const Layer& L, int k, int q) {
   const double m = static_cast<double>(L.m);
   const double scale = std::ldexp(1.0, k - 106);  // exact: k ≥ kMinK
   const double summation = mul_up(mul_up(m > 0 ? m - 1 : 0, m), scale);
   if (L.exact_products) {
-    const long d = 106L + L.q - k;  // window test m ≤ 2^d
+    const long d = 106L + q - k;  // window test m ≤ 2^d
     const bool exact = d >= 62 || (d >= 0 && L.m <= (std::int64_t{1} << d));
     return exact ? 0.0 : summation;
   }
@@ -159,13 +191,14 @@ double low_part_error(const Layer& L, int k) {
 
 // ---- layout ----------------------------------------------------------------------
 
-constexpr int kLaneAlign = 8;  // output columns padded to a multiple of the widest V
+constexpr int kLaneAlign = 16;  // output columns padded to a multiple of the widest V
 
 struct Layout {
   std::int64_t rows = 0, lanes = 0, jp = 0, row_len = 0, chan_stride = 0;  // lanes: ow padded
   std::vector<std::int64_t> tap_off;
   std::vector<double> x, ax;  // [c][row][phase][j] for one image
   std::vector<double> rowmax;  // [c][row]: max |x| over the padded row
+  std::vector<int> rowlsb;     // [c][row]: lowest set bit over the row
 };
 
 Layout make_layout(const ConvSpec& s) {
@@ -183,6 +216,7 @@ Layout make_layout(const ConvSpec& s) {
   L.x.assign(static_cast<std::size_t>(s.ic * L.chan_stride), 0.0);
   L.ax.assign(L.x.size(), 0.0);
   L.rowmax.assign(static_cast<std::size_t>(s.ic * L.rows), 0.0);
+  L.rowlsb.assign(L.rowmax.size(), kNone);
   return L;
 }
 
@@ -197,6 +231,7 @@ void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L
         double* row = L.x.data() + c * L.chan_stride + r * L.row_len;
         double* arow = L.ax.data() + c * L.chan_stride + r * L.row_len;
         double mx = 0;
+        int lsb = kNone;
         for (std::int64_t phase = 0; phase < s.sw; ++phase)
           for (std::int64_t j = 0; j < L.jp; ++j) {
             const std::int64_t ix = j * s.sw + phase - s.pw;
@@ -205,8 +240,10 @@ void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L
             row[phase * L.jp + j] = v;
             arow[phase * L.jp + j] = std::fabs(v);
             mx = std::max(mx, std::fabs(v));
+            lsb = std::min(lsb, bits_of(v).lsb);  // v = x exactly: the same lowest bit
           }
         L.rowmax[static_cast<std::size_t>(c * L.rows + r)] = mx;
+        L.rowlsb[static_cast<std::size_t>(c * L.rows + r)] = lsb;
       }
     }
   });
@@ -241,14 +278,9 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
           "fast truth: this CPU cannot run the " + isa_name(isa) + " kernels");
   const int threads = resolve_threads(opt.threads);
   const Layer layer = analyze_layer(p);
-  const Kernel kernel = kernel_for(isa, layer.exact_products);
+  const Kernel kernel = kernel_for(isa, layer.exact_products, s.ow);
 
   const std::int64_t icg = s.ic / s.g, ocg = s.oc / s.g, taps = s.kh * s.kw, K = s.n_terms();
-  std::vector<double> w(p.w.data.begin(), p.w.data.end()), aw(w.size()), wl1(static_cast<std::size_t>(s.oc * icg));
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    aw[i] = std::fabs(w[i]);
-    wl1[i / static_cast<std::size_t>(taps)] += aw[i];
-  }
   std::vector<double> bias(static_cast<std::size_t>(s.oc), 0.0);
   if (p.bias) std::copy(p.bias->data.begin(), p.bias->data.end(), bias.begin());
   const double inflate = up(1 + mul_up(2.0 * static_cast<double>(taps + icg + 1), 0x1p-53));
@@ -265,18 +297,44 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
       spans.push_back({g * ocg + o, static_cast<int>(std::min<std::int64_t>(kernel.max_ocb, ocg - o))});
   const std::int64_t items = static_cast<std::int64_t>(spans.size()) * s.oh;
 
+  // Weights packed per block (Block::w; span i at i·2·K·max_ocb) and ‖w[oc, c]‖₁.
+  const auto n_spans = static_cast<std::int64_t>(spans.size());
+  std::vector<double> wpack(static_cast<std::size_t>(n_spans * 2 * K * kernel.max_ocb));
+  std::vector<double> wl1(static_cast<std::size_t>(s.oc * icg));
+  for (std::int64_t i = 0; i < n_spans; ++i) {
+    const Span sp = spans[static_cast<std::size_t>(i)];
+    for (int o = 0; o < sp.ocb; ++o)
+      for (std::int64_t c = 0; c < icg; ++c) {
+        double& l1 = wl1[static_cast<std::size_t>((sp.oc0 + o) * icg + c)];
+        for (std::int64_t k = c * taps; k < (c + 1) * taps; ++k) {
+          const double v = p.w.data[static_cast<std::size_t>((sp.oc0 + o) * K + k)];
+          double* dst = wpack.data() + i * 2 * K * kernel.max_ocb + 2 * k * sp.ocb + o;
+          dst[0] = v;
+          dst[sp.ocb] = std::fabs(v);
+          l1 += std::fabs(v);
+        }
+      }
+  }
+
   Layout L = make_layout(s);
   std::vector<std::int64_t> undecided;
   std::mutex merge;
   std::int64_t zeros = 0;
-  std::vector<double> xmax(static_cast<std::size_t>(s.ic * s.oh));  // [c][oy]: max |x| the row reads
+  // What output row oy reads: max |x| per channel, lowest set bit per group.
+  std::vector<double> xmax(static_cast<std::size_t>(s.ic * s.oh));  // [c][oy]
+  std::vector<int> xlsb(static_cast<std::size_t>(s.g * s.oh));      // [g][oy]
   for (std::int64_t n = 0; n < s.mb; ++n) {
     fill_layout(p, n, threads, L);
+    std::fill(xlsb.begin(), xlsb.end(), kNone);
     for (std::int64_t c = 0; c < s.ic; ++c)
       for (std::int64_t oy = 0; oy < s.oh; ++oy) {
         double mx = 0;
-        for (std::int64_t ky = 0; ky < s.kh; ++ky)
-          mx = std::max(mx, L.rowmax[static_cast<std::size_t>(c * L.rows + oy * s.sh + ky * (s.dh + 1))]);
+        int& lsb = xlsb[static_cast<std::size_t>(c / icg * s.oh + oy)];
+        for (std::int64_t ky = 0; ky < s.kh; ++ky) {
+          const auto r = static_cast<std::size_t>(c * L.rows + oy * s.sh + ky * (s.dh + 1));
+          mx = std::max(mx, L.rowmax[r]);
+          lsb = std::min(lsb, L.rowlsb[r]);
+        }
         xmax[static_cast<std::size_t>(c * s.oh + oy)] = mx;
       }
     parallel_for(items, threads, [&](std::int64_t i0, std::int64_t i1) {
@@ -285,40 +343,37 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
       std::vector<std::int64_t> flags(static_cast<std::size_t>(s.ow));
       std::int64_t local_zeros = 0;
       for (std::int64_t it = i0; it < i1; ++it) {
-        const Span sp = spans[static_cast<std::size_t>(it / s.oh)];
+        const std::int64_t span = it / s.oh;
+        const Span sp = spans[static_cast<std::size_t>(span)];
         const std::int64_t oy = it % s.oh, g = sp.oc0 / ocg;
         double a0[6], b[6], err[6];
-        bool valid = true;
         for (int o = 0; o < sp.ocb; ++o) {
           const std::int64_t oc = sp.oc0 + o;
           double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
           for (std::int64_t c = 0; c < icg; ++c)
             sum += wl1[static_cast<std::size_t>(oc * icg + c)] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
           const double bound = mul_up(add_up(sum, under), inflate);
-          if (!(bound < 0x1p997)) {  // k would exceed 999 (binary64 inputs only)
-            valid = false;
-            break;
-          }
-          const int k = bound > 0 ? std::max(std::ilogb(bound) + 3, kMinK) : kMinK;
-          a0[o] = std::ldexp(1.5, k);
           b[o] = bias[static_cast<std::size_t>(oc)];
-          err[o] = low_part_error(layer, k);
+          if (bound < 0x1p997) {
+            const int k = binade(bound, layer.m);
+            const int q = std::min(layer.w_lsb[static_cast<std::size_t>(oc)] +
+                                       xlsb[static_cast<std::size_t>(g * s.oh + oy)],
+                                   layer.b_lsb[static_cast<std::size_t>(oc)]);
+            a0[o] = std::ldexp(1.5, k);
+            err[o] = low_part_error(layer, k, q);
+          } else {  // k would exceed 999 (binary64 inputs only): err = ∞ leaves the row undecided
+            a0[o] = 1.5;
+            err[o] = kInf;
+          }
         }
         const std::int64_t out0 = ((n * s.oc + sp.oc0) * s.oh + oy) * s.ow;
-        if (!valid) {
-          for (int o = 0; o < sp.ocb; ++o)
-            for (std::int64_t ox = 0; ox < s.ow; ++ox) local.push_back(out0 + o * s.oh * s.ow + ox);
-          continue;
-        }
         const Block blk{L.x.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
                         L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
                         L.chan_stride,
                         L.tap_off.data(),
                         static_cast<int>(taps),
                         static_cast<int>(icg),
-                        w.data() + sp.oc0 * K,
-                        aw.data() + sp.oc0 * K,
-                        K,
+                        wpack.data() + span * 2 * K * kernel.max_ocb,
                         static_cast<int>(s.ow),
                         a0,
                         b,

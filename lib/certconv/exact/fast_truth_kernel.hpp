@@ -5,9 +5,9 @@
 //
 // Accumulation in a fixed binade (the idea of Rump, Ogita, Oishi, "Accurate
 // floating-point summation part I", SISC 31(1), 2008, §3, with a per-output
-// constant instead of their σ). Each output starts at A0 = 1.5·2^k, where
-// 2^(k−2) ≥ Σ|w·x| + |bias| (the row's a-priori bound), so every partial sum stays in
-// [2^k, 2^(k+1)). Per term, in this order (and nothing else):
+// constant instead of their σ). Each output starts at A0 = 1.5·2^k, with k chosen
+// from an a-priori bound of Σ|w·x| + |bias| (fast_truth.cpp, binade()) so that every
+// partial sum stays in [2^k, 2^(k+1)). Per term, in this order (and nothing else):
 //     s = fma(w, x, A)      RN(A + w·x)
 //     z = s − A             exact (Sterbenz: s and A lie in the same binade)
 //     e = fma(w, x, −z)     A + w·x − s, the rounding error of s: exact when w·x is a
@@ -37,9 +37,9 @@ struct Block {
   std::int64_t chan_stride;
   const std::int64_t* tap_off;
   int taps, icg;
-  const double* w;   // weights of oc0 as [c][tap]; channel o at w + o·w_stride
-  const double* aw;  // |w|, same layout
-  std::int64_t w_stride;
+  // The block's weights packed as [c][tap][w, |w|][o]: the 2·OCB values one tap
+  // needs are adjacent (one stream for the prefetcher).
+  const double* w;
   int ow;
   // Per channel of the block.
   const double* a0;    // 1.5·2^k
@@ -59,7 +59,8 @@ struct Block {
 
 // Decides n outputs from their enclosures (high and low parts of Σ w·x and of
 // Σ|w·x|, one error bound for all): writes every field (meaningless where
-// undecided) and flags[i] = decided + 2·(exact value is 0). Vectorizes.
+// undecided) and flags[i] = decided + 2·(decided and the exact value is 0).
+// Vectorizes.
 [[gnu::always_inline]] inline void decide_row(const double* __restrict y_hi, const double* __restrict y_lo,
                                               const double* __restrict a_hi, const double* __restrict a_lo,
                                               double err, int n, double* __restrict y, double* __restrict lo,
@@ -74,7 +75,8 @@ struct Block {
     hi[i] = r.up;
     y32[i] = r.nearest_f32;
     absdot[i] = ad;
-    flags[i] = (r.decided && decided) | (std::int64_t{r.zero} << 1);
+    const bool both = r.decided && decided;
+    flags[i] = both | (std::int64_t{both && r.zero} << 1);
   }
 }
 
@@ -94,13 +96,12 @@ template <int OCB, int V, bool Fma>
     for (int c = 0; c < b.icg; ++c) {
       const double* xc = b.x + c * b.chan_stride + ox0;
       const double* axc = b.ax + c * b.chan_stride + ox0;
-      const double* wc = b.w + c * b.taps;
-      const double* awc = b.aw + c * b.taps;
+      const double* wc = b.w + c * b.taps * 2 * OCB;
       for (int t = 0; t < b.taps; ++t) {
         const double* xr = xc + b.tap_off[t];
         const double* axr = axc + b.tap_off[t];
         for (int o = 0; o < OCB; ++o) {
-          const double wv = wc[o * b.w_stride + t], awv = awc[o * b.w_stride + t];
+          const double wv = wc[t * 2 * OCB + o], awv = wc[t * 2 * OCB + OCB + o];
           for (int l = 0; l < V; ++l) {
             if constexpr (Fma) {
               const double s = std::fma(wv, xr[l], A[o][l]);

@@ -1,6 +1,7 @@
 #pragma once
 // Correct roundings of a real v known only through an enclosure
-//     v = a + b + δ,  |δ| ≤ err,   a, b binary64, err ≥ 0 a rigorous bound,
+//     v = a + b + δ,  |δ| ≤ err,   a, b binary64, err ≥ 0 a rigorous bound
+// (+∞ for none),
 // or nothing when the enclosure does not determine them (the caller then falls
 // back to exact arithmetic). Used by the fast truth (fast_truth.hpp): a is the
 // exactly known high part of a sum, b its low part, err the bound on b's error.

@@ -48,13 +48,20 @@ PlotDataSummary write_plot_data(const std::vector<LoadedDocument>& docs, const s
   for (const ResultRow& r : rows) {
     if (!filter.keep(r)) continue;
     const std::string order = text(r, "order"), layer = text(r, "layer");
-    const std::string tail = "," + csv_field(order) + "," + csv_field(layer) + "," + csv_field(text(r, "dtype")) +
-                             "," + csv_field(text(r, "dist")) + "," + csv_field(text(r, "seed")) + "\n";
+    std::string tail;
+    for (const std::string& f : {order, layer, text(r, "dtype"), text(r, "dist"), text(r, "seed")}) {
+      tail += ',';
+      tail += csv_field(f);
+    }
+    tail += '\n';
     if (r.observed->contains("worst"))
       for (const auto& w : (*r.observed)["worst"]) {
         const double cond = positive_or_nan(w, "cond"), ne = positive_or_nan(w, "norm_err");
         if (!std::isfinite(cond) || !std::isfinite(ne)) continue;
-        scatter += num(cond) + "," + num(ne) + tail;
+        scatter += num(cond);
+        scatter += ',';
+        scatter += num(ne);
+        scatter += tail;
         ++s.points;
       }
     const auto t = field_value(r, "max_tightness");

@@ -31,9 +31,13 @@ double aggregate(std::vector<double> v, const std::string& agg) {
   return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
+// Integers (counts, n) in full; everything else with `digits` significant digits.
 std::string number(double v, int digits) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  if (v == std::trunc(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
 
@@ -128,14 +132,21 @@ std::string format_latex(const Table& t, int digits) {
 }
 
 std::string format_markdown(const Table& t, int digits) {
-  std::string o = "| " + markdown_escape(t.rows_field) + " |";
-  for (const auto& c : t.col_labels) o += " " + markdown_escape(c) + " |";
+  std::string o = "|";
+  const auto cell = [&o](const std::string& text) {
+    o += ' ';
+    o += text;
+    o += " |";
+  };
+  cell(markdown_escape(t.rows_field));
+  for (const auto& c : t.col_labels) cell(markdown_escape(c));
   o += "\n|---|";
   for (std::size_t c = 0; c < t.col_labels.size(); ++c) o += "---:|";
   o += "\n";
   for (std::size_t r = 0; r < t.row_labels.size(); ++r) {
-    o += "| " + markdown_escape(t.row_labels[r]) + " |";
-    for (const auto& cell : t.cells[r]) o += " " + (cell ? number(*cell, digits) : std::string()) + " |";
+    o += '|';
+    cell(markdown_escape(t.row_labels[r]));
+    for (const auto& v : t.cells[r]) cell(v ? number(*v, digits) : std::string());
     o += "\n";
   }
   return o;
