@@ -4,12 +4,15 @@
 // mpfr_float loop. Float32 inputs; the seed layer and ResNet-50 res2a_branch2b and
 // res4a_branch2b (mb1); 1 and 2 threads. Each repetition runs every method once, in
 // turn, so that the ratios compare runs taken under the same machine load.
-// Usage: bench_fast_truth [reps=5] > fast_truth.json
+// Usage: bench_fast_truth [reps=5] [warm] > fast_truth.json
+#include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/multiprecision/mpfr.hpp>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -110,6 +113,19 @@ std::int64_t mpfr_slice(const ConvProblem<float>& p, std::int64_t slice, const T
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Idle worker threads of the baselines (oneDNN's OpenMP, OpenBLAS's pthreads) spin
+  // by default after each call, stealing a core from whatever runs next: make them
+  // sleep. Both read the environment when loaded, so set it and start over.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    execv("/proc/self/exe", argv);
+  }
+  // Every large buffer comes fresh from mmap, as in a one-shot run: without this,
+  // glibc's adaptive threshold lets some methods reuse already-faulted heap pages,
+  // depending on what ran before. "warm" keeps glibc's default.
+  const bool warm = argc > 2 && std::string(argv[2]) == "warm";
+  if (!warm) mallopt(M_MMAP_THRESHOLD, 1 << 20);
   const int reps = argc > 1 ? std::max(1, std::stoi(argv[1])) : 5;
   boost::multiprecision::mpfr_float::default_precision(200);
   std::vector<Workload> workloads;
@@ -206,6 +222,10 @@ int main(int argc, char** argv) {
   nlohmann::json j = document_header("certconv.bench.fast_truth/1", 2);
   j["parameters"] = {{"reps", reps},
                      {"statistic", "median, repetitions interleaved across methods, one warm-up"},
+                     {"environment", std::string("OMP_WAIT_POLICY=passive, OPENBLAS_THREAD_TIMEOUT=4, ") +
+                                         (warm ? "glibc's default malloc (heap pages may be reused)"
+                                               : "mallopt(M_MMAP_THRESHOLD, 1 MiB): fresh pages for every large "
+                                                 "buffer, as in a one-shot run")},
                      {"kernel_isa", isa_name(supported_isas().back())},
                      {"float64_reference", "blas_convolution<double>(unfold): im2col + cblas_dgemm per image and "
                                            "group, openblas_set_num_threads(threads); inputs converted beforehand"},

@@ -32,7 +32,7 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
               100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
   if (a.method == "auto")
     std::printf("fallback     %.4g%% of outputs needed the exact path\n",
-                100.0 * static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, spec.y_size())));
+                100.0 * static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, t.y.size())));
   if (t.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
                 static_cast<long long>(t.undetermined));

@@ -8,7 +8,7 @@
 #include <variant>
 
 #include "certconv/analysis/metrics.hpp"
-#include "certconv/bounds/order_free.hpp"
+#include "certconv/bounds/any_order.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/error.hpp"
 #include "certconv/npy.hpp"
@@ -59,16 +59,6 @@ json measure_entry(const ConvSpec& spec, const Truth& truth, const Tensor<T>& y,
   j["probabilistic"] = {{"lambda", req.lambda}, {"gamma_tilde", pb.bound}, {"probability_at_least", pb.probability},
                         {"theorem", "Higham & Mary, SISC 41(5) 2019, Thm 3.1; a model, not a rigorous bound"}};
   return j;
-}
-
-// The order-free rigorous bound per output (any order of summation, with or
-// without FMA): the bound for users' files and real backends.
-template <class T>
-Tensor<double> order_free_tensor(const Truth& truth, std::int64_t n) {
-  Tensor<double> b(truth.absdot.shape);
-  for (std::size_t i = 0; i < b.data.size(); ++i)
-    b.data[i] = order_free_bound(truth.absdot.data[i], n, dtype_of<T>(), Products::fused);
-  return b;
 }
 
 std::string fmt(double v, const char* f = "%.3g") {
@@ -157,7 +147,7 @@ void add_file_entry(const std::string& name, const std::string& path, Tensor<T> 
                        std::to_string(r.nchw[0]) + ", " + std::to_string(r.nchw[1]) + ", " + std::to_string(r.nchw[2]) +
                        ", " + std::to_string(r.nchw[3]) + "]");
     }
-  const Tensor<double> bound = order_free_tensor<T>(truth, terms(spec, bias));
+  const Tensor<double> bound = any_order_bound(truth.absdot, terms(spec, bias), dtype_of<T>());
   Entry e{name, "file", path, std::is_same_v<T, double>, std::move(y), {}};
   ObservedMetrics m;
   e.j = measure_entry(spec, truth, std::get<Tensor<T>>(e.y), bound, "order-free", req, bias, m);

@@ -12,11 +12,8 @@ struct Distribution {
   double min = 0, median = 0, p99 = 0, max = 0, mean = 0;  // mean over finite values
 };
 
-// Sorts `v` in place.
+// Reorders `v` (partial selection, not a full sort: O(N)).
 Distribution distribution(std::vector<double>& v);
-
-// Nearest-rank quantile q in [0, 1] of sorted v (v nonempty).
-double quantile_sorted(const std::vector<double>& v, double q);
 
 // Fraction of v strictly above t.
 double fraction_above(const std::vector<double>& v, double t);

@@ -6,10 +6,11 @@
 //
 // The binade (binade() below) comes from an upper bound of Σ|w·x| + |bias| over the
 // output row, namely |bias| + Σ_c ‖w[oc, c]‖₁ · max|x| over the input rows the
-// output row reads, in channel c. Evaluated in round-to-nearest and then enlarged: every monomial passes
-// at most L = taps + icg + 1 roundings of nonnegative values, each of which loses at
-// most a factor (1 − u) (and η/2 for a product in the subnormal range), so the
-// exact value is ≤ (s + icg·η/2)/(1 − u)^L ≤ (s + icg·η/2)·(1 + 2Lu) for Lu ≤ 1/2.
+// output row reads, in channel c. It is evaluated in round-to-nearest, then
+// enlarged: every monomial passes at most L = taps + icg + 1 roundings of
+// nonnegative values, each of which loses at most a factor (1 − u) (and η/2 for a
+// product in the subnormal range), so the exact value is
+// ≤ (s + icg·η/2)/(1 − u)^L ≤ (s + icg·η/2)·(1 + 2Lu) for Lu ≤ 1/2.
 //
 // err, for m summed low parts (n products, plus the bias), |e| ≤ 2^(k−53) each:
 //  * products exact in binary64 (binary32 inputs; binary64 inputs whose significands
@@ -350,8 +351,10 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
         for (int o = 0; o < sp.ocb; ++o) {
           const std::int64_t oc = sp.oc0 + o;
           double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
-          for (std::int64_t c = 0; c < icg; ++c)
-            sum += wl1[static_cast<std::size_t>(oc * icg + c)] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
+          for (std::int64_t c = 0; c < icg; ++c) {
+            const auto wc = static_cast<std::size_t>(oc * icg + c);
+            sum += wl1[wc] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
+          }
           const double bound = mul_up(add_up(sum, under), inflate);
           b[o] = bias[static_cast<std::size_t>(oc)];
           if (bound < 0x1p997) {

@@ -41,8 +41,8 @@ struct EnclosureRoundings {
 
 namespace detail {
 
-// Comparisons go through the bit patterns: for binary64 numbers ≥ 0 (or NaN-free
-// signed values read as int64), integer order is numeric order. Unlike
+// Comparisons go through the bit patterns read as int64: their order is numeric
+// order for binary64 numbers ≥ 0, and their sign is the number's sign. Unlike
 // floating-point comparisons these may be evaluated speculatively under GCC's
 // default -ftrapping-math, so loops over many enclosures if-convert and vectorize.
 [[gnu::always_inline]] inline std::int64_t bits(double x) { return std::bit_cast<std::int64_t>(x); }
@@ -67,13 +67,13 @@ struct Side {
 [[gnu::always_inline]] inline Side side(double a, double b, double err, double limit_factor) {
   const auto [r, t] = two_sum(a, b);
   // The neighbour of r ≠ 0 on t's side: one bit pattern away, up in magnitude when
-  // r and t have the same sign.
-  const std::int64_t step = (bits(r) ^ bits(t)) >= 0 ? 1 : -1;
-  const double n = std::bit_cast<double>(bits(r) + step);
+  // r and t have the same sign (unsigned arithmetic: wraps harmlessly for r = ±0).
+  const std::uint64_t step = (bits(r) ^ bits(t)) >= 0 ? 1 : ~std::uint64_t{0};
+  const double n = std::bit_cast<double>(std::bit_cast<std::uint64_t>(r) + step);
   const double at = std::fabs(t);
   // |t| + err rounded up: err > 0 where it is used, so the sum is > 0 and finite
   // and one step up is the next bit pattern (bounds/format.hpp).
-  const std::int64_t sum_up = bits(at + err) + 1;
+  const auto sum_up = static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(at + err) + 1);
   const bool err_zero = bits(err) == 0;
   const bool t_zero = abs_bits(t) == 0;
   const std::int64_t ar = abs_bits(r);
@@ -91,8 +91,9 @@ struct Side {
   const detail::Side s = detail::side(a, b, err, 0.5);
   // Round-to-odd: r when t = 0 or r is odd, else n; as bit arithmetic (n is r's
   // pattern ± 1), since integer-to-bool conversions keep GCC from vectorizing.
-  const std::int64_t to_n = abs_bits(s.t) == 0 ? 0 : bits(s.n) - bits(s.r);
-  const double odd = std::bit_cast<double>(bits(s.r) + (~bits(s.r) & 1) * to_n);
+  const std::uint64_t rb = std::bit_cast<std::uint64_t>(s.r);
+  const std::uint64_t to_n = abs_bits(s.t) == 0 ? 0 : std::bit_cast<std::uint64_t>(s.n) - rb;
+  const double odd = std::bit_cast<double>(rb + (~rb & 1) * to_n);
   return {s.r,
           bits(s.t) < 0 && abs_bits(s.t) != 0 ? s.n : s.r,
           bits(s.t) > 0 ? s.n : s.r,

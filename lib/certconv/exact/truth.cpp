@@ -173,8 +173,18 @@ template <class T>
 Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
   check_problem(p);
   const auto shape = p.spec.y_shape();
-  Truth t{Tensor<double>(shape), Tensor<float>(shape), Tensor<double>(shape), Tensor<double>(shape),
-          Tensor<double>(shape), 0, 0, 0};
+  // The five result tensors, allocated and zero-filled on the workers: at layer
+  // size their first-touch page faults cost as much as the fast path itself.
+  Truth t;
+  parallel_for(5, resolve_threads(opt.threads), [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) {
+      if (i == 0) t.y32 = Tensor<float>(shape);
+      if (i == 1) t.y = Tensor<double>(shape);
+      if (i == 2) t.lo = Tensor<double>(shape);
+      if (i == 3) t.hi = Tensor<double>(shape);
+      if (i == 4) t.absdot = Tensor<double>(shape);
+    }
+  });
   switch (opt.method) {
     case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
     case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
