@@ -41,14 +41,6 @@ Tensor<T> check_output(AnyTensor t, const std::string& path, const std::string& 
   return std::move(*y);
 }
 
-template <class To, class From>
-Tensor<To> convert(const Tensor<From>& t) {
-  Tensor<To> r;
-  r.shape = t.shape;
-  r.data.assign(t.data.begin(), t.data.end());
-  return r;
-}
-
 }  // namespace
 
 template <class TI, class T>
@@ -71,9 +63,9 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tenso
               std::is_same_v<T, float> ? "float32" : "float64", r.text.c_str());
   if (f64) {
     // The same question in float64: both names must be orders or backends.
-    const Tensor<double> x = convert<double>(p.x), w = convert<double>(p.w);
+    const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
     Tensor<double> bias;
-    if (p.bias) bias = convert<double>(*p.bias);
+    if (p.bias) bias = tensor_cast<double>(*p.bias);
     const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
     RunOptions ro;
     ro.threads = resolve_threads(threads);

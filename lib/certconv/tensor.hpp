@@ -34,4 +34,13 @@ struct Tensor {
   }
 };
 
+// The same values in another type (float → double is exact).
+template <class To, class From>
+Tensor<To> tensor_cast(const Tensor<From>& t) {
+  Tensor<To> r;
+  r.shape = t.shape;
+  r.data.assign(t.data.begin(), t.data.end());
+  return r;
+}
+
 }  // namespace certconv

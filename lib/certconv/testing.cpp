@@ -25,14 +25,6 @@ struct Bound {
   std::string kind;
 };
 
-template <class To, class From>
-Tensor<To> convert(const Tensor<From>& t) {
-  Tensor<To> r;
-  r.shape = t.shape;
-  r.data.assign(t.data.begin(), t.data.end());
-  return r;
-}
-
 // The order runs on the user's inputs in TC; its output is discarded, its bound kept.
 template <class TC, class TI>
 Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
@@ -45,9 +37,9 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
     out = run_order(os, p, ro);
   } else {
     // float32 inputs, float64 arithmetic: the conversion is exact.
-    const Tensor<TC> x = convert<TC>(p.x), w = convert<TC>(p.w);
+    const Tensor<TC> x = tensor_cast<TC>(p.x), w = tensor_cast<TC>(p.w);
     Tensor<TC> b;
-    if (p.bias) b = convert<TC>(*p.bias);
+    if (p.bias) b = tensor_cast<TC>(*p.bias);
     out = run_order(os, ConvProblem<TC>{p.spec, x, w, p.bias ? &b : nullptr}, ro);
   }
   require(!out.bound.data.empty() && out.bound_kind != "none",

@@ -29,14 +29,6 @@ struct Entry {
   json j;
 };
 
-template <class To, class From>
-Tensor<To> convert(const Tensor<From>& t) {
-  Tensor<To> r;
-  r.shape = t.shape;
-  r.data.assign(t.data.begin(), t.data.end());
-  return r;
-}
-
 // Terms per output for the order-free and probabilistic bounds: a bias is one more.
 std::int64_t terms(const ConvSpec& s, bool bias) { return s.n_terms() + (bias ? 1 : 0); }
 
@@ -194,9 +186,9 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
   if (req.f64 == std::is_same_v<TI, double>) {
     run_orders(p, truth, req, entries, ms, skipped);
   } else if (req.f64) {
-    const Tensor<double> x = convert<double>(p.x), w = convert<double>(p.w);
+    const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
     Tensor<double> b;
-    if (p.bias) b = convert<double>(*p.bias);
+    if (p.bias) b = tensor_cast<double>(*p.bias);
     run_orders(ConvProblem<double>{spec, x, w, p.bias ? &b : nullptr}, truth, req, entries, ms, skipped);
   } else {
     throw InputError("--dtype f32 needs float32 inputs; x and w are float64 (round them yourself if you mean it)");

@@ -13,45 +13,18 @@
 //   with a bias: d = acc + b, one rounded addition after the whole sum.
 // binary64 runs the same order in double. Default fma=0: oneDNN's build does not ask
 // the compiler to contract (and certconv cannot know what a given build did).
-#include "certconv/orders/driver.hpp"
 #include "certconv/orders/orders.hpp"
-#include "certconv/orders/params.hpp"
 
 namespace certconv {
 
-namespace {
-
-template <bool Fused>
-struct DirectKernel {
-  template <class P>
-  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::zero());
-    for (std::int64_t k = 0; k < r.K; ++k) {
-      const auto w = r.w[k];
-      const auto* x = r.x(k);
-      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, mac<P, Fused>(x[j], w, out.get(j)));
-    }
-    if (r.bias) {
-      const auto b = P::exact(*r.bias);
-      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
-    }
-  }
-};
-
-template <class T>
-OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
-  return OrderParams(o).flag("fma", false) ? run_tree_order(p, opt, DirectKernel<true>{})
-                                           : run_tree_order(p, opt, DirectKernel<false>{});
-}
-
-}  // namespace
-
+// The loop nest is im2col's (a skipped tap and a zero product leave a nonzero
+// accumulator alike), so direct runs im2col's kernel: orders/im2col.cpp.
 OrderInfo make_direct_order() {
   return {.name = "direct",
           .params = {OrderParam{"fma", "0", "1: d = fma(x, w, d) instead of d + fl(x·w)"}},
           .accumulation = "oneDNN 2.6.3 reference: d = 0; for ic, kh, kw (padding skipped): d += x·w; then d + bias",
-          .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f32 = run_sequential<float>,
+          .run_f64 = run_sequential<double>};
 }
 
 }  // namespace certconv

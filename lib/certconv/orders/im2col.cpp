@@ -35,13 +35,16 @@ struct Im2colKernel {
   }
 };
 
+}  // namespace
+
 template <class T>
-OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
+OrderOutput<T> run_sequential(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   return OrderParams(o).flag("fma", false) ? run_tree_order(p, opt, Im2colKernel<true>{})
                                            : run_tree_order(p, opt, Im2colKernel<false>{});
 }
 
-}  // namespace
+template OrderOutput<float> run_sequential(const OrderSpec&, const ConvProblem<float>&, const RunOptions&);
+template OrderOutput<double> run_sequential(const OrderSpec&, const ConvProblem<double>&, const RunOptions&);
 
 OrderInfo make_im2col_order() {
   return {.name = "im2col",
@@ -49,8 +52,8 @@ OrderInfo make_im2col_order() {
           .accumulation =
               "unfold + naive matmul: acc = 0; for k = ic·KH·KW + kh·KW + kw (padding as zero products): "
               "acc += x_k·w_k; then acc + bias",
-          .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f32 = run_sequential<float>,
+          .run_f64 = run_sequential<double>};
 }
 
 }  // namespace certconv

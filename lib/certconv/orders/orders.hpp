@@ -17,6 +17,11 @@ OrderInfo make_pairwise_order();
 OrderInfo make_kahan_order();
 OrderInfo make_split_k_order();
 
+// The sequential dot product of im2col.cpp, shared by `im2col` and `direct`
+// (the same loop nest; fma=0|1).
+template <class T>
+OrderOutput<T> run_sequential(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt);
+
 // The K blocks of OpenBLAS 0.3.21's level-3 driver (gemm_blocked.cpp): boundaries
 // 0 = b[0] < b[1] < … < b.back() = K for GEMM_Q = q and GEMM_UNROLL_M = unroll;
 // threaded: level3_thread.c's rule instead of level3.c's. The last boundary exceeds

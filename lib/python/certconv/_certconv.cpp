@@ -84,14 +84,6 @@ AnyProblem make_problem(const py::array& x, const py::array& w, const std::optio
       tx);
 }
 
-template <class To, class From>
-Tensor<To> convert(const Tensor<From>& t) {
-  Tensor<To> r;
-  r.shape = t.shape;
-  r.data.assign(t.data.begin(), t.data.end());
-  return r;
-}
-
 // "f32" | "f64" | None (= the inputs' dtype) → float64?
 template <class TI>
 bool want_f64(const std::optional<std::string>& dtype) {
@@ -175,9 +167,9 @@ py::dict run_py(const py::array& x, const py::array& w, const std::optional<py::
           if constexpr (std::is_same_v<TI, double>) {
             out = run_order(os, p.view(), ro);
           } else {
-            const Tensor<double> xd = convert<double>(p.x), wd = convert<double>(p.w);
+            const Tensor<double> xd = tensor_cast<double>(p.x), wd = tensor_cast<double>(p.w);
             Tensor<double> bd;
-            if (p.bias) bd = convert<double>(*p.bias);
+            if (p.bias) bd = tensor_cast<double>(*p.bias);
             out = run_order(os, ConvProblem<double>{p.spec, xd, wd, p.bias ? &bd : nullptr}, ro);
           }
         }
@@ -245,9 +237,9 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
   doc.update(r.doc);
   if (f64) {
     // The same question in float64: both names must be orders or backends.
-    const Tensor<double> x = convert<double>(p.x), w = convert<double>(p.w);
+    const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
     Tensor<double> bias;
-    if (p.bias) bias = convert<double>(*p.bias);
+    if (p.bias) bias = tensor_cast<double>(*p.bias);
     const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
     RunOptions ro;
     ro.threads = resolve_threads(threads);
