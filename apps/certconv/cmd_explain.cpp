@@ -56,25 +56,14 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tenso
   doc["inputs"] = std::move(inputs);
   doc["parameters"] = {{"names", {req.name_a, req.name_b}}, {"rtol", req.rtol}, {"atol", req.atol},
                        {"dtype", std::is_same_v<T, float> ? "f32" : "f64"}, {"f64_orders", f64 ? json{f64->first, f64->second} : json(nullptr)},
-                       {"threads", resolve_threads(threads)}, {"truth_method", "exact"}};
+                       {"threads", resolve_threads(threads)}, {"truth_method", truth_method_name(topt.method)}};
   doc["truth"] = truth_json(truth);
   doc.update(r.doc);
   std::printf("%s (%s vs %s, %s)\n\n%s\n", to_benchdnn(p.spec).c_str(), req.name_a.c_str(), req.name_b.c_str(),
               std::is_same_v<T, float> ? "float32" : "float64", r.text.c_str());
   if (f64) {
     // The same question in float64: both names must be orders or backends.
-    const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
-    Tensor<double> bias;
-    if (p.bias) bias = tensor_cast<double>(*p.bias);
-    const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
-    RunOptions ro;
-    ro.threads = resolve_threads(threads);
-    ro.want_bound = false;
-    const auto ya = run_order(parse_order(f64->first), pd, ro).y, yb = run_order(parse_order(f64->second), pd, ro).y;
-    ExplainRequest req64 = req;
-    req64.name_a = f64->first;
-    req64.name_b = f64->second;
-    const ExplainResult r64 = explain(p.spec, truth, p.bias != nullptr, ya, yb, req64);
+    const ExplainResult r64 = explain_f64(p, truth, f64->first, f64->second, req, threads);
     doc["f64"] = r64.doc;
     std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
                 r64.text.c_str());

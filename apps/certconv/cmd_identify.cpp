@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "certconv/analysis/identify.hpp"
+#include "certconv/exact/truth.hpp"
 #include "certconv/error.hpp"
 #include "certconv/npy.hpp"
 #include "certconv/parallel.hpp"
@@ -88,7 +89,7 @@ int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a
     files["y"] = file_json(a.y);
     doc["inputs"] = {{"source", "files"}, {"files", std::move(files)}};
     doc["dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
-    doc["parameters"] = {{"dtype", doc["dtype"]}, {"threads", resolve_threads(a.threads)}, {"truth_method", "exact"}};
+    doc["parameters"] = {{"dtype", doc["dtype"]}, {"threads", resolve_threads(a.threads)}, {"truth_method", truth_method_name(TruthOptions{}.method)}};
     doc["equality"] = "bitwise (-0.0 and +0.0 differ)";
     doc["norm_err"] = "max_norm_err_of_mismatches: |y - truth| / (u * absdot); max_norm_dist_of_mismatches: "
                       "|y - candidate| / (u * absdot); both over the elements where the candidate differs from y";

@@ -8,6 +8,8 @@
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/bounds/format.hpp"
+#include "certconv/orders/registry.hpp"
+#include "certconv/parallel.hpp"
 #include "certconv/bounds/any_order.hpp"
 
 namespace certconv {
@@ -175,6 +177,27 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
   return r;
 }
 
+template <class TI>
+ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const std::string& order_a,
+                          const std::string& order_b, const ExplainRequest& req, int threads) {
+  const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
+  Tensor<double> bias;
+  if (p.bias) bias = tensor_cast<double>(*p.bias);
+  const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
+  RunOptions ro;
+  ro.threads = resolve_threads(threads);
+  ro.want_bound = false;
+  const auto ya = run_order(parse_order(order_a), pd, ro).y, yb = run_order(parse_order(order_b), pd, ro).y;
+  ExplainRequest req64 = req;
+  req64.name_a = order_a;
+  req64.name_b = order_b;
+  return explain(p.spec, truth, p.bias != nullptr, ya, yb, req64);
+}
+
+template ExplainResult explain_f64(const ConvProblem<float>&, const Truth&, const std::string&, const std::string&,
+                                   const ExplainRequest&, int);
+template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, const std::string&, const std::string&,
+                                   const ExplainRequest&, int);
 template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<float>&, const Tensor<float>&,
                                const ExplainRequest&);
 template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<double>&, const Tensor<double>&,

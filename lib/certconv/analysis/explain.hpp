@@ -30,4 +30,10 @@ template <class T>
 ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const Tensor<T>& a, const Tensor<T>& b,
                       const ExplainRequest& req);
 
+// The same question in float64: A and B recomputed from p's inputs (converted
+// exactly) by two orders or backends, then explained against the same truth.
+template <class TI>
+ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const std::string& order_a,
+                          const std::string& order_b, const ExplainRequest& req, int threads);
+
 }  // namespace certconv

@@ -237,15 +237,7 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
   doc.update(r.doc);
   if (f64) {
     // The same question in float64: both names must be orders or backends.
-    const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
-    Tensor<double> bias;
-    if (p.bias) bias = tensor_cast<double>(*p.bias);
-    const ConvProblem<double> pd{p.spec, x, w, p.bias ? &bias : nullptr};
-    RunOptions ro;
-    ro.threads = resolve_threads(threads);
-    ro.want_bound = false;
-    const auto ya = run_order(parse_order(req.name_a), pd, ro).y, yb = run_order(parse_order(req.name_b), pd, ro).y;
-    doc["f64"] = explain(p.spec, truth, p.bias.has_value(), ya, yb, req).doc;
+    doc["f64"] = explain_f64(p.view(), truth, req.name_a, req.name_b, req, threads).doc;
   }
   return doc;
 }
