@@ -20,12 +20,7 @@ namespace {
 
 // Inputs like PyTorch's defaults: x ~ N(0, 1), w and bias ~ U(±1/√fan_in).
 template <class T>
-struct Problem {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
+using Problem = OwnedProblem<T>;
 
 template <class T>
 Problem<T> make(const std::string& desc, bool with_bias, std::uint64_t seed = 3) {

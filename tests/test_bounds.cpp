@@ -23,12 +23,7 @@ using namespace certconv;
 namespace {
 
 template <class T>
-struct Problem {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
+using Problem = OwnedProblem<T>;
 
 // |ŷ − y| for every output, y the exact convolution, rounded up: exact sums of the
 // products, the bias and −ŷ (the truth's own accumulator), so even a binary64 error

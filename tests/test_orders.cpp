@@ -23,12 +23,7 @@ namespace {
 // skip padded taps where the source does, and are the oracle for the fast kernels.
 
 template <class T>
-struct Problem {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
+using Problem = OwnedProblem<T>;
 
 // One output's term k = c·KH·KW + ky·KW + kx: (x, w), x = 0 in the padding.
 template <class T>

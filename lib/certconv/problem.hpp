@@ -2,6 +2,8 @@
 // ConvProblem: a spec plus its input tensors, passed by reference to truth,
 // orders and backends. x is NCHW [mb, ic, ih, iw]; w is OIHW [oc, ic/g, kh, kw];
 // bias, when present, is [oc].
+#include <optional>
+
 #include "certconv/spec.hpp"
 #include "certconv/tensor.hpp"
 
@@ -13,6 +15,15 @@ struct ConvProblem {
   const Tensor<T>& x;
   const Tensor<T>& w;
   const Tensor<T>* bias = nullptr;
+};
+
+// An owning problem: the spec and its tensors, viewed as a ConvProblem.
+template <class T>
+struct OwnedProblem {
+  ConvSpec spec;
+  Tensor<T> x, w;
+  std::optional<Tensor<T>> bias;
+  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
 };
 
 // Checks shapes against the spec and that every value is finite. Throws

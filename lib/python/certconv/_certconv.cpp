@@ -38,12 +38,7 @@ struct ConvArgs {
 };
 
 template <class T>
-struct Problem {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
+using Problem = OwnedProblem<T>;
 using AnyProblem = std::variant<Problem<float>, Problem<double>>;
 
 const char* dtype_word(std::size_t index) { return index == 0 ? "float32" : "float64"; }
