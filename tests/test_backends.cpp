@@ -151,6 +151,18 @@ BOOST_AUTO_TEST_CASE(blas_dgemm_haswell_is_gemm_blocked) {
   BOOST_TEST(identical(real.y, run("gemm-blocked:kc=haswell-d", p).y) == 1.0);
 }
 
+// blas-unfold adds the bias after the whole GEMM: gemm-blocked with bias=last.
+BOOST_AUTO_TEST_CASE(blas_dgemm_haswell_unfold_with_bias_is_bias_last) {
+  const Problem<double> p = make<double>("mb1ic64ih14oc64oh14kh3ph1", true);
+  const OrderOutput<double> real = run("blas-unfold", p);
+  if (real.provenance.at("core") != "Haswell") {
+    BOOST_TEST_MESSAGE("skipped: OpenBLAS core is " << real.provenance.at("core") << ", the test expects Haswell");
+    return;
+  }
+  BOOST_TEST(identical(real.y, run("gemm-blocked:kc=haswell-d,bias=last", p).y) == 1.0);
+  BOOST_TEST(identical(real.y, run("gemm-blocked:kc=haswell-d", p).y) < 1.0);
+}
+
 // SGEMM on Haswell splits some tiles' sums into even and odd k (docs/orders.md): the
 // match with gemm-blocked is partial. Reported, and each output within the bound.
 BOOST_AUTO_TEST_CASE(blas_sgemm_match_and_bound) {

@@ -92,20 +92,27 @@ void check_identified(const std::string& name, const std::string& desc, bool bia
 
 // The layers of docs/orders.md at reduced spatial size (the full sizes are measured there).
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_conv1_order) {
-  check_identified("id-conv1", "mb1ic3ih56oc64oh28kh7sh2ph3", false, "jit:avx512_core", "onednn-avx512:block=3,input=f32");
+  check_identified("id-conv1", "mb1ic3ih56oc64oh28kh7sh2ph3", false, "jit:avx512_core", "onednn-avx512:bias=store,block=3,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_res2a_order) {
-  check_identified("id-res2a", "mb1ic64ih14oc64oh14kh3ph1", false, "jit:avx512_core", "onednn-avx512:block=16,input=f32");
+  check_identified("id-res2a", "mb1ic64ih14oc64oh14kh3ph1", false, "jit:avx512_core", "onednn-avx512:bias=store,block=16,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_order_with_bias) {
-  check_identified("id-bias", "mb1ic64ih14oc64oh14kh3ph1", true, "jit:avx512_core", "onednn-avx512:block=16,input=f32");
+  check_identified("id-bias", "mb1ic64ih14oc64oh14kh3ph1", true, "jit:avx512_core", "onednn-avx512:bias=store,block=16,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_strided_1x1_order) {
   check_identified("id-1x1", "mb1ic256ih14oc512oh7kh1sh2", false, "jit_1x1:avx512_core",
-                   "onednn-avx512:block=256,input=f32");
+                   "onednn-avx512:bias=store,block=256,input=f32");
+}
+
+// The 1x1 kernel starts the first chunk's accumulator from the bias (here one chunk
+// of all 256 channels).
+BOOST_AUTO_TEST_CASE(identify_names_the_onednn_strided_1x1_order_with_bias) {
+  check_identified("id-1x1-bias", "mb1ic256ih14oc512oh7kh1sh2", true, "jit_1x1:avx512_core",
+                   "onednn-avx512:bias=init,block=256,input=f32");
 }
 
 // ONEDNN_MAX_CPU_ISA=AVX2 makes oneDNN use its AVX2 kernel: one FMA chain from the
@@ -125,6 +132,15 @@ BOOST_AUTO_TEST_CASE(identify_follows_onednn_max_cpu_isa) {
   BOOST_TEST(r.rc == 0, r.out << r.err);
   BOOST_TEST(contains(r.out, "identified: onednn-avx2:block=8,fma=1,input=f32"), r.out);
   BOOST_TEST(!contains(r.out, "identified: onednn-avx512"), r.out);
+
+  // Its 1x1 kernel reduces in chunks of 128 channels, the first starting from the bias.
+  const Files g = write_inputs("id-avx2-1x1", "mb1ic256ih14oc512oh7kh1sh2");
+  const std::string y1 = (g.dir / "y.npy").string();
+  r = run_cli(cat(cat({"run"}, g.args(true)), {"--order", "onednn", "--dtype", "f32", "--out", y1}), env);
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  r = run_cli(cat(cat({"identify"}, g.args(true)), {y1, "--threads", "2"}), env);
+  BOOST_TEST(r.rc == 0, r.out << r.err);
+  BOOST_TEST(contains(r.out, "identified: onednn-avx512:bias=init,block=128,input=f32"), r.out);
 }
 
 #endif

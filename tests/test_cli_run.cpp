@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(run_writes_output_and_bound) {
                     "--threads",
                     "2"});
   BOOST_TEST_REQUIRE(r.rc == 0, r.err);
-  BOOST_TEST(contains(r.out, "\"order\":\"gemm-blocked:driver=serial,fma=0,input=f32,kc=5,unroll=2\""), r.out);
+  BOOST_TEST(contains(r.out, "\"order\":\"gemm-blocked:bias=first,driver=serial,fma=0,input=f32,kc=5,unroll=2\""), r.out);
   BOOST_TEST(contains(r.out, "\"bound_kind\":\"tree-gamma\""), r.out);
 
   // The files hold what the library computes: <f4 output, <f8 bound, NCHW.

@@ -45,18 +45,23 @@ Tensor<float> output_of(const std::string& order, const ConvProblem<float>& p) {
 
 BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   const ConvSpec s = parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1");
-  const auto f32 = strings(identify_candidates(s, false)), f64 = strings(identify_candidates(s, true));
-  for (const char* c : {"onednn-avx512:block=16,input=f32", "onednn-avx512:block=64,input=bf16",
+  const auto f32 = strings(identify_candidates(s, false, false)), f64 = strings(identify_candidates(s, true, false));
+  for (const char* c : {"onednn-avx512:bias=store,block=16,input=f32", "onednn-avx512:bias=store,block=64,input=bf16",
                         "onednn-avx2:block=8,fma=0,input=tf32", "split-k:fma=1,input=fp16,parts=8",
-                        "gemm-blocked:driver=threaded,fma=1,input=f32,kc=haswell-s,unroll=auto",
+                        "gemm-blocked:bias=first,driver=threaded,fma=1,input=f32,kc=haswell-s,unroll=auto",
                         "winograd:fma=0,input=f32,tile=2", "direct:fma=1,input=f32"})
     BOOST_TEST(has(f32, c), c);
   // Blocks of at least the group's channels are one block: only 64 stands for them.
-  BOOST_TEST(!has(f32, "onednn-avx512:block=128,input=f32"));
-  BOOST_TEST(has(f64, "onednn-avx512:block=16,input=f32"));
-  BOOST_TEST(!has(f64, "onednn-avx512:block=16,input=bf16"));
+  BOOST_TEST(!has(f32, "onednn-avx512:bias=store,block=128,input=f32"));
+  BOOST_TEST(has(f64, "onednn-avx512:bias=store,block=16,input=f32"));
+  BOOST_TEST(!has(f64, "onednn-avx512:bias=store,block=16,input=bf16"));
   for (const std::string& c : f32) BOOST_TEST(c.rfind("onednn:", 0) != 0, c);  // real backends are not candidates
   BOOST_TEST(f32.size() == 4 * f64.size());
+  // Where the bias enters is swept only when there is one.
+  BOOST_TEST(!has(f32, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
+  const auto biased = strings(identify_candidates(s, false, true));
+  BOOST_TEST(has(biased, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
+  BOOST_TEST(has(biased, "onednn-avx512:bias=init,block=16,input=f32"));
 }
 
 BOOST_AUTO_TEST_CASE(identifies_an_emulated_order) {
@@ -81,7 +86,7 @@ BOOST_AUTO_TEST_CASE(one_changed_element_is_reported) {
   y.data[17] = std::nextafter(y.data[17], std::numeric_limits<float>::infinity());
   const IdentifyResult r = identify(s.view(), y, 2);
   const IdentifyCandidate& best = r.candidates.front();
-  BOOST_TEST(best.order.str() == "onednn-avx512:block=8,input=f32");
+  BOOST_TEST(best.order.str() == "onednn-avx512:bias=store,block=8,input=f32");
   BOOST_TEST(best.mismatches == 1);
   // One ulp off a float32 result: well inside round-off, and far from zero.
   BOOST_TEST(best.max_norm_dist_of_mismatches > 0);

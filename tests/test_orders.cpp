@@ -86,9 +86,9 @@ T ref_im2col(const Taps<T>& t, bool fused) {
 
 // OpenBLAS level3.c blocking, written out again from the source.
 template <class T>
-T ref_gemm(const Taps<T>& t, std::int64_t q, std::int64_t unroll, bool threaded, bool fused) {
+T ref_gemm(const Taps<T>& t, std::int64_t q, std::int64_t unroll, bool threaded, bool fused, bool bias_last = false) {
   const std::int64_t K = t.p.spec.n_terms();
-  T c = t.bias() ? *t.bias() : T(0);
+  T c = t.bias() && !bias_last ? *t.bias() : T(0);
   std::int64_t min_l = 0;
   for (std::int64_t ls = 0; ls < K; ls += min_l) {
     min_l = K - ls;
@@ -100,18 +100,19 @@ T ref_gemm(const Taps<T>& t, std::int64_t q, std::int64_t unroll, bool threaded,
     for (std::int64_t k = ls; k < ls + min_l; ++k) acc = mac(fused, t.x(k), t.w(k), acc);
     c = std::fma(T(1), acc, c);  // the kernel's store: alpha·acc + C, alpha = 1
   }
-  return c;
+  return t.bias() && bias_last ? c + *t.bias() : c;
 }
 
 // oneDNN jit_avx512_common: blocks of `block` channels; kh, kw (padding skipped), ic.
+// bias_init: the 1x1 kernels, the first block's accumulator starts from the bias.
 template <class T>
-T ref_avx512(const Taps<T>& t, std::int64_t block) {
+T ref_avx512(const Taps<T>& t, std::int64_t block, bool bias_init = false) {
   const ConvSpec& s = t.p.spec;
   const std::int64_t icg = s.ic / s.g;
   if (icg < block) block = icg;
   T dst = 0;
   for (std::int64_t c0 = 0; c0 < icg; c0 += block) {
-    T acc = 0;
+    T acc = c0 == 0 && bias_init && t.bias() ? *t.bias() : T(0);
     for (std::int64_t ky = 0; ky < s.kh; ++ky)
       for (std::int64_t kx = 0; kx < s.kw; ++kx)
         for (std::int64_t c = c0; c < std::min(icg, c0 + block); ++c) {
@@ -121,7 +122,7 @@ T ref_avx512(const Taps<T>& t, std::int64_t block) {
     if (c0 > 0)
       dst = acc + dst;
     else
-      dst = t.bias() ? acc + *t.bias() : acc;
+      dst = t.bias() && !bias_init ? acc + *t.bias() : acc;
   }
   return dst;
 }
@@ -194,8 +195,10 @@ std::vector<std::pair<std::string, RefFn<T>>> variants() {
       {"gemm-blocked:kc=7,unroll=4,fma=0", [](const Taps<T>& t) { return ref_gemm(t, 7, 4, false, false); }},
       {"gemm-blocked:kc=haswell-s", [](const Taps<T>& t) { return ref_gemm(t, 320, 8, false, true); }},
       {"gemm-blocked:kc=5,driver=threaded", [](const Taps<T>& t) { return ref_gemm(t, 5, 16, true, true); }},
+      {"gemm-blocked:kc=5,unroll=2,bias=last", [](const Taps<T>& t) { return ref_gemm(t, 5, 2, false, true, true); }},
       {"onednn-avx512", [](const Taps<T>& t) { return ref_avx512(t, 16); }},
       {"onednn-avx512:block=4", [](const Taps<T>& t) { return ref_avx512(t, 4); }},
+      {"onednn-avx512:block=4,bias=init", [](const Taps<T>& t) { return ref_avx512(t, 4, true); }},
       {"onednn-avx2", [](const Taps<T>& t) { return ref_avx2(t, 8, true); }},
       {"onednn-avx2:block=3,fma=0", [](const Taps<T>& t) { return ref_avx2(t, 3, false); }},
       {"pairwise", [](const Taps<T>& t) { return ref_pairwise(t, false); }},
@@ -404,7 +407,7 @@ BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
   const OrderSpec s = parse_order("gemm-blocked:kc=haswell-s,fma=0");
   BOOST_TEST(s.name == "gemm-blocked");
   BOOST_TEST(s.params.at("kc") == "haswell-s");
-  BOOST_TEST(s.str() == "gemm-blocked:driver=serial,fma=0,input=f32,kc=haswell-s,unroll=auto");
+  BOOST_TEST(s.str() == "gemm-blocked:bias=first,driver=serial,fma=0,input=f32,kc=haswell-s,unroll=auto");
   BOOST_TEST(parse_order(s.str()).str() == s.str());
   BOOST_TEST(parse_order("direct").str() == "direct:fma=0,input=f32");
 
@@ -438,6 +441,8 @@ BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
   BOOST_TEST(error_of("gemm-blocked:kc=big").find("'kc'") != std::string::npos);
   BOOST_TEST(error_of("gemm-blocked:kc=0").find("'kc'") != std::string::npos);
   BOOST_TEST(error_of("gemm-blocked:driver=fast").find("'driver'") != std::string::npos);
+  BOOST_TEST(error_of("gemm-blocked:bias=init").find("'bias'") != std::string::npos);
+  BOOST_TEST(error_of("onednn-avx512:bias=last").find("'bias'") != std::string::npos);
   BOOST_TEST(error_of("split-k:parts=0").find("'parts'") != std::string::npos);
   // K = 18, Q = 5, U = 16: after 5 + 5 the rest 8 > Q gives ((4 + 15)/16)·16 = 16 > 8.
   BOOST_TEST(openblas_k_blocks(18, 5, 16, false).back() == 26);

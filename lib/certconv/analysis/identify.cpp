@@ -14,7 +14,7 @@ namespace certconv {
 namespace {
 
 // The values tried for one parameter of one order.
-std::vector<std::string> sweep(const OrderParam& param, const ConvSpec& s, bool f64) {
+std::vector<std::string> sweep(const OrderParam& param, const ConvSpec& s, bool f64, bool has_bias) {
   const std::string& key = param.key;
   if (key == "fma") return {"0", "1"};
   if (key == "input") return f64 ? std::vector<std::string>{"f32"} : std::vector<std::string>{"f32", "bf16", "fp16", "tf32"};
@@ -33,6 +33,10 @@ std::vector<std::string> sweep(const OrderParam& param, const ConvSpec& s, bool 
   if (key == "driver") return {"serial", "threaded"};
   if (key == "parts") return {"2", "4", "8"};
   if (key == "tile") return {"2", "4"};
+  if (key == "bias" && has_bias) {
+    if (param.default_value == "first") return {"first", "last"};
+    if (param.default_value == "store") return {"store", "init"};
+  }
   return {param.default_value};
 }
 
@@ -55,7 +59,7 @@ double norm(double d, double scale) {
 
 }  // namespace
 
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64) {
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64, bool has_bias) {
   std::vector<OrderSpec> out;
   for (const OrderInfo& info : order_list()) {
     if (info.kind != "order") continue;
@@ -63,7 +67,7 @@ std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64) {
     for (const OrderParam& param : info.params) {
       std::vector<OrderSpec> next;
       for (const OrderSpec& o : partial)
-        for (const std::string& v : sweep(param, s, f64)) {
+        for (const std::string& v : sweep(param, s, f64, has_bias)) {
           OrderSpec e = o;
           e.params[param.key] = v;
           next.push_back(std::move(e));
@@ -95,7 +99,7 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
   const double u = format_consts<T>().u;
 
   IdentifyResult r;
-  for (const OrderSpec& o : identify_candidates(s, std::is_same_v<T, double>)) {
+  for (const OrderSpec& o : identify_candidates(s, std::is_same_v<T, double>, p.bias != nullptr)) {
     OrderOutput<T> out;
     try {
       out = run_order(o, pt, opt);

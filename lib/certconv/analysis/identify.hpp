@@ -39,8 +39,9 @@ struct IdentifyResult {
 // real libraries use (fma 0/1; channel blocks 4 … 512 below the group's channels
 // plus "all of them"; the OpenBLAS K-block presets and both drivers; split-k parts
 // 2, 4, 8; Winograd tiles 2 and 4; for float32 the input formats f32, bf16, fp16,
-// tf32); other parameters keep their defaults.
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64);
+// tf32; where the problem has a bias, where it enters); other parameters keep their
+// defaults.
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64, bool has_bias);
 
 // y is the output to identify, computed in T from the inputs of p (TI = T, or
 // float inputs widened to T = double). threads: 0 = all cores.

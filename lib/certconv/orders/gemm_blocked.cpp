@@ -1,7 +1,9 @@
-// gemm-blocked:kc=…,unroll=…,driver=serial|threaded,fma=0|1 — unfold + OpenBLAS
-// 0.3.21 GEMM, as PyTorch's slow_conv2d calls it (aten/src/ATen/native/
-// ConvolutionMM2d.cpp: the output is filled with the bias, then gemm with alpha = 1,
-// beta = 1 if there is a bias, else beta = 0).
+// gemm-blocked:kc=…,unroll=…,driver=serial|threaded,bias=first|last,fma=0|1 —
+// unfold + OpenBLAS 0.3.21 GEMM, as PyTorch's slow_conv2d calls it (aten/src/ATen/
+// native/ConvolutionMM2d.cpp: the output is filled with the bias, then gemm with
+// alpha = 1, beta = 1 if there is a bias, else beta = 0): bias=first. bias=last is
+// unfold + matmul + bias (beta = 0, then one rounded addition of the bias), the
+// blas-unfold arrangement.
 //
 // K-blocking, driver/level3/level3.c (serial driver), with Q = GEMM_Q and
 // U = GEMM_UNROLL_M:
@@ -15,11 +17,12 @@
 //
 // Exact accumulation order, per output, with k = ic·KH·KW + kh·KW + kw (padded taps
 // are zero products of the unfolded matrix):
-//   C = bias (beta = 1), or C = 0 (beta = 0: OpenBLAS's GEMM_BETA zeroes C);
+//   C = bias (bias=first, beta = 1), or C = 0 (beta = 0: OpenBLAS's GEMM_BETA zeroes C);
 //   for each K block [ls, ls + min_l):
 //     acc = 0; for k in the block: acc = fma(x_k, w_k, acc)    (fma=0: acc + fl(x_k·w_k))
 //     C = fl(C + acc)            the kernel's store: vfmadd213ps (C), alpha, acc with
 //                                alpha = 1, i.e. one rounding of acc + C
+//   bias=last: C = fl(C + bias)
 // (kernel/x86_64/sgemm_kernel_16x4_skylakex_3.c: accumulators zeroed, one
 // vfmadd231ps per k into the same register, SAVE as above.) With beta = 0 the first
 // store is 0 + acc = acc, exact.
@@ -43,7 +46,7 @@ namespace {
 
 struct Blocking {
   std::int64_t q, unroll;
-  bool threaded;
+  bool threaded, bias_last;
 };
 
 }  // namespace
@@ -67,11 +70,12 @@ namespace {
 template <bool Fused>
 struct GemmBlockedKernel {
   std::vector<std::int64_t> blocks;
+  bool bias_last;
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
     const auto acc = P::template scratch_rows<10>(static_cast<std::size_t>(r.len));
-    const auto c0 = r.bias ? P::exact(*r.bias) : P::zero();
+    const auto c0 = r.bias && !bias_last ? P::exact(*r.bias) : P::zero();
     for (std::int64_t j = 0; j < r.len; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {
       for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
@@ -81,6 +85,10 @@ struct GemmBlockedKernel {
         for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, mac<P, Fused>(x[j], w, acc.get(j)));
       }
       for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), acc.get(j)));
+    }
+    if (r.bias && bias_last) {
+      const auto b = P::exact(*r.bias);
+      for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(out.get(j), b));
     }
   }
 };
@@ -96,11 +104,11 @@ template <class T>
 Blocking blocking(const OrderParams& ps) {
   const std::string kc = ps.get("kc", "auto");
   const std::string name = kc == "auto" ? (sizeof(T) == 4 ? "skylakex-s" : "skylakex-d") : kc;
-  Blocking bl{0, 16, false};
+  Blocking bl{0, 16, false, false};
   const auto preset =
       std::find_if(std::begin(kPresets), std::end(kPresets), [&](const Preset& p) { return name == p.name; });
   if (preset != std::end(kPresets))
-    bl = {preset->q, preset->unroll, false};
+    bl = {preset->q, preset->unroll, false, false};
   else if (!kc.empty() && kc.find_first_not_of("0123456789") == std::string::npos)
     bl.q = ps.integer("kc", 0, 1, std::int64_t{1} << 40);
   else
@@ -109,6 +117,9 @@ Blocking blocking(const OrderParams& ps) {
   const std::string driver = ps.get("driver", "serial");
   if (driver != "serial" && driver != "threaded") ps.fail("driver", "serial or threaded");
   bl.threaded = driver == "threaded";
+  const std::string bias = ps.get("bias", "first");
+  if (bias != "first" && bias != "last") ps.fail("bias", "first or last");
+  bl.bias_last = bias == "last";
   return bl;
 }
 
@@ -122,8 +133,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
   if (b.back() != p.spec.n_terms())
     ps.fail("unroll", "small enough for kc that the rounded half-block stays inside K = " +
                           std::to_string(p.spec.n_terms()) + " (e.g. unroll ≤ kc/2)");
-  if (ps.flag("fma", true)) return run_tree_order(p, opt, GemmBlockedKernel<true>{std::move(b)});
-  return run_tree_order(p, opt, GemmBlockedKernel<false>{std::move(b)});
+  if (ps.flag("fma", true)) return run_tree_order(p, opt, GemmBlockedKernel<true>{std::move(b), bl.bias_last});
+  return run_tree_order(p, opt, GemmBlockedKernel<false>{std::move(b), bl.bias_last});
 }
 
 }  // namespace
@@ -137,10 +148,12 @@ OrderInfo make_gemm_blocked_order() {
                       "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
                      {"driver", "serial",
                       "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)"},
+                     {"bias", "first",
+                      "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + matmul)"},
                      {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma"}},
           .accumulation =
-              "OpenBLAS 0.3.21 GEMM: C = bias or 0; per K block (Q, ~half, rest): acc = 0, acc = fma(x, w, acc) "
-              "over the block; C = C + acc",
+              "OpenBLAS 0.3.21 GEMM: C = bias (first) or 0; per K block (Q, ~half, rest): acc = 0, "
+              "acc = fma(x, w, acc) over the block; C = C + acc; bias=last: C = C + bias",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

@@ -19,6 +19,12 @@
 // binary64 runs the same order in double (oneDNN has no f64 kernel: a what-if).
 // oneDNN lowers the block to 8 or 4 for some grouped layers with few channels
 // (ok_to_try_lower_zmm); block=8|4 reproduces that.
+//
+// bias=init is the order of the 1x1 kernels (jit_avx512_common_1x1_conv_kernel.cpp,
+// jit_avx2_1x1_conv_kernel_f32.cpp), whose channel blocks are the reduce_blocking
+// chunks: `init` loads the bias into the accumulator of the first chunk
+// (FLAG_REDUCE_FIRST), 0 for later ones, and `store` adds later chunks to dst:
+//   b = 0: acc = bias, …, dst = acc;   b > 0: acc = 0, …, dst = fl(acc + dst).
 #include <algorithm>
 #include <vector>
 
@@ -33,12 +39,14 @@ namespace {
 struct Avx512Kernel {
   std::vector<std::int64_t> seq;     // the terms in the kernel's order
   std::vector<std::int64_t> starts;  // seq index where each channel block starts, then seq.size()
+  bool bias_init = false;            // the first block's accumulator starts from the bias
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
     const auto acc = P::template scratch_rows<20>(static_cast<std::size_t>(r.len));
     for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
-      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
+      const auto a0 = b == 0 && bias_init && r.bias ? P::exact(*r.bias) : P::zero();
+      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, a0);
       for (std::int64_t i = starts[b]; i < starts[b + 1]; ++i) {
         const std::int64_t k = seq[static_cast<std::size_t>(i)];
         const auto w = r.w[k];
@@ -47,7 +55,7 @@ struct Avx512Kernel {
       }
       if (b > 0) {
         for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), out.get(j)));
-      } else if (r.bias) {
+      } else if (r.bias && !bias_init) {
         const auto bias = P::exact(*r.bias);
         for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), bias));
       } else {
@@ -79,9 +87,13 @@ namespace {
 
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
-  const std::int64_t block = OrderParams(o).integer("block", 16, 1, 1 << 20);
+  const OrderParams ps(o);
+  const std::int64_t block = ps.integer("block", 16, 1, 1 << 20);
+  const std::string bias = ps.get("bias", "store");
+  if (bias != "store" && bias != "init") ps.fail("bias", "store or init");
   Avx512Kernel ker;
   ker.seq = onednn_block_sequence(p.spec, block, ker.starts);
+  ker.bias_init = bias == "init";
   return run_tree_order(p, opt, ker);
 }
 
@@ -89,10 +101,14 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_avx512_order() {
   return {.name = "onednn-avx512",
-          .params = {OrderParam{"block", "16", "input channels per block (all of them when the group has fewer)"}},
+          .params = {{"block", "16", "input channels per block (all of them when the group has fewer)"},
+                     {"bias", "store",
+                      "store: added to the first block's sum (jit conv); init: the first block's accumulator "
+                      "starts from it (jit 1x1)"}},
           .accumulation =
-              "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0; for kh, kw (padding skipped), ic: "
-              "acc = fma(w, x, acc); first block dst = acc + bias, then dst = acc + dst",
+              "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0 (bias=init: the bias for the first); "
+              "for kh, kw (padding skipped), ic: acc = fma(w, x, acc); first block dst = acc + bias, then "
+              "dst = acc + dst",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }
