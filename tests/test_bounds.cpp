@@ -66,6 +66,10 @@ const char* const kVariants[] = {
     "kahan:fma=1",
     "split-k",
     "split-k:parts=5,fma=0",
+    "gemm-blocked:bias=last",
+    "onednn-avx512:block=4,bias=init",
+    "openblas-haswell",
+    "openblas-haswell:bias=last",
 };
 
 struct Check {

@@ -145,6 +145,26 @@ BOOST_AUTO_TEST_CASE(identify_follows_onednn_max_cpu_isa) {
 
 #endif
 
+#if CERTCONV_HAVE_OPENBLAS
+// unfold + OpenBLAS sgemm with a bias added after the GEMM (blas-unfold), one thread.
+BOOST_AUTO_TEST_CASE(identify_names_the_openblas_haswell_order) {
+  const Files f = write_inputs("id-blas", "mb1ic64ih14oc64oh14kh3ph1");
+  RunOptions opt;
+  opt.threads = 1;
+  opt.want_bound = false;
+  const OrderOutput<float> real = run_order(parse_order("blas-unfold"), f.view(true), opt);
+  if (real.provenance.at("core") != "Haswell") {
+    BOOST_TEST_MESSAGE("skipped: OpenBLAS core is " << real.provenance.at("core") << ", the test expects Haswell");
+    return;
+  }
+  const std::string y = (f.dir / "y.npy").string();
+  write_npy(y, real.y);
+  const auto r = run_cli(cat(cat({"identify"}, f.args(true)), {y, "--threads", "2"}));
+  BOOST_TEST(r.rc == 0, r.out << r.err);
+  BOOST_TEST(contains(r.out, "identified: openblas-haswell:bias=last,input=f32"), r.out);
+}
+#endif
+
 BOOST_AUTO_TEST_CASE(identify_json_document) {
   const Files f = write_inputs("id-json", "mb1ic5ih7oc3kh3ph1");
   const std::string y = (f.dir / "y.npy").string(), js = (f.dir / "id.json").string();

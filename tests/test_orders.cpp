@@ -182,6 +182,68 @@ T ref_split_k(const Taps<T>& t, std::int64_t parts, bool fused) {
   return t.bias() ? y + *t.bias() : y;
 }
 
+// OpenBLAS 0.3.21 Haswell SGEMM, one thread: whether C(i, j) of C[m × n] is summed
+// by a split even/odd tile, found for this one output by following the driver's
+// calls (M blocks of 320; in the first, column chunks of 12/4/rest) and the kernel's
+// column groups (12s, then 8, 4, 2, 1) and 8-row panels.
+bool ref_haswell_split(std::int64_t m, std::int64_t n, std::int64_t i, std::int64_t j) {
+  auto cut = [](std::int64_t rest, std::int64_t q, std::int64_t u) {
+    return rest >= 2 * q ? q : rest > q ? ((rest / 2 + u - 1) / u) * u : rest;
+  };
+  std::int64_t is = 0, rows = cut(m, 320, 8);
+  while (i >= is + rows) {
+    is += rows;
+    rows = cut(m - is, 320, 8);
+  }
+  std::int64_t call_cols = n, c = j;  // the call's width, j's column within it
+  if (is == 0)
+    for (std::int64_t jj = 0;; jj += call_cols) {
+      const std::int64_t rest = n - jj;
+      call_cols = rest >= 12 ? 12 : rest > 4 ? 4 : rest;
+      if (j < jj + call_cols) {
+        c = j - jj;
+        break;
+      }
+    }
+  std::int64_t group = 0, start = 0;
+  for (std::int64_t left = call_cols; group == 0;) {
+    const std::int64_t g = left >= 12 ? 12 : left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    if (c < start + g) group = g;
+    else {
+      start += g;
+      left -= g;
+    }
+  }
+  c -= start;
+  const std::int64_t r = i - is, panels = rows / 8, panel = r / 8;
+  if (panel >= panels) return false;  // row tails
+  if (group == 4) return true;
+  if (group != 12 || rows < 16) return false;
+  const bool last = panel == panels - 1;
+  return c < 6 ? (panel == 0 || (last && panels % 2 == 0)) : (last && panels % 2 == 1);
+}
+
+template <class T>
+T ref_openblas_haswell(const Taps<T>& t, bool bias_last) {
+  const ConvSpec& s = t.p.spec;
+  const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
+  const bool split = sizeof(T) == 4 && ref_haswell_split(s.oh * s.ow, ocg, t.oy * s.ow + t.ox, t.oc % ocg);
+  T c = t.bias() && !bias_last ? *t.bias() : T(0);
+  for (std::int64_t k0 = 0, kc = 0; k0 < K; k0 += kc) {
+    const std::int64_t q = sizeof(T) == 4 ? 320 : 256, u = sizeof(T) == 4 ? 8 : 4, rest = K - k0;
+    kc = rest >= 2 * q ? q : rest > q ? ((rest / 2 + u - 1) / u) * u : rest;
+    T even = 0, odd = 0;
+    const std::int64_t k8 = split ? k0 + kc / 8 * 8 : k0;
+    for (std::int64_t k = k0; k < k8; k += 2) {
+      even = std::fma(t.x(k), t.w(k), even);
+      odd = std::fma(t.x(k + 1), t.w(k + 1), odd);
+    }
+    for (std::int64_t k = k8; k < k0 + kc; ++k) even = std::fma(t.x(k), t.w(k), even);
+    c = c + (split ? even + odd : even);
+  }
+  return t.bias() && bias_last ? c + *t.bias() : c;
+}
+
 // Every order variant with its reference.
 template <class T>
 std::vector<std::pair<std::string, RefFn<T>>> variants() {
@@ -208,6 +270,8 @@ std::vector<std::pair<std::string, RefFn<T>>> variants() {
       {"split-k", [](const Taps<T>& t) { return ref_split_k(t, 4, true); }},
       {"split-k:parts=3,fma=0", [](const Taps<T>& t) { return ref_split_k(t, 3, false); }},
       {"split-k:parts=100", [](const Taps<T>& t) { return ref_split_k(t, 100, true); }},
+      {"openblas-haswell", [](const Taps<T>& t) { return ref_openblas_haswell(t, false); }},
+      {"openblas-haswell:bias=last", [](const Taps<T>& t) { return ref_openblas_haswell(t, true); }},
   };
 }
 
@@ -267,6 +331,49 @@ BOOST_AUTO_TEST_CASE(fast_kernels_match_the_slow_reference_bit_for_bit) {
   };
   check(float{});
   check(double{});
+}
+
+// The split-tile map of openblas-haswell against the per-output walk of the
+// reference, on shapes with several M blocks, 12-column groups, and 8/4/2/1 column
+// and row tails; and the count worked by hand for conv1 (m = 112·112, n = 64): each
+// of the 39 M blocks of 320 rows (40 panels, even) has per 12 columns the left 6 in
+// panels 0 and 39 split (5 groups · 6 · 16) plus the trailing 4 columns (4 · 320):
+// 1760; the last block of 64 rows (8 panels): 5 · 6 · 16 + 4 · 64 = 736.
+BOOST_AUTO_TEST_CASE(openblas_haswell_split_map) {
+  for (const auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {20, 4}, {15, 12}, {16, 12}, {24, 12}, {100, 30}, {576, 31}, {700, 17}, {1000, 64}, {12544, 64}}) {
+    const std::vector<std::uint8_t> split = openblas_haswell_sgemm_split(m, n);
+    std::int64_t bad = 0, count = 0;
+    for (std::int64_t j = 0; j < n; ++j)
+      for (std::int64_t i = 0; i < m; ++i) {
+        const bool s = split[static_cast<std::size_t>(j * m + i)] != 0;
+        bad += s != ref_haswell_split(m, n, i, j);
+        count += s;
+      }
+    BOOST_TEST(bad == 0, m << " x " << n);
+    if (m == 12544) BOOST_TEST(count == 39 * 1760 + 736);
+    if (m == 15) BOOST_TEST(count == 0);  // fewer than 16 rows: the m8n12 kernel, one accumulator
+  }
+}
+
+BOOST_AUTO_TEST_CASE(openblas_haswell_matches_the_reference_on_split_tiles) {
+  // m = 576 (two M blocks of 288), n = 30 (chunks 12, 12, 4, 2), K = 360 (blocks 184, 176).
+  const Problem<float> p = make_problem<float>("mb1ic40ih24oc30oh24kh3ph1", "normal", 5, true);
+  for (bool last : {false, true}) {
+    const Tensor<float> want = reference<float>(p, [last](const Taps<float>& t) { return ref_openblas_haswell(t, last); });
+    for (bool bound : {false, true}) {
+      const OrderOutput<float> got = run(last ? "openblas-haswell:bias=last" : "openblas-haswell", p, 2, bound);
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < want.data.size(); ++i) bad += bits(got.y.data[i]) != bits(want.data[i]);
+      BOOST_TEST(bad == 0u);
+    }
+  }
+  // The split tiles change bits: without them (one accumulator per K block) the
+  // result is gemm-blocked's, which differs from it here.
+  const Tensor<float> plain = run("gemm-blocked:kc=haswell-s", p).y, haswell = run("openblas-haswell", p).y;
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < plain.data.size(); ++i) differ += bits(plain.data[i]) != bits(haswell.data[i]);
+  BOOST_TEST(differ > 0u);
 }
 
 // (a) Integer inputs small enough that every partial sum is exact: every order, both

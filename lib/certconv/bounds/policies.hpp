@@ -138,6 +138,13 @@ struct TreePolicy {
   }
 };
 
+// A node whose bound covers both a and b (the same leaves, summed by two trees): for a
+// kernel whose tree depends on where an output sits, read off once for all outputs.
+inline TreeNode cover(const TreeNode& a, const TreeNode& b) {
+  return {std::max(a.A, b.A),   std::max(a.D, b.D),     std::max(a.H, b.H),
+          std::max(a.M, b.M),   std::max(a.Ops, b.Ops), std::max(a.Leaves, b.Leaves)};
+}
+
 // acc ← acc + x·w: one FMA when Fused, else the rounded product, then the sum.
 template <class P, bool Fused>
 inline typename P::Node mac(typename P::In x, typename P::In w, const typename P::Node& acc) {

@@ -41,6 +41,11 @@ struct Row {
   std::int64_t ld, len, K;
   const T* w;     // the K weights of this output channel, term order
   const T* bias;  // this channel's bias; nullptr when the problem has none
+  // Where output j sits in the GEMM of its image and group, C[OH·OW × OC/G] as
+  // unfold + GEMM computes it: row m0 + j (= oy·OW + ox), column gemm_n (the
+  // channel within the group). Only kernels whose order depends on the tile an
+  // output falls into read it.
+  std::int64_t m0 = 0, gemm_n = 0;
   const T* x(std::int64_t k) const { return col + k * ld; }
 };
 
@@ -184,8 +189,9 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
     for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
       dispatch_isa([&] {
         for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc)
-          ker.template row<ValuePolicy<T>>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr},
-                                           {yrow(n, oc, oy, ox0)});
+          ker.template row<ValuePolicy<T>>(
+              Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg},
+              {yrow(n, oc, oy, ox0)});
       });
     });
     return out;
@@ -213,7 +219,8 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
       T* y = yrow(n, oc, oy, ox0);
       dispatch_isa([&] {
         // The values go straight to the output, μ to scratch.
-        ker.template row<RP>(Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr}, {y, mu});
+        ker.template row<RP>(
+            Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg}, {y, mu});
         std::fill(d, d + len, cb[static_cast<std::size_t>(oc)]);
         for (std::int64_t k = 0; k < K; ++k) {
           const T c = cw[static_cast<std::size_t>(oc * K + k)];

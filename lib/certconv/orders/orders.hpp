@@ -16,6 +16,7 @@ OrderInfo make_onednn_avx2_order();
 OrderInfo make_pairwise_order();
 OrderInfo make_kahan_order();
 OrderInfo make_split_k_order();
+OrderInfo make_openblas_haswell_order();
 
 // The sequential dot product of im2col.cpp, shared by `im2col` and `direct`
 // (the same loop nest; fma=0|1).
@@ -27,6 +28,11 @@ OrderOutput<T> run_sequential(const OrderSpec& o, const ConvProblem<T>& p, const
 // threaded: level3_thread.c's rule instead of level3.c's. The last boundary exceeds
 // K when unroll is too large for q (the rounded half overruns; no real preset does).
 std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std::int64_t unroll, bool threaded);
+
+// Which outputs of a one-thread OpenBLAS 0.3.21 Haswell SGEMM C[m × n] (column
+// major) the kernel sums with split even/odd accumulators (openblas_haswell.cpp):
+// split[j·m + i] = 1 for C(i, j).
+std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int64_t n);
 
 // The terms (k = c·KH·KW + kh·KW + kw) in the order of oneDNN's JIT kernels
 // (onednn_avx512.cpp): channel blocks of `block` (one block when the group has
