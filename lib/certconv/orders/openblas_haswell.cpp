@@ -48,15 +48,6 @@ namespace certconv {
 
 namespace {
 
-// level3.c's cut of a dimension into blocks of `q` (the half rounded up to `unroll`
-// between q and 2q): the length of the block starting at `at`.
-std::int64_t block_len(std::int64_t total, std::int64_t at, std::int64_t q, std::int64_t unroll) {
-  const std::int64_t rest = total - at;
-  if (rest >= 2 * q) return q;
-  if (rest > q) return ((rest / 2 + unroll - 1) / unroll) * unroll;
-  return rest;
-}
-
 constexpr std::int64_t kSgemmP = 320, kSgemmUnrollM = 8, kSgemmUnrollN = 4;
 constexpr std::int64_t kSgemmR = 104512;  // N block: (BUFFER_SIZE − P·Q·4) / (Q·4), rounded as setparam-ref.c
 
@@ -92,8 +83,9 @@ std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int6
   std::vector<std::uint8_t> split(static_cast<std::size_t>(m * n), 0);
   for (std::int64_t js = 0; js < n; js += kSgemmR) {
     const std::int64_t nj = std::min(kSgemmR, n - js);
-    for (std::int64_t is = 0; is < m;) {
-      const std::int64_t mi = block_len(m, is, kSgemmP, kSgemmUnrollM);
+    const std::vector<std::int64_t> mb = openblas_k_blocks(m, kSgemmP, kSgemmUnrollM, false);  // M cut as K
+    for (std::size_t b = 0; b + 1 < mb.size(); ++b) {
+      const std::int64_t is = mb[b], mi = mb[b + 1] - is;
       if (is == 0) {
         for (std::int64_t jj = 0; jj < nj;) {
           const std::int64_t rest = nj - jj;
@@ -104,7 +96,6 @@ std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int6
       } else {
         mark_call(split, m, is, mi, js, nj);
       }
-      is += mi;
     }
   }
   return split;

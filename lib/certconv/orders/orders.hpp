@@ -27,6 +27,7 @@ OrderOutput<T> run_sequential(const OrderSpec& o, const ConvProblem<T>& p, const
 // 0 = b[0] < b[1] < … < b.back() = K for GEMM_Q = q and GEMM_UNROLL_M = unroll;
 // threaded: level3_thread.c's rule instead of level3.c's. The last boundary exceeds
 // K when unroll is too large for q (the rounded half overruns; no real preset does).
+// The driver cuts M by the same rule, with GEMM_P for q.
 std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std::int64_t unroll, bool threaded);
 
 // Which outputs of a one-thread OpenBLAS 0.3.21 Haswell SGEMM C[m × n] (column
