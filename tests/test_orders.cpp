@@ -340,7 +340,7 @@ BOOST_AUTO_TEST_CASE(fast_kernels_match_the_slow_reference_bit_for_bit) {
 // panels 0 and 39 split (5 groups · 6 · 16) plus the trailing 4 columns (4 · 320):
 // 1760; the last block of 64 rows (8 panels): 5 · 6 · 16 + 4 · 64 = 736.
 BOOST_AUTO_TEST_CASE(openblas_haswell_split_map) {
-  for (const auto [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+  for (const auto& [m, n] : std::vector<std::pair<std::int64_t, std::int64_t>>{
            {20, 4}, {15, 12}, {16, 12}, {24, 12}, {100, 30}, {576, 31}, {700, 17}, {1000, 64}, {12544, 64}}) {
     const std::vector<std::uint8_t> split = openblas_haswell_sgemm_split(m, n);
     std::int64_t bad = 0, count = 0;
