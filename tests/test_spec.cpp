@@ -24,7 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The repository's copy of the shared benchdnn shape files (data/shapes, names
+// without the `shapes_` prefix), and the shared set itself where it is present.
 fs::path shapes_dir() {
+  const char* env = std::getenv("CERTCONV_SOURCE_ROOT");
+  return fs::path(env ? env : ".") / "data" / "shapes";
+}
+fs::path shared_shapes_dir() {
   const char* env = std::getenv("CERTCONV_SHARED_DATA");
   return fs::path(env ? env : "/work/shared/data") / "benchdnn-shapes";
 }
@@ -120,14 +126,14 @@ BOOST_AUTO_TEST_CASE(to_benchdnn_canonical_form) {
 BOOST_AUTO_TEST_CASE(every_shapes_file_parses_validates_and_round_trips) {
   // 2-D lines per file, counted by hand (oneDNN v2.6.3 inputs).
   std::map<std::string, std::size_t> expected = {
-      {"shapes_1x1", 22},          {"shapes_alexnet", 5},        {"shapes_basic", 18},
-      {"shapes_dilated", 27},      {"shapes_googlenet_v1", 51},  {"shapes_large_padding", 3},
-      {"shapes_mobilenet", 11},    {"shapes_mobilenet_dw", 9},   {"shapes_regression_padding", 19},
-      {"shapes_resnet_50", 20},    {"shapes_tails", 50},         {"shapes_unet", 13},
-      {"shapes_vgg_11", 10},       {"shapes_vgg_19", 9},         {"shapes_yolov2", 14}};
+      {"1x1", 22},          {"alexnet", 5},        {"basic", 18},
+      {"dilated", 27},      {"googlenet_v1", 51},  {"large_padding", 3},
+      {"mobilenet", 11},    {"mobilenet_dw", 9},   {"regression_padding", 19},
+      {"resnet_50", 20},    {"tails", 50},         {"unet", 13},
+      {"vgg_11", 10},       {"vgg_19", 9},         {"yolov2", 14}};
   for (const auto& entry : fs::directory_iterator(shapes_dir())) {
     const std::string file = entry.path().filename().string();
-    if (file.rfind("shapes_", 0) != 0) continue;
+    if (file == "README.md") continue;
     const auto specs = certconv::read_shapes_file(entry.path().string(), {}, true);
     BOOST_TEST_MESSAGE(file << ": " << specs.size() << " 2-D problems");
     BOOST_TEST(!specs.empty(), file);
@@ -142,8 +148,23 @@ BOOST_AUTO_TEST_CASE(every_shapes_file_parses_validates_and_round_trips) {
   }
   BOOST_TEST(expected.empty(), "shapes files missing from " << shapes_dir());
 
+  // The copies are byte for byte the shared set's (where this machine has it).
+  if (fs::is_directory(shared_shapes_dir())) {
+    auto slurp = [](const fs::path& f) {
+      std::ifstream in(f, std::ios::binary);
+      return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    for (const auto& entry : fs::directory_iterator(shared_shapes_dir())) {
+      const std::string file = entry.path().filename().string();
+      if (file.rfind("shapes_", 0) != 0) continue;
+      BOOST_TEST(slurp(entry.path()) == slurp(shapes_dir() / file.substr(7)), file);
+    }
+  } else {
+    BOOST_TEST_MESSAGE("no shared set at " << shared_shapes_dir() << ": copies not compared");
+  }
+
   // 6 lines: iw-only (1-D), three 2-D, iw-only, id (3-D).
-  const std::string large = (shapes_dir() / "shapes_large_padding").string();
+  const std::string large = (shapes_dir() / "large_padding").string();
   const auto specs = certconv::read_shapes_file(large, 3, true);
   BOOST_TEST(specs.size() == 3u);
   BOOST_TEST(specs[0].mb == 3);
