@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -133,6 +134,22 @@ Truth truth(const Problem<T>& p) {
 // (c) No violation, for every order, on normal, uniform, Kaiming-uniform, mixed-sign
 // wide-exponent, subnormal-producing and GenDot ill-conditioned inputs. The running
 // bound and (for recursive summations) the order-free bound hold as well.
+// Without the running bound (certconv run --bound, no --running) the output and the
+// rigorous bound are the same bits; only the running pass is skipped.
+BOOST_AUTO_TEST_CASE(the_tree_bound_does_not_need_the_running_pass) {
+  const Problem<float> p = generated<float>("g2mb1ic16ih7oc4oh7kh3ph1", "normal", 3, true);
+  for (const char* order : kVariants) {
+    const OrderOutput<float> both = run_order(parse_order(order), p.view(), RunOptions{2, true, true});
+    const OrderOutput<float> tree = run_order(parse_order(order), p.view(), RunOptions{2, true, false});
+    BOOST_TEST(std::memcmp(both.y.data.data(), tree.y.data.data(), both.y.data.size() * sizeof(float)) == 0, order);
+    BOOST_TEST(both.bound.data == tree.bound.data, order);
+    BOOST_TEST(both.bound_kind == tree.bound_kind, order);
+    BOOST_TEST(!both.running_bound.data.empty(), order);
+  }
+  const OrderOutput<float> direct = run_order(parse_order("direct"), p.view(), RunOptions{2, true, false});
+  BOOST_TEST(direct.running_bound.data.empty());
+}
+
 BOOST_AUTO_TEST_CASE(bounds_are_never_violated) {
   auto check = [](auto tag, double cond) {
     using T = decltype(tag);

@@ -210,7 +210,7 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
   const TreeBound tree(static_cast<double>(K), shape.H, shape.M, dt, dt);
   const RunningBound running(2 * shape.Ops + 2, shape.M, dt, dt);
   out.bound = Tensor<double>(s.y_shape());
-  out.running_bound = Tensor<double>(s.y_shape());
+  if (opt.want_running) out.running_bound = Tensor<double>(s.y_shape());
   using RP = RunningPolicy<T>;
   for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
     T* mu = scratch<T, 0>(static_cast<std::size_t>(len));
@@ -219,8 +219,11 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
       T* y = yrow(n, oc, oy, ox0);
       dispatch_isa([&] {
         // The values go straight to the output, μ to scratch.
-        ker.template row<RP>(
-            Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg}, {y, mu});
+        const Row<T> r{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg};
+        if (opt.want_running)
+          ker.template row<RP>(r, {y, mu});
+        else
+          ker.template row<ValuePolicy<T>>(r, {y});
         std::fill(d, d + len, cb[static_cast<std::size_t>(oc)]);
         for (std::int64_t k = 0; k < K; ++k) {
           const T c = cw[static_cast<std::size_t>(oc * K + k)];
@@ -230,11 +233,11 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
         // The bounds assume no overflow. An overflow makes the output ±∞ or NaN (no
         // operation here turns ∞ back into a finite number), so a finite output had none.
         double* b = out.bound.data.data() + (y - out.y.data.data());
-        double* rb = out.running_bound.data.data() + (y - out.y.data.data());
-        for (std::int64_t j = 0; j < len; ++j) {
-          const bool finite = std::fabs(y[j]) <= std::numeric_limits<T>::max();
-          b[j] = finite ? tree(d[j]) : kInf;
-          rb[j] = finite ? running(mu[j]) : kInf;
+        for (std::int64_t j = 0; j < len; ++j) b[j] = std::fabs(y[j]) <= std::numeric_limits<T>::max() ? tree(d[j]) : kInf;
+        if (opt.want_running) {
+          double* rb = out.running_bound.data.data() + (y - out.y.data.data());
+          for (std::int64_t j = 0; j < len; ++j)
+            rb[j] = std::fabs(y[j]) <= std::numeric_limits<T>::max() ? running(mu[j]) : kInf;
         }
       });
     }

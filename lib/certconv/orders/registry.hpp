@@ -27,6 +27,9 @@ OrderSpec parse_order(std::string_view text);
 struct RunOptions {
   int threads = 1;
   bool want_bound = true;  // compute the rigorous per-element bound alongside
+  // With want_bound, also the running error bound where the order has one (a second
+  // <f8 tensor and the pass that accumulates μ).
+  bool want_running = true;
 };
 
 template <class T>
