@@ -118,7 +118,9 @@ void for_each_col_block(const ConvProblem<T>& p, int threads, F&& f) {
 // The summation tree of a kernel, read off by running it once with TreePolicy on
 // structural inputs: lane j has the single leaf x_j·w_j = 1 and all others 0, so its
 // D is h_j (the roundings term j passes); a last run with zero terms and bias 1
-// gives h_bias. H, M and Ops do not depend on the values.
+// gives h_bias. H, M and Ops do not depend on the values. A kernel whose tree
+// depends on where an output sits (openblas_haswell.cpp) returns, under TreePolicy,
+// a node that covers every tree it uses (cover() in bounds/policies.hpp).
 struct TreeShape {
   std::vector<double> h;
   double h_bias = 0, H = 0, M = 0, Ops = 0;
