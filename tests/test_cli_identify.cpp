@@ -92,15 +92,18 @@ void check_identified(const std::string& name, const std::string& desc, bool bia
 
 // The layers of docs/orders.md at reduced spatial size (the full sizes are measured there).
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_conv1_order) {
-  check_identified("id-conv1", "mb1ic3ih56oc64oh28kh7sh2ph3", false, "jit:avx512_core", "onednn-avx512:bias=store,block=3,input=f32");
+  check_identified("id-conv1", "mb1ic3ih56oc64oh28kh7sh2ph3", false, "jit:avx512_core",
+                   "onednn-avx512:bias=store,block=3,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_res2a_order) {
-  check_identified("id-res2a", "mb1ic64ih14oc64oh14kh3ph1", false, "jit:avx512_core", "onednn-avx512:bias=store,block=16,input=f32");
+  check_identified("id-res2a", "mb1ic64ih14oc64oh14kh3ph1", false, "jit:avx512_core",
+                   "onednn-avx512:bias=store,block=16,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_order_with_bias) {
-  check_identified("id-bias", "mb1ic64ih14oc64oh14kh3ph1", true, "jit:avx512_core", "onednn-avx512:bias=store,block=16,input=f32");
+  check_identified("id-bias", "mb1ic64ih14oc64oh14kh3ph1", true, "jit:avx512_core",
+                   "onednn-avx512:bias=store,block=16,input=f32");
 }
 
 BOOST_AUTO_TEST_CASE(identify_names_the_onednn_strided_1x1_order) {

@@ -45,8 +45,10 @@ Tensor<float> output_of(const std::string& order, const ConvProblem<float>& p) {
 
 BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   const ConvSpec s = parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1");
-  const auto f32 = strings(identify_candidates(s, false, false)), f64 = strings(identify_candidates(s, true, false));
-  for (const char* c : {"onednn-avx512:bias=store,block=16,input=f32", "onednn-avx512:bias=store,block=64,input=bf16",
+  const auto f32 = strings(identify_candidates(s, false, false));
+  const auto f64 = strings(identify_candidates(s, true, false));
+  for (const char* c : {"onednn-avx512:bias=store,block=16,input=f32",
+                        "onednn-avx512:bias=store,block=64,input=bf16",
                         "onednn-avx2:block=8,fma=0,input=tf32", "split-k:fma=1,input=fp16,parts=8",
                         "gemm-blocked:bias=first,driver=threaded,fma=1,input=f32,kc=haswell-s,unroll=auto",
                         "winograd:fma=0,input=f32,tile=2", "direct:fma=1,input=f32"})

@@ -360,7 +360,8 @@ BOOST_AUTO_TEST_CASE(openblas_haswell_matches_the_reference_on_split_tiles) {
   // m = 576 (two M blocks of 288), n = 30 (chunks 12, 12, 4, 2), K = 360 (blocks 184, 176).
   const Problem<float> p = make_problem<float>("mb1ic40ih24oc30oh24kh3ph1", "normal", 5, true);
   for (bool last : {false, true}) {
-    const Tensor<float> want = reference<float>(p, [last](const Taps<float>& t) { return ref_openblas_haswell(t, last); });
+    const Tensor<float> want =
+        reference<float>(p, [last](const Taps<float>& t) { return ref_openblas_haswell(t, last); });
     for (bool bound : {false, true}) {
       const OrderOutput<float> got = run(last ? "openblas-haswell:bias=last" : "openblas-haswell", p, 2, bound);
       std::size_t bad = 0;

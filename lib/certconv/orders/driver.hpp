@@ -235,7 +235,8 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
         // The bounds assume no overflow. An overflow makes the output ±∞ or NaN (no
         // operation here turns ∞ back into a finite number), so a finite output had none.
         double* b = out.bound.data.data() + (y - out.y.data.data());
-        for (std::int64_t j = 0; j < len; ++j) b[j] = std::fabs(y[j]) <= std::numeric_limits<T>::max() ? tree(d[j]) : kInf;
+        for (std::int64_t j = 0; j < len; ++j)
+          b[j] = std::fabs(y[j]) <= std::numeric_limits<T>::max() ? tree(d[j]) : kInf;
         if (opt.want_running) {
           double* rb = out.running_bound.data.data() + (y - out.y.data.data());
           for (std::int64_t j = 0; j < len; ++j)

@@ -89,7 +89,8 @@ std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int6
       if (is == 0) {
         for (std::int64_t jj = 0; jj < nj;) {
           const std::int64_t rest = nj - jj;
-          const std::int64_t w = rest >= 3 * kSgemmUnrollN ? 3 * kSgemmUnrollN : rest > kSgemmUnrollN ? kSgemmUnrollN : rest;
+          const std::int64_t w =
+              rest >= 3 * kSgemmUnrollN ? 3 * kSgemmUnrollN : rest > kSgemmUnrollN ? kSgemmUnrollN : rest;
           mark_call(split, m, is, mi, js + jj, w);
           jj += w;
         }
