@@ -116,9 +116,9 @@ struct HaswellKernel {
   static void block_sum(const Row<T>& r, std::int64_t k0, std::int64_t k1, bool is_split, std::int64_t a,
                         std::int64_t b, const typename P::Rows& acc) {
     for (std::int64_t j = a; j < b; ++j) acc.set(j, P::zero());
+    const auto odd = P::template scratch_rows<51>(static_cast<std::size_t>(r.len));
     std::int64_t k = k0;
     if (is_split) {
-      const auto odd = P::template scratch_rows<51>(static_cast<std::size_t>(r.len));
       for (std::int64_t j = a; j < b; ++j) odd.set(j, P::zero());
       for (const std::int64_t k8 = k0 + (k1 - k0) / 8 * 8; k < k8; k += 2) {
         const T w0 = r.w[k], w1 = r.w[k + 1];
@@ -128,19 +128,15 @@ struct HaswellKernel {
           odd.set(j, P::fma(x1[j], w1, odd.get(j)));
         }
       }
-      for (; k < k1; ++k) {
-        const T w = r.w[k];
-        const T* x = r.x(k);
-        for (std::int64_t j = a; j < b; ++j) acc.set(j, P::fma(x[j], w, acc.get(j)));
-      }
-      for (std::int64_t j = a; j < b; ++j) acc.set(j, P::add(acc.get(j), odd.get(j)));
-      return;
     }
+    // The one accumulator, or the split tile's tail, which goes into the even chain.
     for (; k < k1; ++k) {
       const T w = r.w[k];
       const T* x = r.x(k);
       for (std::int64_t j = a; j < b; ++j) acc.set(j, P::fma(x[j], w, acc.get(j)));
     }
+    if (is_split)
+      for (std::int64_t j = a; j < b; ++j) acc.set(j, P::add(acc.get(j), odd.get(j)));
   }
 
   // Outputs [a, b) of the row, all split or all not.
