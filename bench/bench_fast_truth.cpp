@@ -19,13 +19,13 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "certconv/config.hpp"
+#include "certconv/core/config.hpp"
 #include "certconv/exact/fast_truth.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/report/metadata.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/taps.hpp"
 #if CERTCONV_HAVE_OPENBLAS
 #include "certconv/backends/blas.hpp"
 #endif

@@ -11,10 +11,10 @@
 #include <string>
 
 #include "bench_util.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/report/metadata.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/taps.hpp"
 
 using namespace certconv;
 
@@ -45,7 +45,7 @@ nlohmann::json bench_dtype(const ConvProblem<T>& p, int reps) {
     const double value = bench::median_seconds(reps, [&] { sink = run_order(o, p, RunOptions{1, false}).y; });
     const double tree = bench::median_seconds(reps, [&] { sink = run_order(o, p, RunOptions{1, true, false}).y; });
     const double both = bench::median_seconds(reps, [&] { sink = run_order(o, p, RunOptions{1, true, true}).y; });
-    rows.push_back({{"order", o.str()},
+    rows.push_back({{"order", order_str(o)},
                     {"value_s", value},
                     {"value_and_bound_s", tree},
                     {"value_and_bounds_s", both},

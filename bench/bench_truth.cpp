@@ -8,9 +8,9 @@
 
 #include "bench_util.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 #include "certconv/report/metadata.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/taps.hpp"
 
 using namespace certconv;
 

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "certconv/backends/backend_bound.hpp"
-#include "certconv/config.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/spec.hpp"
 
 using namespace certconv;
 

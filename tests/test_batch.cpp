@@ -9,7 +9,7 @@
 #include "certconv/batch/config.hpp"
 #include "certconv/batch/index.hpp"
 #include "certconv/batch/shard.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "cli_util.hpp"
 
 using namespace certconv;

@@ -7,17 +7,17 @@
 #include <string>
 #include <vector>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/bounds/order_free.hpp"
 #include "certconv/bounds/probabilistic.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 #include "certconv/orders/input_format.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/spec.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/spec.hpp"
+#include "certconv/core/taps.hpp"
 
 using namespace certconv;
 

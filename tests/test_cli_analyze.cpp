@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "certconv/exact/truth.hpp"
-#include "certconv/npy.hpp"
+#include "certconv/core/npy.hpp"
 #include "cli_util.hpp"
 
 using namespace certconv;

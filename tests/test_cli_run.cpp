@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <string>
 
-#include "certconv/generate.hpp"
-#include "certconv/npy.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/registry/registry.hpp"
 #include "cli_util.hpp"
 
 using namespace certconv;

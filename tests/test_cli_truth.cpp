@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/npy.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/npy.hpp"
 #include "cli_util.hpp"
 
 using namespace certconv;

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE error
 #include <boost/test/unit_test.hpp>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 BOOST_AUTO_TEST_CASE(require_throws_input_error_with_message) {
   BOOST_CHECK_NO_THROW(certconv::require(true, "never"));

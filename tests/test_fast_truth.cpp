@@ -10,7 +10,7 @@
 #include "certconv/exact/fast_truth.hpp"
 #include "certconv/exact/round_enclosure.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 #include "dot_cases.hpp"
 
 using namespace certconv;

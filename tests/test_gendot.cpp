@@ -4,7 +4,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/gendot.hpp"
 

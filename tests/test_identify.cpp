@@ -7,9 +7,9 @@
 #include <string>
 
 #include "certconv/analysis/identify.hpp"
-#include "certconv/error.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/spec.hpp"
 
 using namespace certconv;
 
@@ -17,7 +17,7 @@ namespace {
 
 std::vector<std::string> strings(const std::vector<OrderSpec>& v) {
   std::vector<std::string> s;
-  for (const OrderSpec& o : v) s.push_back(o.str());
+  for (const OrderSpec& o : v) s.push_back(order_str(o));
   return s;
 }
 
@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(identifies_an_emulated_order) {
   BOOST_TEST(r.candidates.front().mismatches == 0);
   bool named = false;
   for (const IdentifyCandidate& c : r.candidates) {
-    named |= c.mismatches == 0 && c.order.str() == "split-k:fma=1,input=f32,parts=4";
+    named |= c.mismatches == 0 && order_str(c.order) == "split-k:fma=1,input=f32,parts=4";
     BOOST_TEST(c.identical_fraction == static_cast<double>(y.size() - c.mismatches) / static_cast<double>(y.size()));
   }
   BOOST_TEST(named);
@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(one_changed_element_is_reported) {
   y.data[17] = std::nextafter(y.data[17], std::numeric_limits<float>::infinity());
   const IdentifyResult r = identify(s.view(), y, 2);
   const IdentifyCandidate& best = r.candidates.front();
-  BOOST_TEST(best.order.str() == "onednn-avx512:bias=store,block=8,input=f32");
+  BOOST_TEST(order_str(best.order) == "onednn-avx512:bias=store,block=8,input=f32");
   BOOST_TEST(best.mismatches == 1);
   // One ulp off a float32 result: well inside round-off, and far from zero.
   BOOST_TEST(best.max_norm_dist_of_mismatches > 0);
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(float_inputs_identify_a_double_output) {
   const Tensor<double> y = run_order(parse_order("pairwise:fma=1"), ConvProblem<double>{s.spec, xd, wd, &bd}, opt).y;
   const IdentifyResult r = identify(s.view(), y, 1);
   bool named = false;
-  for (const IdentifyCandidate& c : r.candidates) named |= c.mismatches == 0 && c.order.str() == "pairwise:fma=1,input=f32";
+  for (const IdentifyCandidate& c : r.candidates) named |= c.mismatches == 0 && order_str(c.order) == "pairwise:fma=1,input=f32";
   BOOST_TEST(named);
   Tensor<double> wrong({1, 2, 3, 4});
   BOOST_CHECK_THROW(identify(s.view(), wrong, 1), InputError);

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <random>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/mpfi_conv.hpp"
 #include "certconv/exact/mpfi_dot.hpp"

@@ -16,9 +16,9 @@
 #include <variant>
 #include <vector>
 
-#include "certconv/atomic_file.hpp"
-#include "certconv/error.hpp"
-#include "certconv/npy.hpp"
+#include "certconv/core/atomic_file.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/npy.hpp"
 
 namespace fs = std::filesystem;
 using certconv::AnyTensor;

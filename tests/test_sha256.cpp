@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/report/sha256.hpp"
 
 // FIPS 180-2 / NIST test vectors.

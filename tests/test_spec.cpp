@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE spec
 #include <boost/test/unit_test.hpp>
 
-#include "certconv/error.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/spec.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/report/plot_data.hpp"
 #include "certconv/report/table.hpp"
 #include "cli_util.hpp"

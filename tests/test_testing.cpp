@@ -9,10 +9,10 @@
 #include <string>
 
 #include "certconv/bounds/order_free.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/testing.hpp"
 #include "certconv/testing_boost.hpp"
 

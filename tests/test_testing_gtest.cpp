@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/testing_gtest.hpp"
 
 namespace {

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <limits>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 
 using namespace certconv;
 

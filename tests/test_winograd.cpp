@@ -10,13 +10,13 @@
 #include <limits>
 #include <string>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 #include "certconv/orders/winograd.hpp"
-#include "certconv/orders/winograd_matrices.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/winograd_matrices.hpp"
+#include "certconv/core/taps.hpp"
 
 using namespace certconv;
 

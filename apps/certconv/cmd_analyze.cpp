@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "certconv/analysis/analyze.hpp"
-#include "certconv/error.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/metadata.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"

@@ -11,7 +11,7 @@
 #include "certconv/batch/config.hpp"
 #include "certconv/batch/runner.hpp"
 #include "certconv/batch/shard.hpp"
-#include "certconv/progress.hpp"
+#include "certconv/core/progress.hpp"
 #include "commands.hpp"
 
 namespace certconv::app {

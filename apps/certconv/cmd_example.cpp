@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "certconv/error.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/npy.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "commands.hpp"
 

@@ -7,9 +7,9 @@
 
 #include "certconv/analysis/identify.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/error.hpp"
-#include "certconv/npy.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/metadata.hpp"
 #include "commands.hpp"
@@ -29,7 +29,7 @@ struct IdentifyArgs {
 const char* dtype_name_of(const AnyTensor& t) { return t.index() == 0 ? "f32" : "f64"; }
 
 json candidate_json(const IdentifyCandidate& c) {
-  json j{{"order", c.order.str()},
+  json j{{"order", order_str(c.order)},
          {"params", c.order.params},
          {"identical_fraction", c.identical_fraction},
          {"mismatches", c.mismatches}};
@@ -50,7 +50,7 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
   for (std::size_t i = 0; i < r.candidates.size() && i < static_cast<std::size_t>(a.show); ++i) {
     const IdentifyCandidate& c = r.candidates[i];
     std::printf("%-10.6f %-10lld %-9.3g %-9.3g %s\n", c.identical_fraction, static_cast<long long>(c.mismatches),
-                c.max_norm_err_of_mismatches, c.max_norm_dist_of_mismatches, c.order.str().c_str());
+                c.max_norm_err_of_mismatches, c.max_norm_dist_of_mismatches, order_str(c.order).c_str());
   }
   std::printf("(over the mismatches: max norm_err of %s against the truth, and max |%s - candidate| in "
               "u*absdot)\n",
@@ -62,7 +62,7 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
       if (c.mismatches != 0) break;
       ++matches;
       if (shown < static_cast<std::size_t>(a.show)) {
-        std::printf("identified: %s\n", c.order.str().c_str());
+        std::printf("identified: %s\n", order_str(c.order).c_str());
         ++shown;
       }
     }
@@ -71,7 +71,7 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
     const IdentifyCandidate& c = r.candidates.front();
     std::printf("no candidate reproduces %s; closest: %s (%.6f identical; where they differ, %s is within %.3g "
                 "u*absdot of the truth and %.3g u*absdot of the candidate)\n",
-                a.y.c_str(), c.order.str().c_str(), c.identical_fraction, a.y.c_str(), c.max_norm_err_of_mismatches,
+                a.y.c_str(), order_str(c.order).c_str(), c.identical_fraction, a.y.c_str(), c.max_norm_err_of_mismatches,
                 c.max_norm_dist_of_mismatches);
   } else {
     std::printf("no candidate accepts this problem\n");
@@ -95,7 +95,7 @@ int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a
                       "|y - candidate| / (u * absdot); both over the elements where the candidate differs from y";
     json matches = json::array();
     for (const IdentifyCandidate& c : r.candidates)
-      if (c.mismatches == 0) matches.push_back(c.order.str());
+      if (c.mismatches == 0) matches.push_back(order_str(c.order));
     doc["identified"] = matches.empty() ? json(nullptr) : matches.front();
     doc["matches"] = std::move(matches);
     json cands = json::array(), skipped = json::array();

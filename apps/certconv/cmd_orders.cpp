@@ -4,7 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "certconv/orders/registry.hpp"
+#include "certconv/registry/registry.hpp"
 #include "commands.hpp"
 
 namespace certconv::app {

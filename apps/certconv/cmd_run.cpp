@@ -5,9 +5,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "certconv/error.hpp"
-#include "certconv/npy.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/registry/registry.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 
@@ -29,7 +29,7 @@ int run_one(const Inputs<T>& in, const OrderSpec& order, const RunArgs& a) {
   opt.want_running = !a.running.empty();
   const OrderOutput<T> out = run_order(order, in.problem(), opt);
   write_npy(a.out, out.y);
-  nlohmann::json summary = {{"order", order.str()},
+  nlohmann::json summary = {{"order", order_str(order)},
                             {"dtype", a.dtype},
                             {"outputs", out.y.size()},
                             {"bound_kind", out.bound_kind},

@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "certconv/atomic_file.hpp"
+#include "certconv/core/atomic_file.hpp"
 #include "certconv/report/table.hpp"
 #include "commands.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "certconv/analysis/stats.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/npy.hpp"
+#include "certconv/core/npy.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "certconv/analysis/explain.hpp"
-#include "certconv/problem.hpp"
+#include "certconv/core/problem.hpp"
 
 namespace certconv::app {
 

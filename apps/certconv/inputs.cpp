@@ -1,7 +1,7 @@
 #include "inputs.hpp"
 
-#include "certconv/error.hpp"
-#include "certconv/npy.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/npy.hpp"
 #include "certconv/report/json.hpp"
 
 namespace certconv::app {

@@ -7,8 +7,8 @@
 #include <string>
 #include <variant>
 
-#include "certconv/problem.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/spec.hpp"
 
 namespace certconv::app {
 

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "certconv/config.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/core/error.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {

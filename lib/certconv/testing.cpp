@@ -11,10 +11,10 @@
 #include "certconv/bounds/any_order.hpp"
 #include "certconv/bounds/input_rounding.hpp"
 #include "certconv/bounds/probabilistic.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

@@ -18,11 +18,11 @@
 #include <vector>
 
 #include "certconv/analysis/metrics.hpp"
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/orders/input_format.hpp"
-#include "certconv/problem.hpp"
-#include "certconv/spec.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/spec.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "certconv/error.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/testing.hpp"
 
 namespace certconv {

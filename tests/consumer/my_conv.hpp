@@ -1,8 +1,8 @@
 #pragma once
 // The code under test: a user's own float32 convolution (NCHW, no padding
 // handling beyond zero taps), and a deliberately broken copy of it.
-#include <certconv/spec.hpp>
-#include <certconv/tensor.hpp>
+#include <certconv/core/spec.hpp>
+#include <certconv/core/tensor.hpp>
 
 inline certconv::Tensor<float> my_conv(const certconv::ConvSpec& s, const certconv::Tensor<float>& x,
                                        const certconv::Tensor<float>& w, bool bug = false) {

@@ -10,10 +10,10 @@
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/bounds/any_order.hpp"
 #include "certconv/bounds/probabilistic.hpp"
-#include "certconv/error.hpp"
-#include "certconv/npy.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 
@@ -99,7 +99,7 @@ void run_orders(const ConvProblem<TC>& pc, const Truth& truth, const AnalyzeRequ
       continue;
     }
     const double sec = seconds_since(t0);
-    Entry e{text, info.kind, os.str(), std::is_same_v<TC, double>, std::move(out.y), {}};
+    Entry e{text, info.kind, order_str(os), std::is_same_v<TC, double>, std::move(out.y), {}};
     ObservedMetrics m;
     e.j = measure_entry(pc.spec, truth, std::get<Tensor<TC>>(e.y), out.bound, out.bound_kind, req,
                         pc.bias != nullptr, m);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "certconv/exact/truth.hpp"
-#include "certconv/problem.hpp"
+#include "certconv/core/problem.hpp"
 #include "certconv/report/json.hpp"
 
 namespace certconv {

@@ -7,9 +7,9 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
-#include "certconv/bounds/format.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/bounds/any_order.hpp"
 
 namespace certconv {

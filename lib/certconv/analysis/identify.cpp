@@ -5,8 +5,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "certconv/bounds/format.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
 
 namespace certconv {
@@ -104,7 +104,7 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
     try {
       out = run_order(o, pt, opt);
     } catch (const InputError& e) {
-      r.skipped.emplace_back(o.str(), e.what());
+      r.skipped.emplace_back(order_str(o), e.what());
       continue;
     }
     IdentifyCandidate c{o, 0, 0, 0, 0};

@@ -15,14 +15,14 @@
 #include <utility>
 #include <vector>
 
-#include "certconv/orders/registry.hpp"
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 
 struct IdentifyCandidate {
-  OrderSpec order;  // every parameter given, so order.str() is what `certconv run --order` accepts
+  OrderSpec order;  // every parameter given, so order_str(order) is what `certconv run --order` accepts
   double identical_fraction = 0;
   std::int64_t mismatches = 0;
   // Over the elements that differ (0 when none; +inf where absdot = 0 but the values differ):

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "certconv/taps.hpp"
+#include "certconv/core/taps.hpp"
 
 namespace certconv {
 

@@ -14,8 +14,8 @@
 
 #include "certconv/analysis/stats.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/spec.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/spec.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

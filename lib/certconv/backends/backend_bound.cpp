@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/bounds/order_free.hpp"
 #include "certconv/orders/driver.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

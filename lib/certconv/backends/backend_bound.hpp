@@ -4,9 +4,9 @@
 // Jeannerod & Rump 2013): valid for any order of the n products (+ bias), fused or
 // not, with the underflow term. Winograd-type algorithms are not sums of the
 // products, so they get no bound (bound_kind "none").
-#include "certconv/orders/registry.hpp"
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/orders/order.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "certconv/backends/backend_bound.hpp"
-#include "certconv/error.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

@@ -2,8 +2,8 @@
 // The real BLAS GEMM (OpenBLAS, Debian's libopenblas 0.3.21) behind a convolution, as
 // an observed implementation: the backend orders "blas-unfold" and "blas-slow-conv".
 // Present only when the build found OpenBLAS (CERTCONV_HAVE_OPENBLAS).
-#include "certconv/config.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/orders/order.hpp"
 
 namespace certconv {
 

@@ -28,9 +28,9 @@
 #include <unordered_map>
 
 #include "certconv/backends/backend_bound.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/orders/params.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

@@ -4,8 +4,8 @@
 // build found oneDNN (CERTCONV_HAVE_ONEDNN).
 #include <string>
 
-#include "certconv/config.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/orders/order.hpp"
 
 namespace certconv {
 

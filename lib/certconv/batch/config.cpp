@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "certconv/analysis/analyze.hpp"
-#include "certconv/error.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/report/sha256.hpp"
 
 namespace certconv {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "certconv/spec.hpp"
+#include "certconv/core/spec.hpp"
 
 namespace certconv {
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/report/metadata.hpp"
 
 namespace certconv {

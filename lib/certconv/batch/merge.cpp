@@ -5,9 +5,9 @@
 #include <map>
 #include <sstream>
 
-#include "certconv/atomic_file.hpp"
+#include "certconv/core/atomic_file.hpp"
 #include "certconv/batch/index.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/metadata.hpp"
 

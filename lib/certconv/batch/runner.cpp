@@ -8,9 +8,9 @@
 
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/batch/index.hpp"
-#include "certconv/error.hpp"
-#include "certconv/generate.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/generate.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/metadata.hpp"
 
 namespace certconv {

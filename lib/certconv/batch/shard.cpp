@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

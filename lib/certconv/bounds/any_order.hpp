@@ -8,8 +8,8 @@
 // included).
 #include <cstdint>
 
-#include "certconv/bounds/format.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -9,9 +9,9 @@
 
 #include <cmath>
 
-#include "certconv/bounds/format.hpp"
-#include "certconv/parallel.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/parallel.hpp"
+#include "certconv/core/taps.hpp"
 
 namespace certconv {
 

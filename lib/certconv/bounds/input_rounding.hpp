@@ -5,8 +5,8 @@
 // and the second sum is what this evaluates, per output, rigorously from above. It
 // is exact data, not a model: it covers (2u_in + u_in²)|xw| per product and the
 // absolute error of fp16 subnormals alike.
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -6,7 +6,7 @@
 // |bias| in absdot; its "product" is exact, which only helps).
 #include <cstdint>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 
 namespace certconv {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

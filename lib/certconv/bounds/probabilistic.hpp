@@ -10,7 +10,7 @@
 // model assumes none).
 #include <cstdint>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 
 namespace certconv {
 

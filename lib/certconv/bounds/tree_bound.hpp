@@ -6,7 +6,7 @@
 // constants are computed once, so each element costs two or three operations.
 #include <cmath>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 
 namespace certconv {
 

@@ -16,9 +16,10 @@
 #include <limits>
 #include <vector>
 
-#include "certconv/orders/driver.hpp"
-#include "certconv/orders/winograd_matrices.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/col_block.hpp"
+#include "certconv/core/isa.hpp"
+#include "certconv/core/winograd_matrices.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

@@ -7,8 +7,8 @@
 // with y the exact convolution, k = winograd::rounding_depth, u the unit
 // roundoff and η the smallest subnormal of T. Evaluated in binary64 with upward
 // rounding, so rounding can only enlarge it.
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

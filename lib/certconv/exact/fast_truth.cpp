@@ -39,10 +39,10 @@
 #include <mutex>
 #include <type_traits>
 
-#include "certconv/bounds/format.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/fast_truth_kernel.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

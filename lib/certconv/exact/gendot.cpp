@@ -25,7 +25,7 @@
 #include <random>
 #include <string>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 
 namespace certconv {

@@ -1,8 +1,8 @@
 #include "certconv/exact/mpfi_conv.hpp"
 
 #include "certconv/exact/mpfi_dot.hpp"
-#include "certconv/parallel.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/parallel.hpp"
+#include "certconv/core/taps.hpp"
 
 namespace certconv {
 

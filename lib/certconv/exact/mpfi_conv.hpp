@@ -1,8 +1,8 @@
 #pragma once
 // MPFI enclosure of every output of a convolution (TruthMethod::mpfi): the
 // independent second method for per-layer truth.
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

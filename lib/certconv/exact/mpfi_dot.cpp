@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 namespace {

@@ -25,9 +25,9 @@
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/fast_truth.hpp"
 #include "certconv/exact/mpfi_conv.hpp"
-#include "certconv/parallel.hpp"
-#include "certconv/progress.hpp"
-#include "certconv/taps.hpp"
+#include "certconv/core/parallel.hpp"
+#include "certconv/core/progress.hpp"
+#include "certconv/core/taps.hpp"
 
 namespace certconv {
 

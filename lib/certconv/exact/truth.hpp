@@ -3,8 +3,8 @@
 // y = Σ w·x (+ bias) rounded once, explicitly, plus an enclosure, absdot and cond.
 #include <cstdint>
 
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

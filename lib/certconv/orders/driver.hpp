@@ -1,7 +1,7 @@
 #pragma once
-// The machinery shared by the emulated orders: the im2col block every kernel reads,
-// the loop over output blocks, and the evaluation of value, running bound and tree
-// bound around an order's kernel.
+// The machinery shared by the emulated orders: the row of an im2col block that a
+// kernel reads (the loop over blocks is core/col_block.hpp) and the evaluation of
+// value, running bound and tree bound around an order's kernel.
 //
 // A kernel computes one block of outputs: `len` consecutive outputs (n, oc, oy,
 // ox0 .. ox0+len−1) of one output channel. Its input is the im2col block of that
@@ -27,11 +27,13 @@
 #include <limits>
 #include <vector>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/col_block.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/isa.hpp"
 #include "certconv/bounds/policies.hpp"
 #include "certconv/bounds/tree_bound.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/orders/order.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 
@@ -48,72 +50,6 @@ struct Row {
   std::int64_t m0 = 0, gemm_n = 0;
   const T* x(std::int64_t k) const { return col + k * ld; }
 };
-
-// Runs f compiled for x86-64-v3 (AVX2 + FMA) when the CPU has it, else for the
-// baseline ISA. Both give the same bits: IEEE operations in the same sequence
-// (-ffp-contract=off; std::fma is correctly rounded in hardware and in software);
-// only speed differs (std::fma becomes one instruction and vectorizes).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-template <class F>
-[[gnu::flatten, gnu::target("arch=x86-64-v3")]] void call_x86_64_v3(F& f) {
-  f();
-}
-#endif
-template <class F>
-[[gnu::flatten]] void call_baseline(F& f) {
-  f();
-}
-template <class F>
-void dispatch_isa(F&& f) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  static const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (v3) return call_x86_64_v3(f);
-#endif
-  call_baseline(f);
-}
-
-// Calls f(n, g, oy, ox0, len, col) for every block of outputs, col the im2col block
-// (ld = len). Blocks are split over threads; each output belongs to one block, so
-// results do not depend on the thread count.
-template <class T, class F>
-void for_each_col_block(const ConvProblem<T>& p, int threads, F&& f) {
-  const ConvSpec& s = p.spec;
-  const std::int64_t K = s.n_terms(), icg = s.ic / s.g;
-  // About 64 KiB of float per block keeps the block in L2 while every channel reads it.
-  constexpr std::int64_t kBudget = 16384;
-  std::int64_t chunk = s.ow * K <= 2 * kBudget ? s.ow : std::max<std::int64_t>(16, kBudget / K / 16 * 16);
-  chunk = std::min(chunk, s.ow);
-  const std::int64_t nchunks = (s.ow + chunk - 1) / chunk;
-  const std::int64_t tasks = s.mb * s.g * s.oh * nchunks;
-  parallel_for(tasks, threads, [&](std::int64_t b, std::int64_t e) {
-    std::vector<T> col(static_cast<std::size_t>(K * chunk));
-    for (std::int64_t t = b; t < e; ++t) {
-      const std::int64_t c = t % nchunks, oy = t / nchunks % s.oh, g = t / nchunks / s.oh % s.g,
-                         n = t / nchunks / s.oh / s.g;
-      const std::int64_t ox0 = c * chunk, len = std::min(chunk, s.ow - ox0);
-      for (std::int64_t ic = 0; ic < icg; ++ic) {
-        const T* plane = p.x.data.data() + (n * s.ic + g * icg + ic) * s.ih * s.iw;
-        for (std::int64_t ky = 0; ky < s.kh; ++ky) {
-          const std::int64_t iy = oy * s.sh - s.ph + ky * (s.dh + 1);
-          for (std::int64_t kx = 0; kx < s.kw; ++kx) {
-            T* dst = col.data() + ((ic * s.kh + ky) * s.kw + kx) * len;
-            if (iy < 0 || iy >= s.ih) {
-              std::fill(dst, dst + len, T(0));
-              continue;
-            }
-            const T* src = plane + iy * s.iw;
-            const std::int64_t off = kx * (s.dw + 1) - s.pw;
-            for (std::int64_t j = 0; j < len; ++j) {
-              const std::int64_t ix = (ox0 + j) * s.sw + off;
-              dst[j] = (ix >= 0 && ix < s.iw) ? src[ix] : T(0);
-            }
-          }
-        }
-      }
-      f(n, g, oy, ox0, len, static_cast<const T*>(col.data()));
-    }
-  });
-}
 
 // The summation tree of a kernel, read off by running it once with TreePolicy on
 // structural inputs: lane j has the single leaf x_j·w_j = 1 and all others 0, so its

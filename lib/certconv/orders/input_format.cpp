@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "certconv/tensor.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

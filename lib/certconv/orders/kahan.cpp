@@ -26,7 +26,7 @@
 // (bound_kind "running-kahan") and its running bound; there is no summation tree.
 #include <cmath>
 
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/bounds/tree_bound.hpp"
 #include "certconv/orders/driver.hpp"
 #include "certconv/orders/orders.hpp"

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "certconv/orders/registry.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/orders/order.hpp"
+#include "certconv/core/spec.hpp"
 
 namespace certconv {
 

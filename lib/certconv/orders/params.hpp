@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "certconv/error.hpp"
-#include "certconv/orders/registry.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/orders/order.hpp"
 
 namespace certconv {
 

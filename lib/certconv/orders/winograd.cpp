@@ -32,11 +32,11 @@
 #include <string>
 
 #include "certconv/bounds/winograd_bound.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/orders/driver.hpp"
 #include "certconv/orders/params.hpp"
-#include "certconv/orders/winograd_matrices.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/winograd_matrices.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 

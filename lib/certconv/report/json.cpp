@@ -3,7 +3,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "certconv/atomic_file.hpp"
+#include "certconv/core/atomic_file.hpp"
 #include "certconv/report/metadata.hpp"
 #include "certconv/report/sha256.hpp"
 

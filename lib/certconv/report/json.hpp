@@ -8,7 +8,7 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
-#include "certconv/spec.hpp"
+#include "certconv/core/spec.hpp"
 
 namespace certconv {
 

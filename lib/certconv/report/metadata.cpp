@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "certconv/config.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/core/error.hpp"
 #if CERTCONV_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
 #endif

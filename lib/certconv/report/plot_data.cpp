@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <map>
 
-#include "certconv/atomic_file.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/atomic_file.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

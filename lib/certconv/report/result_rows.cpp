@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

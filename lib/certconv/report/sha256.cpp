@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <map>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

@@ -16,11 +16,11 @@
 #include "arrays.hpp"
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
-#include "certconv/config.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/config.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
-#include "certconv/orders/registry.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/registry/registry.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/metadata.hpp"
 #include "certconv/testing.hpp"
@@ -125,7 +125,7 @@ py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py
 template <class TC>
 py::dict order_dict(OrderOutput<TC>&& out, const OrderSpec& os) {
   py::dict d;
-  d["order"] = os.str();
+  d["order"] = order_str(os);
   d["dtype"] = std::is_same_v<TC, float> ? "f32" : "f64";
   d["y"] = to_array(std::move(out.y));
   d["bound"] = out.bound.data.empty() ? py::object(py::none()) : py::object(to_array(std::move(out.bound)));

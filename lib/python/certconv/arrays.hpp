@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "certconv/tensor.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv::py_binding {
 

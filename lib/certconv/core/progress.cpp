@@ -1,4 +1,4 @@
-#include "certconv/progress.hpp"
+#include "certconv/core/progress.hpp"
 
 #include <unistd.h>
 

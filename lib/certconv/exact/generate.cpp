@@ -1,11 +1,11 @@
-#include "certconv/generate.hpp"
+#include "certconv/exact/generate.hpp"
 
 #include <bit>
 #include <cmath>
 #include <limits>
 #include <numbers>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 
 namespace certconv {

@@ -1,28 +1,23 @@
 #pragma once
-// The registry of emulated summation orders. An order is named by a string
-// "NAME:key=value,key=value"; each order lives in its own file under orders/
-// and is listed in registry.cpp through its make_<name>_order() function.
+// The contract between an order (or backend) and the registry above it: what an
+// order is given (OrderSpec, the problem, RunOptions), what it returns
+// (OrderOutput) and how it describes itself (OrderInfo). Each order lives in its
+// own file under orders/ (backends under backends/) and is listed by
+// registry/registry.cpp through its make_<name>_order() function.
 #include <functional>
 #include <map>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "certconv/problem.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/problem.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 
 struct OrderSpec {
   std::string name;
   std::map<std::string, std::string> params;  // as given by the user
-  // Canonical "NAME:k=v,..." with every parameter (defaults filled in, keys sorted),
-  // accepted back by parse_order.
-  std::string str() const;
 };
-
-// Parses "NAME[:k=v,...]"; throws InputError on syntax errors, unknown names or keys.
-OrderSpec parse_order(std::string_view text);
 
 struct RunOptions {
   int threads = 1;
@@ -55,11 +50,5 @@ struct OrderInfo {
   std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
   std::string kind = "order";  // "order" (emulated here) or "backend" (a real library)
 };
-
-const std::vector<OrderInfo>& order_list();
-const OrderInfo& find_order(std::string_view name);  // InputError listing the known names
-
-template <class T>
-OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt);
 
 }  // namespace certconv

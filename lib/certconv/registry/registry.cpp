@@ -1,7 +1,5 @@
-// The order registry: the explicit list of orders, the "NAME:k=v,..." syntax, and
-// run_order, which adds the generic `input` parameter (reduced-precision inputs) to
-// every order.
-#include "certconv/orders/registry.hpp"
+// The registry of orders and backends (registry.hpp).
+#include "certconv/registry/registry.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,13 +7,13 @@
 
 #include "certconv/backends/blas.hpp"
 #include "certconv/backends/onednn.hpp"
-#include "certconv/bounds/format.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/bounds/input_rounding.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/winograd.hpp"
-#include "certconv/parallel.hpp"
+#include "certconv/core/parallel.hpp"
 
 namespace certconv {
 
@@ -105,15 +103,15 @@ OrderSpec parse_order(std::string_view text) {
   return s;
 }
 
-std::string OrderSpec::str() const {
-  const OrderInfo& info = find_order(name);
+std::string order_str(const OrderSpec& o) {
+  const OrderInfo& info = find_order(o.name);
   std::vector<const OrderParam*> ps;
   for (const OrderParam& p : info.params) ps.push_back(&p);
   std::sort(ps.begin(), ps.end(), [](const OrderParam* a, const OrderParam* b) { return a->key < b->key; });
-  std::string s = name;
+  std::string s = o.name;
   for (std::size_t i = 0; i < ps.size(); ++i) {
-    const auto it = params.find(ps[i]->key);
-    s += (i ? "," : ":") + ps[i]->key + "=" + (it == params.end() ? ps[i]->default_value : it->second);
+    const auto it = o.params.find(ps[i]->key);
+    s += (i ? "," : ":") + ps[i]->key + "=" + (it == o.params.end() ? ps[i]->default_value : it->second);
   }
   return s;
 }

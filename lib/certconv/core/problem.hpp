@@ -4,8 +4,8 @@
 // bias, when present, is [oc].
 #include <optional>
 
-#include "certconv/spec.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/spec.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

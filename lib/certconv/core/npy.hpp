@@ -6,7 +6,7 @@
 #include <string>
 #include <variant>
 
-#include "certconv/tensor.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -1,9 +1,9 @@
-#include "certconv/problem.hpp"
+#include "certconv/core/problem.hpp"
 
 #include <cmath>
 #include <sstream>
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

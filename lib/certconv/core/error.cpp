@@ -1,4 +1,4 @@
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

@@ -6,8 +6,8 @@
 #include <random>
 #include <string>
 
-#include "certconv/spec.hpp"
-#include "certconv/tensor.hpp"
+#include "certconv/core/spec.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 

@@ -1,4 +1,4 @@
-#include "certconv/npy.hpp"
+#include "certconv/core/npy.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "certconv/atomic_file.hpp"
-#include "certconv/error.hpp"
+#include "certconv/core/atomic_file.hpp"
+#include "certconv/core/error.hpp"
 
 namespace certconv {
 

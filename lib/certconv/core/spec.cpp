@@ -3,9 +3,9 @@
 // and tests/benchdnn/common.cpp (sanitize_desc), but it is strict where
 // benchdnn is lax: unknown text, missing or negative numbers and repeated
 // fields are errors instead of silently read as 0 or overwritten.
-#include "certconv/spec.hpp"
+#include "certconv/core/spec.hpp"
 
-#include "certconv/error.hpp"
+#include "certconv/core/error.hpp"
 
 #include <algorithm>
 #include <array>

@@ -4,7 +4,7 @@
 // padding. f(x_offset, w_offset) gets flat offsets into x (NCHW) and w (OIHW).
 #include <cstdint>
 
-#include "certconv/spec.hpp"
+#include "certconv/core/spec.hpp"
 
 namespace certconv {
 

@@ -1,0 +1,26 @@
+#pragma once
+// The registry of orders and real backends, above both: the explicit list, the
+// "NAME:key=value,key=value" syntax, and run_order, which adds the generic `input`
+// parameter (reduced-precision inputs) to every order.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certconv/orders/order.hpp"
+
+namespace certconv {
+
+// Parses "NAME[:k=v,...]"; throws InputError on syntax errors, unknown names or keys.
+OrderSpec parse_order(std::string_view text);
+
+// Canonical "NAME:k=v,..." with every parameter (defaults filled in, keys sorted),
+// accepted back by parse_order.
+std::string order_str(const OrderSpec& o);
+
+const std::vector<OrderInfo>& order_list();
+const OrderInfo& find_order(std::string_view name);  // InputError listing the known names
+
+template <class T>
+OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt);
+
+}  // namespace certconv
