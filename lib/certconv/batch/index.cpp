@@ -34,17 +34,28 @@ json index_entry(const Experiment& e) {
           {"status", "pending"}};
 }
 
-json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const json& entries) {
+json index_document(const json& config, const json& orders, std::size_t total, const std::optional<Shard>& shard,
+                    const json& entries, const std::optional<MergedFrom>& merged) {
   json j = {{"schema", "certconv.batch-index/1"},
             {"tool", tool_json()},
             {"updated_utc", utc_now()},
-            {"config", {{"path", c.path}, {"sha256", c.sha256}, {"description", c.description}}},
-            {"orders", c.orders},
-            {"experiments_total", c.experiments.size()},
+            {"config", config},
+            {"orders", orders},
+            {"experiments_total", total},
             {"shard", nullptr},
             {"experiments", entries}};
   if (shard) j["shard"] = {{"index", shard->index}, {"count", shard->count}};
+  if (merged) {
+    j["merged_from"] = merged->sources;
+    j["missing"] = merged->missing;
+    j["conflicts"] = merged->conflicts;
+  }
   return j;
+}
+
+json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const json& entries) {
+  return index_document({{"path", c.path}, {"sha256", c.sha256}, {"description", c.description}}, c.orders,
+                        c.experiments.size(), shard, entries);
 }
 
 json read_json_file(const std::string& path) {

@@ -23,7 +23,19 @@ std::vector<std::string> find_index_files(const std::string& dir);
 // A pending entry: id, file, params_hash, layer, desc, dtype, dist, seed.
 nlohmann::json index_entry(const Experiment& e);
 
-// The index document around `entries`; `shard` null for a whole grid.
+// What a merged index adds: the index files merged, the ids no source has, and
+// the experiments two sources disagree on (batch/merge.hpp).
+struct MergedFrom {
+  nlohmann::json sources, missing, conflicts;
+};
+
+// The index document (schema certconv.batch-index/1), its only builder: `config`
+// is {path, sha256, description}, `shard` null for a whole grid, `merged` set for
+// the output of `certconv merge`.
+nlohmann::json index_document(const nlohmann::json& config, const nlohmann::json& orders, std::size_t total,
+                              const std::optional<Shard>& shard, const nlohmann::json& entries,
+                              const std::optional<MergedFrom>& merged = std::nullopt);
+// The same for a run of config c.
 nlohmann::json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const nlohmann::json& entries);
 
 // The result document at path when it is complete: valid JSON, schema

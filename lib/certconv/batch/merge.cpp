@@ -9,7 +9,6 @@
 #include "certconv/batch/index.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/report/json.hpp"
-#include "certconv/report/metadata.hpp"
 
 namespace certconv {
 
@@ -133,17 +132,9 @@ MergeSummary merge_batches(const std::vector<std::string>& dirs, const std::stri
   s.missing = static_cast<int>(missing.size());
   s.conflicts = static_cast<int>(conflicts.size());
 
-  json merged = {{"schema", "certconv.batch-index/1"},
-                 {"tool", tool_json()},
-                 {"updated_utc", utc_now()},
-                 {"config", first["config"]},
-                 {"orders", first.value("orders", json::array())},
-                 {"experiments_total", total},
-                 {"shard", nullptr},
-                 {"merged_from", sources},
-                 {"missing", missing},
-                 {"conflicts", conflicts},
-                 {"experiments", entries}};
+  const json merged = index_document(first["config"], first.value("orders", json::array()),
+                                     static_cast<std::size_t>(total), std::nullopt, entries,
+                                     MergedFrom{sources, missing, conflicts});
   write_json((fs::path(out_dir) / "index.json").string(), merged);
   return s;
 }
