@@ -185,15 +185,7 @@ class HeaderParser {
     }
     expect(',', "expected ',' or ')'");
     tuple.items.push_back(std::move(first));
-    for (;;) {
-      skip_ws();
-      if (peek() == ')') break;
-      tuple.items.push_back(parse_value(depth + 1));
-      skip_ws();
-      if (peek() == ')') break;
-      expect(',', "expected ',' or ')'");
-    }
-    ++pos_;
+    parse_items(tuple, ')', depth);
     return tuple;
   }
 
@@ -201,16 +193,21 @@ class HeaderParser {
     ++pos_;
     PyValue list;
     list.kind = PyValue::List;
+    parse_items(list, ']', depth);
+    return list;
+  }
+
+  // Comma-separated items up to `close` (a trailing comma allowed), then past it.
+  void parse_items(PyValue& into, char close, int depth) {
     for (;;) {
       skip_ws();
-      if (peek() == ']') break;
-      list.items.push_back(parse_value(depth + 1));
+      if (peek() == close) break;
+      into.items.push_back(parse_value(depth + 1));
       skip_ws();
-      if (peek() == ']') break;
-      expect(',', "expected ',' or ']'");
+      if (peek() == close) break;
+      expect(',', std::string("expected ',' or '") + close + "'");
     }
     ++pos_;
-    return list;
   }
 
   PyValue parse_number() {

@@ -67,38 +67,33 @@ constexpr Kernel<T, M> make_kernel(const winograd::Matrices<M>& w) {
 template <class T, int M>
 inline constexpr Kernel<T, M> kKernel = make_kernel<T, M>(winograd::matrices<M>());
 
+// Σ_j m[j]·v[j·stride] over the nonzero m[j], left to right; the first product is
+// the initial value (not added to 0). Products commute exactly, so m·v = v·m.
+template <class T, int K>
+inline T sparse_dot(const T (&m)[K], const T* v, int stride) {
+  T acc = 0;
+  bool first = true;
+  for (int j = 0; j < K; ++j) {
+    if (m[j] == 0) continue;
+    const T term = m[j] * v[j * stride];
+    acc = first ? term : acc + term;
+    first = false;
+  }
+  return acc;
+}
+
 // out (R×N) = mat (R×K) · in (K×N), all row-major.
 template <class T, int R, int K, int N>
 inline void left(const T (&mat)[R][K], const T* in, T* out) {
   for (int i = 0; i < R; ++i)
-    for (int col = 0; col < N; ++col) {
-      T acc = 0;
-      bool first = true;
-      for (int j = 0; j < K; ++j) {
-        if (mat[i][j] == 0) continue;
-        const T term = mat[i][j] * in[j * N + col];
-        acc = first ? term : acc + term;
-        first = false;
-      }
-      out[i * N + col] = acc;
-    }
+    for (int col = 0; col < N; ++col) out[i * N + col] = sparse_dot(mat[i], in + col, N);
 }
 
 // out (N×R) = in (N×K) · matᵀ, mat R×K, all row-major.
 template <class T, int R, int K, int N>
 inline void right(const T* in, const T (&mat)[R][K], T* out) {
   for (int row = 0; row < N; ++row)
-    for (int i = 0; i < R; ++i) {
-      T acc = 0;
-      bool first = true;
-      for (int j = 0; j < K; ++j) {
-        if (mat[i][j] == 0) continue;
-        const T term = in[row * K + j] * mat[i][j];
-        acc = first ? term : acc + term;
-        first = false;
-      }
-      out[row * R + i] = acc;
-    }
+    for (int i = 0; i < R; ++i) out[row * R + i] = sparse_dot(mat[i], in + row * K, 1);
 }
 
 template <class T, int M, bool Fma>
