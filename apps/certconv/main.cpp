@@ -8,9 +8,11 @@
 
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  const certconv::FpEnvGuard fp_env;
   CLI::App app{"certconv: how far is a float32/float64 convolution from the true result, and why?"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("certconv ") + CERTCONV_VERSION + " (git " + certconv::git_hash() + ")");

@@ -118,6 +118,7 @@ std::string order_str(const OrderSpec& o) {
 
 template <class T>
 OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt) {
+  const FpEnvGuard fp_env;
   const OrderInfo& info = find_order(order.name);
   check_params(info, order.params);
   OrderSpec inner = order;
