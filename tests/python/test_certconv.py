@@ -408,7 +408,7 @@ def entry_point_results(x, w, b):
     out = {}
     for method in ("auto", "exact"):
         t = certconv.truth(x, w, b, padding=1, method=method, threads=2)
-        for k in ("y", "y32", "lo", "hi", "absdot"):
+        for k in ("y", "y32", "lo", "hi", "absdot", "cond"):  # cond: divided by the module itself
             out["truth", method, k] = bits(t[k]).copy()
     for order in ("im2col", "pairwise:fma=1", "kahan", "gemm-blocked", "winograd"):
         r = certconv.run(x, w, b, padding=1, order=order, threads=2)
