@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "certconv/analysis/identify.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
 #include "certconv/core/parallel.hpp"
@@ -279,6 +280,32 @@ BOOST_AUTO_TEST_CASE(check_conv_under_a_hostile_caller) {
     BOOST_TEST_CONTEXT("round " << round) {
       check_check_conv(pf, round);
       check_check_conv(pd, round);
+    }
+  }
+}
+
+// identify's own arithmetic (norm_err over subnormal differences) as well as the
+// truth and the orders it calls.
+BOOST_AUTO_TEST_CASE(identify_under_a_hostile_caller) {
+  const auto p = subnormal_problem<float>();
+  const Tensor<float> y = run_order(parse_order("pairwise:fma=1"), p.view(), RunOptions{}).y;
+  const IdentifyResult ref = identify(p.view(), y, 2);
+  BOOST_TEST_REQUIRE(!ref.candidates.empty());
+  BOOST_TEST(ref.candidates.front().mismatches == 0);
+  for (const int round : {FE_UPWARD, FE_TOWARDZERO}) {
+    Hostile h(round);
+    const EnvState caller = h.state();
+    const IdentifyResult r = identify(p.view(), y, 2);
+    BOOST_TEST((current() == caller));
+    BOOST_TEST_REQUIRE(r.candidates.size() == ref.candidates.size());
+    for (std::size_t i = 0; i < r.candidates.size(); ++i) {
+      const IdentifyCandidate &a = r.candidates[i], &b = ref.candidates[i];
+      BOOST_TEST_CONTEXT(order_str(b.order)) {
+        BOOST_TEST(order_str(a.order) == order_str(b.order));
+        BOOST_TEST(a.mismatches == b.mismatches);
+        BOOST_TEST(std::memcmp(&a.max_norm_err_of_mismatches, &b.max_norm_err_of_mismatches, sizeof(double)) == 0);
+        BOOST_TEST(std::memcmp(&a.max_norm_dist_of_mismatches, &b.max_norm_dist_of_mismatches, sizeof(double)) == 0);
+      }
     }
   }
 }
