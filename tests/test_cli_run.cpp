@@ -130,7 +130,21 @@ BOOST_AUTO_TEST_CASE(orders_lists_every_registered_order) {
     for (const OrderParam& p : o.params) BOOST_TEST(contains(r.out, p.help), o.name << ":" << p.key);
   }
   BOOST_TEST(contains(r.out, "kc       = auto"));
-  r = run_cli({"orders", "--json"});
+  r = run_cli({"orders", "--json", "-"});
   BOOST_TEST_REQUIRE(r.rc == 0, r.err);
   BOOST_TEST(contains(r.out, "\"name\": \"onednn-avx512\""));
+  // --json PATH writes the same document to PATH and nothing to stdout.
+  const fs::path path = certconv::test::scratch_dir("orders-json") / "orders.json";
+  const auto w = run_cli({"orders", "--json", path.string()});
+  BOOST_TEST_REQUIRE(w.rc == 0, w.err);
+  BOOST_TEST(w.out.empty());
+  BOOST_TEST((certconv::test::slurp(path) == r.out));
+  BOOST_TEST(run_cli({"orders", "--json"}).rc == 2);  // PATH is required
+}
+
+BOOST_AUTO_TEST_CASE(help_lists_every_exit_code) {
+  const auto r = run_cli({"--help"});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  for (const char* code : {"0 ok", "1 a check failed", "2 bad usage or bad input", "3 internal error", "128+N"})
+    BOOST_TEST(contains(r.out, code), code);
 }

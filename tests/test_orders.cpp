@@ -567,7 +567,7 @@ BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
   d.x = Tensor<double>({1, 1, 1, 1}, 1);
   d.w = Tensor<double>({1, 1, 1, 1}, 1);
   BOOST_CHECK_EXCEPTION(run("direct:input=bf16", d), InputError, [](const InputError& e) {
-    return std::string(e.what()).find("--dtype f32") != std::string::npos;
+    return std::string(e.what()).find("it needs dtype f32, not f64") != std::string::npos;
   });
 }
 

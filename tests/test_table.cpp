@@ -87,11 +87,15 @@ BOOST_AUTO_TEST_CASE(filters_aliases_and_several_metrics) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_requests) {
-  BOOST_TEST(contains(error_of([] { table("layer", "ordr", {"max_norm_err"}); }), "--cols: no document has the field 'ordr'"));
-  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_er"}); }), "--metric"));
-  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "sum"); }), "--agg"));
+  BOOST_TEST(
+      contains(error_of([] { table("layer", "ordr", {"max_norm_err"}); }), "cols: no document has the field 'ordr'"));
+  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_er"}); }),
+                      "metric: no document has the field 'max_norm_er'"));
+  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "sum"); }),
+                      "agg: expected max, min, median or mean, got 'sum'"));
   BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err", "max_tightness"}); }), "several metrics"));
-  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "max", {"sed=1"}); }), "--filter"));
+  BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "max", {"sed=1"}); }),
+                      "filter: no document has the field 'sed'"));
   BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "max", {"seed=9"}); }), "no result row"));
   BOOST_TEST(contains(error_of([] { table("layer", "order", {"max_norm_err"}, "max", {"seed"}); }), "FIELD=VALUE"));
 }
@@ -113,7 +117,7 @@ BOOST_AUTO_TEST_CASE(formats) {
              "| layer | gemm-blocked | pair |\n|---|---:|---:|\n| res_50:a&b | 1.2 |  |\n| x\\|y,z | inf | 1e-05 |\n");
   BOOST_TEST(format_csv(t) == "row,col,value\nres_50:a&b,gemm-blocked,1.23456\n\"x|y,z\",gemm-blocked,inf\n"
                               "\"x|y,z\",pair,1e-05\n");
-  BOOST_TEST(contains(error_of([&] { format_table(t, "html", 3); }), "--format"));
+  BOOST_TEST(contains(error_of([&] { format_table(t, "html", 3); }), "table format: expected latex"));
 }
 
 BOOST_AUTO_TEST_CASE(plot_data_files) {

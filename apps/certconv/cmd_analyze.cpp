@@ -10,6 +10,7 @@
 #include "certconv/report/metadata.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -96,14 +97,14 @@ Runner add_analyze(CLI::App& app) {
   cmd->add_option("--gen", a->gen,
                   "generate inputs instead of --x/--w: normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D");
   cmd->add_option("--seed", a->seed, "generator seed");
-  cmd->add_option("--dtype", a->dtype, "working precision of the orders: f32 or f64");
+  add_dtype_option(*cmd, a->dtype, "working precision of the orders");
   cmd->add_option("--orders", a->orders, "orders/backends, comma-separated (NAME[:k=v,...]), or 'all'");
   cmd->add_option("--observed", a->observed, "your own output as NAME=Y.npy (repeatable)");
   cmd->add_option("--rtol", a->rtol, "isclose rtol against the truth");
   cmd->add_option("--atol", a->atol, "isclose atol against the truth");
   cmd->add_option("--lambda", a->lambda, "lambda of the probabilistic bound")->check(CLI::PositiveNumber);
-  cmd->add_option("--json", a->json_out, "output JSON document")->required();
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  add_json_option(*cmd, a->json_out, "output JSON document (schema certconv.analyze/1)")->required();
+  add_threads_option(*cmd, a->threads);
   cmd->add_flag("--allow-violations", a->allow_violations, "exit 0 even when a rigorous bound is violated");
   return [a] {
     if (!a->gen.empty()) {

@@ -59,7 +59,7 @@ int run_batch_command(const BatchArgs& a) {
   const BatchConfig cfg = load_batch_config(a.config);
   std::optional<Shard> shard;
   if (!a.shard.empty())
-    shard = parse_shard(a.shard);
+    shard = parse_shard(a.shard, "--shard");
   else
     shard = shard_from_slurm([](const char* name) -> const char* { return std::getenv(name); });
   BatchPlan plan = plan_batch(cfg, a.out, shard, a.resume);

@@ -12,6 +12,7 @@
 #include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "commands.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -43,7 +44,7 @@ Runner add_example(CLI::App& app) {
   cmd->add_option("name", a->name, "example name")->required()->check(CLI::IsMember({"seed"}));
   cmd->add_option("--out", a->out, "output directory (created if missing)");
   cmd->add_option("--seed", a->seed, "random seed");
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  add_threads_option(*cmd, a->threads);
   cmd->add_flag("--inputs-only", a->inputs_only, "only write x.npy and w.npy and print the descriptor");
   return [a] {
     std::error_code ec;

@@ -13,6 +13,7 @@
 #include "certconv/report/metadata.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -93,9 +94,9 @@ Runner add_explain(CLI::App& app) {
   cmd->add_option("--names", a->names, "names of A and B (order names when --f64 is given), e.g. im2col,onednn");
   cmd->add_option("--rtol", a->rtol, "rtol of the comparison (torch.isclose)");
   cmd->add_option("--atol", a->atol, "atol of the comparison (torch.isclose)");
-  cmd->add_option("--json", a->json_out, "output JSON document");
+  add_json_option(*cmd, a->json_out, "output JSON document (schema certconv.explain/1)");
   cmd->add_flag("--f64", a->f64, "also recompute A and B in float64 by the named orders");
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  add_threads_option(*cmd, a->threads);
   return [a] {
     ExplainRequest req;
     const auto comma = a->names.find(',');

@@ -14,6 +14,7 @@
 #include "certconv/report/metadata.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -116,9 +117,9 @@ Runner add_identify(CLI::App& app) {
   auto* cmd = app.add_subcommand("identify", "which emulated summation order reproduces an output bit for bit");
   a->in.add_to(*cmd);
   cmd->add_option("y", a->y, "the output to identify, NCHW .npy (e.g. numpy.save of a PyTorch result)")->required();
-  cmd->add_option("--dtype", a->dtype, "f32 or f64: the precision y was computed in (default: y's dtype)");
-  cmd->add_option("--json", a->json_out, "write the result as JSON (schema certconv.identify/1)");
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  add_dtype_option(*cmd, a->dtype, "the precision y was computed in (default: y's dtype)");
+  add_json_option(*cmd, a->json_out, "write the result as JSON (schema certconv.identify/1)");
+  add_threads_option(*cmd, a->threads);
   cmd->add_option("--show", a->show, "candidates to print (all are in the JSON)")->check(CLI::Range(1, 1 << 20));
   return [a] {
     AnyTensor y = read_npy(a->y);

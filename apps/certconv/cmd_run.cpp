@@ -10,6 +10,7 @@
 #include "certconv/registry/registry.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -57,12 +58,11 @@ Runner add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "run one emulated summation order; write its output and rigorous bound");
   a->in.add_to(*cmd);
   cmd->add_option("--order", a->order, "NAME[:key=value,...]; see `certconv orders`")->required();
-  cmd->add_option("--dtype", a->dtype, "f32 or f64: the working precision; x, w and bias must have it")->required();
+  add_dtype_option(*cmd, a->dtype, "the working precision; x, w and bias must have it")->required();
   cmd->add_option("--out", a->out, "observed output, NCHW .npy in --dtype")->required();
   cmd->add_option("--bound", a->bound, "rigorous per-element bound on |out - exact|, <f8 NCHW");
   cmd->add_option("--running", a->running, "a posteriori running error bound (Higham 2002 §3.3), <f8 NCHW");
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores); results do not depend on it")
-      ->check(CLI::Range(0, 1024));
+  add_threads_option(*cmd, a->threads);
   return [a] {
     const OrderSpec order = parse_order(a->order);  // bad order or key: exit 2 before reading files
     const bool f64 = is_f64_dtype(a->dtype);

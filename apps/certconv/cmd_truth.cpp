@@ -9,6 +9,7 @@
 #include "certconv/core/npy.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
+#include "options.hpp"
 
 namespace certconv::app {
 
@@ -72,7 +73,7 @@ Runner add_truth(CLI::App& app) {
                   "accumulator for every output) or mpfi (interval arithmetic)")
       ->check(CLI::IsMember({"auto", "exact", "mpfi"}));
   cmd->add_option("--precision", a->precision, "MPFI precision in bits (method mpfi)")->check(CLI::Range(53, 1 << 20));
-  cmd->add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  add_threads_option(*cmd, a->threads);
   return [a] {
     return std::visit([&](const auto& in) { return run_truth(in, *a); }, load_inputs(a->in));
   };

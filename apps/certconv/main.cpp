@@ -1,5 +1,5 @@
 // certconv: certified truth, emulated summation orders and rigorous bounds for
-// 2-D convolutions. Exit codes: 0 success, 1 a check failed, 2 bad usage/input.
+// 2-D convolutions. The exit codes are listed in kExitCodes (shown by --help).
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -8,10 +8,24 @@
 
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "commands.hpp"
 
+namespace {
+
+// Also in README.md (Commands); 128 + N comes from `batch` (cmd_batch.cpp).
+constexpr const char* kExitCodes =
+    "Exit codes: 0 ok; 1 a check failed (a bound violated, a difference beyond round-off, no order identified, a "
+    "batch experiment failed); "
+    "2 bad usage or bad input (the message names the file, field or index); 3 internal error (an unexpected "
+    "exception: a bug in certconv, please report it); 128+N batch interrupted by signal N (rerun with --resume).";
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  const certconv::FpEnvGuard fp_env;
   CLI::App app{"certconv: how far is a float32/float64 convolution from the true result, and why?"};
+  app.footer(kExitCodes);
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("certconv ") + CERTCONV_VERSION + " (git " + certconv::git_hash() + ")");
 

@@ -12,6 +12,7 @@
 #include "certconv/bounds/input_rounding.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
@@ -134,6 +135,7 @@ std::string message_of(const CheckResult& r, const ConvSpec& spec, const Toleran
 
 template <class TO, class TI>
 CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol) {
+  const FpEnvGuard fp_env;
   check_problem(p);
   require(observed.shape == p.spec.y_shape(), "observed: shape " + shape_text(observed.shape) +
                                                   " does not match the problem " + to_benchdnn(p.spec) +
@@ -180,6 +182,7 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
 
 template <class TI>
 CertifiedTolerance certified_tolerance(const ConvProblem<TI>& p, const Tolerance& tol) {
+  const FpEnvGuard fp_env;
   check_problem(p);
   TruthOptions topt;
   topt.threads = tol.threads;

@@ -2,8 +2,12 @@
 bad arguments, and bit-for-bit agreement with the CLI (CERTCONV_BIN) on the
 truth and on an order's observed output. Run by meson test with PYTHONPATH set
 to the build's lib/python; works under pytest and unittest."""
+import ctypes
+import ctypes.util
 import os
+import platform
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -390,6 +394,83 @@ class TestAgainstCli(unittest.TestCase):
 
     def test_float64_gemm_blocked(self):
         self.check(np.float64, "gemm-blocked")
+
+
+def subnormal_inputs():
+    """float32 inputs whose values, products and many outputs are subnormal, so
+    that flush-to-zero or denormals-are-zero would change every result."""
+    x, w, b = inputs(seed=9)
+    return (x * np.float32(2.0 ** -128)).astype(np.float32), w, (b * np.float32(2.0 ** -128)).astype(np.float32)
+
+
+def entry_point_results(x, w, b):
+    """truth (auto and exact) and a few orders with their bounds, as raw bits."""
+    out = {}
+    for method in ("auto", "exact"):
+        t = certconv.truth(x, w, b, padding=1, method=method, threads=2)
+        for k in ("y", "y32", "lo", "hi", "absdot", "cond"):  # cond: divided by the module itself
+            out["truth", method, k] = bits(t[k]).copy()
+    for order in ("im2col", "pairwise:fma=1", "kahan", "gemm-blocked", "winograd"):
+        r = certconv.run(x, w, b, padding=1, order=order, threads=2)
+        out[order, "y"] = bits(r["y"]).copy()
+        out[order, "bound"] = bits(r["bound"]).copy()
+    return out
+
+
+class TestHostileCaller(unittest.TestCase):
+    """Every function runs in round-to-nearest with subnormals kept, whatever the
+    host set, and gives the host its environment back."""
+
+    def assert_same(self, got, want):
+        self.assertEqual(got.keys(), want.keys())
+        for k in want:
+            self.assertTrue(np.array_equal(got[k], want[k]), k)
+
+    def test_subnormals_matter(self):
+        x, _, _ = subnormal_inputs()
+        self.assertGreater(np.count_nonzero(np.abs(x) < np.finfo(np.float32).tiny), x.size // 2)
+        self.assertGreater(np.count_nonzero(certconv.truth(*subnormal_inputs(), padding=1)["y32"]), 0)
+
+    def test_torch_flush_denormal(self):
+        try:
+            import torch
+        except ImportError:
+            print("skipped test_torch_flush_denormal: torch is not importable", file=sys.stderr)
+            self.skipTest("torch is not importable")
+        args = subnormal_inputs()  # made before the host changes anything
+        want = entry_point_results(*args)
+        tiny = np.float32(2.0 ** -140)
+        if not torch.set_flush_denormal(True):
+            print("skipped test_torch_flush_denormal: this CPU has no flush-to-zero", file=sys.stderr)
+            self.skipTest("torch.set_flush_denormal unsupported on this CPU")
+        try:
+            self.assertEqual(tiny * np.float32(1), 0)  # the host really flushes
+            got = entry_point_results(*args)
+            self.assertEqual(tiny * np.float32(1), 0)  # and still does afterwards
+        finally:
+            torch.set_flush_denormal(False)
+        self.assertEqual(tiny * np.float32(1), tiny)
+        self.assert_same(got, want)
+
+    def test_rounding_mode_of_the_host(self):
+        # The C library's own fesetround, as any host may call it; its FE_* values
+        # are the x86-64 ones.
+        libm = ctypes.util.find_library("m")
+        if platform.machine() != "x86_64" or not libm:
+            print("skipped test_rounding_mode_of_the_host: needs x86-64 and libm", file=sys.stderr)
+            self.skipTest("needs x86-64 and libm")
+        m = ctypes.CDLL(libm)
+        fe_tonearest, fe_upward, fe_towardzero = 0, 0x800, 0xC00
+        args = subnormal_inputs()  # made before the host changes anything
+        want = entry_point_results(*args)
+        for mode in (fe_upward, fe_towardzero):
+            self.assertEqual(m.fesetround(mode), 0)
+            try:
+                got = entry_point_results(*args)
+                self.assertEqual(m.fegetround(), mode)
+            finally:
+                m.fesetround(fe_tonearest)
+            self.assert_same(got, want)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,7 @@ json truth_json(const Truth& t) {
 
 template <class TI>
 AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
+  const FpEnvGuard fp_env;
   check_problem(p);
   const ConvSpec& spec = p.spec;
   TruthOptions topt;

@@ -53,6 +53,7 @@ json cond_summary(std::vector<double> cond) {
 template <class T>
 ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const Tensor<T>& a, const Tensor<T>& b,
                       const ExplainRequest& req) {
+  const FpEnvGuard fp_env;
   const Dtype dt = dtype_of<T>();
   const double u = format_consts(dt).u;
   const std::int64_t n = spec.n_terms() + (bias ? 1 : 0);
@@ -180,6 +181,7 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
 template <class TI>
 ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const std::string& order_a,
                           const std::string& order_b, const ExplainRequest& req, int threads) {
+  const FpEnvGuard fp_env;
   const Tensor<double> x = tensor_cast<double>(p.x), w = tensor_cast<double>(p.w);
   Tensor<double> bias;
   if (p.bias) bias = tensor_cast<double>(*p.bias);

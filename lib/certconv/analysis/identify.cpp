@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "certconv/core/format.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
 
@@ -81,6 +82,7 @@ std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64, bool has
 
 template <class TI, class T>
 IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int threads) {
+  const FpEnvGuard fp_env;
   check_problem(p);
   const ConvSpec& s = p.spec;
   require(y.shape == s.y_shape(), "the output to identify has the wrong shape for " + to_benchdnn(s));

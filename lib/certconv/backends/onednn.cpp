@@ -188,7 +188,7 @@ OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, cons
 OrderOutput<double> run_f64(const OrderSpec& o, const ConvProblem<double>&, const RunOptions&) {
   config_of(o);
   throw InputError("order 'onednn': oneDNN 2.6 has no float64 convolution on CPU (its data types are f32, bf16, "
-                   "f16 and integers); use --dtype f32");
+                   "f16 and integers); it needs dtype f32");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/batch/index.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/report/metadata.hpp"
@@ -49,6 +50,7 @@ int BatchPlan::to_run() const {
 }
 
 json run_experiment(const BatchConfig& c, const Experiment& e, const std::optional<Shard>& shard, int& exit_code) {
+  const FpEnvGuard fp_env;
   AnalyzeResult r = e.dtype == "f64" ? analyze_generated<double>(c, e) : analyze_generated<float>(c, e);
   json doc = document_header("certconv.analyze/1", resolve_threads(c.threads));
   doc["inputs"] = {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", e.dtype}};
@@ -88,6 +90,7 @@ BatchPlan plan_batch(const BatchConfig& c, const std::string& out_dir, const std
 }
 
 BatchSummary run_batch(const BatchConfig& c, BatchPlan& plan, const BatchRunOptions& opt) {
+  const FpEnvGuard fp_env;
   std::error_code ec;
   std::filesystem::create_directories(plan.out_dir, ec);
   require(!ec, plan.out_dir + ": cannot create output directory: " + ec.message());

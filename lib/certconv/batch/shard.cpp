@@ -18,13 +18,13 @@ std::optional<int> to_int(std::string_view s) {
 
 }  // namespace
 
-Shard parse_shard(const std::string& text, const std::string& option) {
+Shard parse_shard(const std::string& text, const std::string& what) {
   const auto slash = text.find('/');
   const auto i = to_int(std::string_view(text).substr(0, slash));
   const auto n = slash == std::string::npos ? std::nullopt : to_int(std::string_view(text).substr(slash + 1));
   const Shard s{i.value_or(-1), n.value_or(0)};
   require(s.count >= 1 && s.index >= 0 && s.index < s.count,
-          option + ": expected I/N with 0 <= I < N (0-based shard index), got '" + text + "'");
+          what + ": expected I/N with 0 <= I < N (0-based shard index), got '" + text + "'");
   return s;
 }
 

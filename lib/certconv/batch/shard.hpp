@@ -16,8 +16,8 @@ struct Shard {
   bool operator==(const Shard&) const = default;
 };
 
-// "I/N" with 0 <= I < N; InputError naming `option` otherwise.
-Shard parse_shard(const std::string& text, const std::string& option = "--shard");
+// "I/N" with 0 <= I < N; InputError naming `what` otherwise.
+Shard parse_shard(const std::string& text, const std::string& what = "shard");
 
 // A Slurm job array's shard: SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT,
 // made 0-based with SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_STEP when set

@@ -16,6 +16,8 @@
 #include <string>
 #include <type_traits>
 
+#include "certconv/core/assumptions.hpp"
+
 namespace certconv {
 
 enum class Dtype { f32, f64 };

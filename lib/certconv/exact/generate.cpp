@@ -35,7 +35,7 @@ namespace {
 // "name:key=value" → value of key as a double, with a clear error.
 double dist_param(const std::string& dist, const std::string& key) {
   const auto pos = dist.find(":" + key + "=");
-  require(pos != std::string::npos, "--gen " + dist + ": missing parameter '" + key + "' (e.g. " +
+  require(pos != std::string::npos, "generator '" + dist + "': missing parameter '" + key + "' (e.g. " +
                                         dist.substr(0, dist.find(':')) + ":" + key + "=1e6)");
   const std::string v = dist.substr(pos + key.size() + 2);
   try {
@@ -44,7 +44,7 @@ double dist_param(const std::string& dist, const std::string& key) {
     require(used == v.size() && std::isfinite(d), "");
     return d;
   } catch (const std::exception&) {
-    throw InputError("--gen " + dist + ": parameter '" + key + "' is not a finite number: '" + v + "'");
+    throw InputError("generator '" + dist + "': parameter '" + key + "' is not a finite number: '" + v + "'");
   }
 }
 
@@ -78,8 +78,8 @@ std::vector<T> gensum(std::size_t n, double c, Rng& rng) {
 
 template <class T>
 Generated<T> gendot_inputs(const ConvSpec& spec, double cond, Rng& rng) {
-  require(cond >= 1 && std::isfinite(cond), "--gen gendot: cond must be finite and >= 1");
-  require(spec.n_terms() >= 6, "--gen gendot: needs at least 6 terms per output (ic/g*kh*kw), got " +
+  require(cond >= 1 && std::isfinite(cond), "generator gendot: cond must be finite and >= 1");
+  require(spec.n_terms() >= 6, "generator gendot: needs at least 6 terms per output (ic/g*kh*kw), got " +
                                    std::to_string(spec.n_terms()));
   Generated<T> g{Tensor<T>(spec.x_shape()), Tensor<T>(spec.w_shape())};
   // Channel values ±2^k make every product w·x exact, so the cancellation survives.
@@ -120,13 +120,13 @@ Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std:
   if (name == "gendot") return gendot_inputs<T>(spec, dist_param(dist, "cond"), rng);
   if (name == "wide") {
     const double decades = dist_param(dist, "decades");
-    require(decades >= 0 && decades <= 60, "--gen " + dist + ": decades must be in [0, 60]");
+    require(decades >= 0 && decades <= 60, "generator '" + dist + "': decades must be in [0, 60]");
     Generated<T> g{normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
     for (auto* t : {&g.x, &g.w})
       for (auto& v : t->data) v = static_cast<T>(v * std::pow(10.0, rng.uniform(-decades / 2, decades / 2)));
     return g;
   }
-  throw InputError("--gen: unknown distribution '" + dist +
+  throw InputError("generator: unknown distribution '" + dist +
                    "' (normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D)");
 }
 

@@ -171,6 +171,7 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
 
 template <class T>
 Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
+  const FpEnvGuard fp_env;
   check_problem(p);
   const auto shape = p.spec.y_shape();
   // The five result tensors, allocated and zero-filled on the workers: at layer

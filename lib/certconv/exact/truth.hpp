@@ -3,6 +3,7 @@
 // y = Σ w·x (+ bias) rounded once, explicitly, plus an enclosure, absdot and cond.
 #include <cstdint>
 
+#include "certconv/core/fp_env.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
@@ -39,6 +40,8 @@ struct Truth {
   std::int64_t fallback = 0;
 };
 
+// An entry point: runs under FpEnvGuard (core/fp_env.hpp), whatever the caller's
+// floating-point environment.
 template <class T>
 Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt);
 

@@ -118,6 +118,7 @@ std::string order_str(const OrderSpec& o) {
 
 template <class T>
 OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt) {
+  const FpEnvGuard fp_env;
   const OrderInfo& info = find_order(order.name);
   check_params(info, order.params);
   OrderSpec inner = order;
@@ -132,7 +133,7 @@ OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const 
   } else {
     if constexpr (!std::is_same_v<T, float>) {
       throw InputError("order '" + order.name + "': input=" + std::string(input_format_name(fmt)) +
-                       " rounds float32 inputs; it needs --dtype f32, not f64");
+                       " rounds float32 inputs; it needs dtype f32, not f64");
     } else {
       // Round the inputs, run the order on them, then add the input-rounding term:
       // |ŷ − y| ≤ |ŷ − ỹ| + |ỹ − y|, ỹ the exact convolution of the rounded inputs.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "certconv/core/fp_env.hpp"
 #include "certconv/orders/order.hpp"
 
 namespace certconv {
@@ -20,6 +21,8 @@ std::string order_str(const OrderSpec& o);
 const std::vector<OrderInfo>& order_list();
 const OrderInfo& find_order(std::string_view name);  // InputError listing the known names
 
+// An entry point: runs under FpEnvGuard (core/fp_env.hpp), whatever the caller's
+// floating-point environment.
 template <class T>
 OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const RunOptions& opt);
 

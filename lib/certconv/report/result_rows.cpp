@@ -150,7 +150,7 @@ std::optional<double> value_number(const json& v) {
 RowFilter::RowFilter(const std::vector<std::string>& specs) {
   for (const auto& s : specs) {
     const auto eq = s.find('=');
-    require(eq != std::string::npos && eq > 0, "--filter: expected FIELD=VALUE, got '" + s + "'");
+    require(eq != std::string::npos && eq > 0, "filter: expected FIELD=VALUE, got '" + s + "'");
     any_of_[s.substr(0, eq)].push_back(s.substr(eq + 1));
   }
 }
@@ -164,7 +164,7 @@ bool RowFilter::keep(const ResultRow& r) const {
 }
 
 void RowFilter::check_fields(const std::vector<ResultRow>& rows) const {
-  for (const auto& [field, values] : any_of_) require_field(rows, field, "--filter");
+  for (const auto& [field, values] : any_of_) require_field(rows, field, "filter");
 }
 
 std::string csv_field(const std::string& s) {
@@ -174,10 +174,10 @@ std::string csv_field(const std::string& s) {
   return o + "\"";
 }
 
-void require_field(const std::vector<ResultRow>& rows, const std::string& field, const std::string& option) {
+void require_field(const std::vector<ResultRow>& rows, const std::string& field, const std::string& what) {
   for (const auto& r : rows)
     if (field_value(r, field)) return;
-  throw InputError(option + ": no document has the field '" + field +
+  throw InputError(what + ": no document has the field '" + field +
                    "' (see docs/batch.md: aliases, observed keys such as max_norm_err, or dotted paths)");
 }
 

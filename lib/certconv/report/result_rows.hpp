@@ -60,7 +60,8 @@ class RowFilter {
 // A CSV field: quoted (RFC 4180) only when it holds a comma, quote or newline.
 std::string csv_field(const std::string& s);
 
-// InputError (naming `option`) when `field` occurs in none of the rows.
-void require_field(const std::vector<ResultRow>& rows, const std::string& field, const std::string& option);
+// InputError (naming `what`, the request's part that asked for it) when `field`
+// occurs in none of the rows.
+void require_field(const std::vector<ResultRow>& rows, const std::string& field, const std::string& what);
 
 }  // namespace certconv

@@ -65,16 +65,16 @@ std::string markdown_escape(const std::string& s) {
 
 Table build_table(const std::vector<LoadedDocument>& docs, const TableRequest& req) {
   require(req.agg == "max" || req.agg == "min" || req.agg == "median" || req.agg == "mean",
-          "--agg: expected max, min, median or mean, got '" + req.agg + "'");
-  require(!req.metrics.empty(), "--metric: no metric given");
+          "agg: expected max, min, median or mean, got '" + req.agg + "'");
+  require(!req.metrics.empty(), "metric: no metric given");
   const bool by_metric = req.rows == "metric" || req.cols == "metric";
   require(req.metrics.size() == 1 || by_metric,
-          "--metric: several metrics need --rows metric or --cols metric");
-  require(req.rows != req.cols, "--rows and --cols name the same field '" + req.rows + "'");
+          "metric: several metrics need the rows or the columns to be 'metric'");
+  require(req.rows != req.cols, "rows and columns name the same field '" + req.rows + "'");
   const auto rows = result_rows(docs);
-  if (req.rows != "metric") require_field(rows, req.rows, "--rows");
-  if (req.cols != "metric") require_field(rows, req.cols, "--cols");
-  for (const auto& m : req.metrics) require_field(rows, m, "--metric");
+  if (req.rows != "metric") require_field(rows, req.rows, "rows");
+  if (req.cols != "metric") require_field(rows, req.cols, "cols");
+  for (const auto& m : req.metrics) require_field(rows, m, "metric");
   const RowFilter filter(req.filters);
   filter.check_fields(rows);
 
@@ -100,7 +100,7 @@ Table build_table(const std::vector<LoadedDocument>& docs, const TableRequest& r
       if (!std::isnan(*x)) values[{ri, ci}].push_back(*x);
     }
   }
-  require(kept > 0, "table: no result row has all of --rows, --cols and --metric after the filters");
+  require(kept > 0, "table: no result row has all of the rows, cols and metric fields after the filters");
   t.cells.assign(t.row_labels.size(), std::vector<std::optional<double>>(t.col_labels.size()));
   for (const auto& [rc, v] : values) t.cells[rc.first][rc.second] = aggregate(v, req.agg);
   std::string ms;
@@ -165,7 +165,7 @@ std::string format_table(const Table& t, const std::string& format, int digits) 
   if (format == "latex") return format_latex(t, digits);
   if (format == "markdown") return format_markdown(t, digits);
   if (format == "csv") return format_csv(t);
-  throw InputError("--format: expected latex, markdown or csv, got '" + format + "'");
+  throw InputError("table format: expected latex, markdown or csv, got '" + format + "'");
 }
 
 }  // namespace certconv

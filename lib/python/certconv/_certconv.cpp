@@ -18,6 +18,7 @@
 #include "certconv/analysis/explain.hpp"
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/fp_env.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
@@ -340,6 +341,19 @@ py::dict certified_tolerance_py(const py::array& x, const py::array& w, const st
   return d;
 }
 
+// Guarded<f>::call: f under FpEnvGuard, so that a host's environment (PyTorch after
+// torch.set_flush_denormal(True), say) neither reaches certconv's arithmetic nor is
+// lost on return. Every function of the module is bound through it.
+template <auto F>
+struct Guarded;
+template <class R, class... A, R (*F)(A...)>
+struct Guarded<F> {
+  static R call(A... a) {
+    const FpEnvGuard fp_env;
+    return F(std::forward<A>(a)...);
+  }
+};
+
 }  // namespace
 
 }  // namespace certconv::py_binding
@@ -358,11 +372,11 @@ PYBIND11_MODULE(_certconv, m) {
       .def(py::init<Pair, Pair, Pair, std::int64_t>(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
            py::arg("groups"));
   m.attr("__version__") = CERTCONV_VERSION;
-  m.def("order_names", &certconv::all_order_names, "every order and real backend built in");
-  m.def("truth", &truth_py);
-  m.def("run", &run_py);
-  m.def("analyze", &analyze_py);
-  m.def("explain", &explain_py);
-  m.def("check_conv", &check_py);
-  m.def("certified_tolerance", &certified_tolerance_py);
+  m.def("order_names", &Guarded<&certconv::all_order_names>::call, "every order and real backend built in");
+  m.def("truth", &Guarded<&truth_py>::call);
+  m.def("run", &Guarded<&run_py>::call);
+  m.def("analyze", &Guarded<&analyze_py>::call);
+  m.def("explain", &Guarded<&explain_py>::call);
+  m.def("check_conv", &Guarded<&check_py>::call);
+  m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
 }
