@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "certconv/core/error.hpp"
+#include "certconv/report/analyze_doc.hpp"
 #include "certconv/report/metadata.hpp"
 
 namespace certconv {
@@ -35,7 +36,7 @@ json index_entry(const Experiment& e) {
 }
 
 json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const json& entries) {
-  json j = {{"schema", "certconv.batch-index/1"},
+  json j = {{"schema", kBatchIndexSchema},
             {"tool", tool_json()},
             {"updated_utc", utc_now()},
             {"config", {{"path", c.path}, {"sha256", c.sha256}, {"description", c.description}}},
@@ -61,7 +62,7 @@ std::optional<json> read_complete_result(const std::string& path, const std::str
   std::ifstream f(path, std::ios::binary);
   if (!f.good()) return std::nullopt;
   json doc = json::parse(f, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("schema", "") != "certconv.analyze/1") return std::nullopt;
+  if (doc.is_discarded() || !doc.is_object() || doc.value("schema", "") != kAnalyzeSchema) return std::nullopt;
   const json* hash = doc.contains("batch") && doc["batch"].is_object() && doc["batch"].contains("params_hash")
                          ? &doc["batch"]["params_hash"]
                          : nullptr;

@@ -13,6 +13,8 @@
 
 namespace certconv {
 
+inline constexpr const char* kBatchIndexSchema = "certconv.batch-index/1";
+
 // "index.json" for a whole grid, "index-shard-I-of-N.json" for a shard, so that
 // shards may share one output directory.
 std::string index_file_name(const std::optional<Shard>& shard);
