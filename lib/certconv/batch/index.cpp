@@ -35,17 +35,23 @@ json index_entry(const Experiment& e) {
           {"status", "pending"}};
 }
 
-json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const json& entries) {
+json batch_index_document(json config, json orders, std::int64_t experiments_total, const std::optional<Shard>& shard,
+                          json entries) {
   json j = {{"schema", kBatchIndexSchema},
             {"tool", tool_json()},
             {"updated_utc", utc_now()},
-            {"config", {{"path", c.path}, {"sha256", c.sha256}, {"description", c.description}}},
-            {"orders", c.orders},
-            {"experiments_total", c.experiments.size()},
+            {"config", std::move(config)},
+            {"orders", std::move(orders)},
+            {"experiments_total", experiments_total},
             {"shard", nullptr},
-            {"experiments", entries}};
+            {"experiments", std::move(entries)}};
   if (shard) j["shard"] = {{"index", shard->index}, {"count", shard->count}};
   return j;
+}
+
+json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const json& entries) {
+  return batch_index_document({{"path", c.path}, {"sha256", c.sha256}, {"description", c.description}}, c.orders,
+                              static_cast<std::int64_t>(c.experiments.size()), shard, entries);
 }
 
 json read_json_file(const std::string& path) {

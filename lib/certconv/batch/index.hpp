@@ -3,6 +3,7 @@
 // per experiment and an index (schema certconv.batch-index/1) listing every
 // experiment of the run with its status: "done", "failed" (with the error) or
 // "pending" (not run yet, or interrupted).
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,7 +26,13 @@ std::vector<std::string> find_index_files(const std::string& dir);
 // A pending entry: id, file, params_hash, layer, desc, dtype, dist, seed.
 nlohmann::json index_entry(const Experiment& e);
 
-// The index document around `entries`; `shard` null for a whole grid.
+// Schema certconv.batch-index/1, the one builder: schema, tool, updated_utc,
+// config, orders, experiments_total, shard (null for a whole grid) and the
+// entries. `certconv merge` adds its merged_from, missing and conflicts.
+nlohmann::json batch_index_document(nlohmann::json config, nlohmann::json orders, std::int64_t experiments_total,
+                                    const std::optional<Shard>& shard, nlohmann::json entries);
+
+// The index document of a run of config c around `entries`.
 nlohmann::json index_document(const BatchConfig& c, const std::optional<Shard>& shard, const nlohmann::json& entries);
 
 // The result document at path when it is complete: valid JSON, schema

@@ -9,7 +9,6 @@
 #include "certconv/batch/index.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/report/json.hpp"
-#include "certconv/report/metadata.hpp"
 
 namespace certconv {
 
@@ -133,17 +132,11 @@ MergeSummary merge_batches(const std::vector<std::string>& dirs, const std::stri
   s.missing = static_cast<int>(missing.size());
   s.conflicts = static_cast<int>(conflicts.size());
 
-  json merged = {{"schema", kBatchIndexSchema},
-                 {"tool", tool_json()},
-                 {"updated_utc", utc_now()},
-                 {"config", first["config"]},
-                 {"orders", first.value("orders", json::array())},
-                 {"experiments_total", total},
-                 {"shard", nullptr},
-                 {"merged_from", sources},
-                 {"missing", missing},
-                 {"conflicts", conflicts},
-                 {"experiments", entries}};
+  json merged = batch_index_document(first["config"], first.value("orders", json::array()), total, std::nullopt,
+                                     std::move(entries));
+  merged["merged_from"] = std::move(sources);
+  merged["missing"] = std::move(missing);
+  merged["conflicts"] = std::move(conflicts);
   write_json((fs::path(out_dir) / "index.json").string(), merged);
   return s;
 }
