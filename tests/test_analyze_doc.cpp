@@ -9,7 +9,6 @@
 
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
-#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/report/analyze_doc.hpp"
 #include "certconv/report/explain_doc.hpp"
 #include "certconv/report/json.hpp"
@@ -108,9 +107,13 @@ BOOST_AUTO_TEST_CASE(explain_document_has_every_documented_key) {
   const Truth t = compute_truth(p.view(), {});
   Tensor<float> b = t.y32;
   b(0, 1, 0, 0) += 0x1p-22f;  // round-off at cond ≈ 2^21: isclose fails, no bug
-  const ExplainResult r = explain(p.spec, t, false, t.y32, b, ExplainRequest{});
-  const ExplainResult r64 = explain_f64(p.view(), t, "im2col", "direct", ExplainRequest{}, 1);
-  const json doc = explain_document(p.spec, summarize_truth(t), r, &r64, 1, {{"source", "python"}});
+  TruthOptions topt;
+  topt.threads = 1;
+  const ExplainOutcome o =
+      explain_problem(p.view(), t.y32, b, ExplainRequest{}, std::pair<std::string, std::string>{"im2col", "direct"}, topt);
+  BOOST_REQUIRE(o.f64.has_value());
+  const ExplainResult &r = o.result, &r64 = *o.f64;
+  const json doc = explain_document(p.spec, o, 1, {{"source", "python"}});
   BOOST_TEST(doc["schema"] == kExplainSchema);
   check_schema(doc, {"Common fields (every document)", "certconv.explain/1"});
   BOOST_TEST(doc["consistent_with_some_order"] == json({{"A", true}, {"B", true}}));

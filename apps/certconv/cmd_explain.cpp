@@ -3,11 +3,9 @@
 // safe, and what float64 would give.
 #include <cmath>
 #include <cstdio>
-#include <optional>
 #include <variant>
 
 #include "certconv/analysis/explain.hpp"
-#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
 #include "certconv/report/explain_doc.hpp"
@@ -50,23 +48,18 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tenso
   TruthOptions topt;
   topt.threads = threads;
   topt.progress = true;
-  const Truth truth = compute_truth(p, topt);
-  const ExplainResult r = explain(p.spec, truth, p.bias != nullptr, a, b, req);
+  // With f64, the same question in float64: both names must be orders or backends.
+  const ExplainOutcome o = explain_problem(p, a, b, req, f64, topt);
   std::printf("%s (%s vs %s, %s)\n\n%s\n", to_benchdnn(p.spec).c_str(), req.name_a.c_str(), req.name_b.c_str(),
-              std::is_same_v<T, float> ? "float32" : "float64", r.verdict.c_str());
-  std::optional<ExplainResult> r64;
-  if (f64) {
-    // The same question in float64: both names must be orders or backends.
-    r64 = explain_f64(p, truth, f64->first, f64->second, req, threads);
+              std::is_same_v<T, float> ? "float32" : "float64", o.result.verdict.c_str());
+  if (o.f64)
     std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
-                r64->verdict.c_str());
-  }
+                o.f64->verdict.c_str());
   if (!json_out.empty()) {
-    write_json(json_out, explain_document(p.spec, summarize_truth(truth), r, r64 ? &*r64 : nullptr, threads,
-                                          std::move(inputs)));
+    write_json(json_out, explain_document(p.spec, o, threads, std::move(inputs)));
     std::printf("\nwrote %s\n", json_out.c_str());
   }
-  return r.consistent ? 0 : 1;
+  return o.result.consistent ? 0 : 1;
 }
 
 template int explain_and_report(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,

@@ -167,6 +167,17 @@ ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const st
   return explain(p.spec, truth, p.bias != nullptr, ya, yb, req64);
 }
 
+template <class TI, class T>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+                               const ExplainRequest& req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options) {
+  const Truth truth = compute_truth(p, truth_options);
+  ExplainOutcome o{summarize_truth(truth), explain(p.spec, truth, p.bias != nullptr, a, b, req), std::nullopt};
+  if (f64_orders) o.f64 = explain_f64(p, truth, f64_orders->first, f64_orders->second, req, truth_options.threads);
+  return o;
+}
+
 template ExplainResult explain_f64(const ConvProblem<float>&, const Truth&, const std::string&, const std::string&,
                                    const ExplainRequest&, int);
 template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, const std::string&, const std::string&,
@@ -175,5 +186,14 @@ template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor
                                const ExplainRequest&);
 template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<double>&, const Tensor<double>&,
                                const ExplainRequest&);
+using F64Orders = std::optional<std::pair<std::string, std::string>>;
+template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<double>&, const Tensor<double>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<float>&, const Tensor<float>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<double>&, const Tensor<double>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
 
 }  // namespace certconv

@@ -8,11 +8,14 @@
 // certconv.explain/1 document is built by report/explain_doc.hpp.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
+#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/exact/truth.hpp"
@@ -69,5 +72,20 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
 template <class TI>
 ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const std::string& order_a,
                           const std::string& order_b, const ExplainRequest& req, int threads);
+
+// The whole question for a problem, as `certconv explain`, `example seed` and the
+// Python module ask it: the truth of p, A and B explained against it and, when
+// f64_orders names two orders or backends, A and B recomputed by them in float64.
+struct ExplainOutcome {
+  TruthSummary truth;
+  ExplainResult result;
+  std::optional<ExplainResult> f64;
+};
+
+template <class TI, class T>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+                               const ExplainRequest& req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options);
 
 }  // namespace certconv

@@ -71,8 +71,9 @@ json explanation_json(const ExplainResult& r) {
 
 }  // namespace
 
-json explain_document(const ConvSpec& spec, const TruthSummary& truth, const ExplainResult& r,
-                      const ExplainResult* f64, int threads, json inputs) {
+json explain_document(const ConvSpec& spec, const ExplainOutcome& o, int threads, json inputs) {
+  const ExplainResult& r = o.result;
+  const std::optional<ExplainResult>& f64 = o.f64;
   json doc = document_header(kExplainSchema, resolve_threads(threads));
   doc["problem"] = problem_json(spec);
   doc["inputs"] = std::move(inputs);
@@ -83,7 +84,7 @@ json explain_document(const ConvSpec& spec, const TruthSummary& truth, const Exp
                        {"f64_orders", f64 ? json{f64->sides[0].name, f64->sides[1].name} : json(nullptr)},
                        {"threads", resolve_threads(threads)},
                        {"truth_method", truth_method_name(TruthOptions{}.method)}};
-  doc["truth"] = truth_json(truth);
+  doc["truth"] = truth_json(o.truth);
   doc.update(explanation_json(r));
   if (f64) doc["f64"] = explanation_json(*f64);
   return doc;

@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "certconv/analysis/explain.hpp"
-#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/spec.hpp"
 
 namespace certconv {
@@ -12,9 +11,8 @@ namespace certconv {
 inline constexpr const char* kExplainSchema = "certconv.explain/1";
 
 // The whole document: header (provenance), problem, `inputs` as the caller
-// describes them, parameters, truth, and the explanation of r; with f64 (A and
-// B recomputed in float64 by the orders named in f64's sides), its "f64" block.
-nlohmann::json explain_document(const ConvSpec& spec, const TruthSummary& truth, const ExplainResult& r,
-                                const ExplainResult* f64, int threads, nlohmann::json inputs);
+// describes them, parameters, truth, and the explanation; with the float64
+// rerun (A and B recomputed by the orders named in its sides), its "f64" block.
+nlohmann::json explain_document(const ConvSpec& spec, const ExplainOutcome& o, int threads, nlohmann::json inputs);
 
 }  // namespace certconv

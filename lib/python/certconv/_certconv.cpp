@@ -16,7 +16,6 @@
 #include "arrays.hpp"
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
-#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/truth.hpp"
@@ -229,16 +228,14 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
                  int threads) {
   TruthOptions topt;
   topt.threads = threads;
-  const Truth truth = compute_truth(p.view(), topt);
-  const ExplainResult r = explain(p.spec, truth, p.bias.has_value(), a, b, req);
-  std::optional<ExplainResult> r64;
-  // The same question in float64: both names must be orders or backends.
-  if (f64) r64 = explain_f64(p.view(), truth, req.name_a, req.name_b, req, threads);
+  // With f64, the same question in float64: both names must be orders or backends.
+  std::optional<std::pair<std::string, std::string>> f64_orders;
+  if (f64) f64_orders = std::pair{req.name_a, req.name_b};
+  const ExplainOutcome o = explain_problem(p.view(), a, b, req, f64_orders, topt);
   json arrays = arrays_json(p);
   arrays["A"] = tensor_json(a);
   arrays["B"] = tensor_json(b);
-  return explain_document(p.spec, summarize_truth(truth), r, r64 ? &*r64 : nullptr, threads,
-                          {{"source", "python"}, {"arrays", std::move(arrays)}});
+  return explain_document(p.spec, o, threads, {{"source", "python"}, {"arrays", std::move(arrays)}});
 }
 
 template <class T>
