@@ -109,8 +109,8 @@ BOOST_AUTO_TEST_CASE(explain_document_has_every_documented_key) {
   b(0, 1, 0, 0) += 0x1p-22f;  // round-off at cond ≈ 2^21: isclose fails, no bug
   TruthOptions topt;
   topt.threads = 1;
-  const ExplainOutcome o =
-      explain_problem(p.view(), t.y32, b, ExplainRequest{}, std::pair<std::string, std::string>{"im2col", "direct"}, topt);
+  const std::pair<std::string, std::string> f64_orders{"im2col", "direct"};
+  const ExplainOutcome o = explain_problem(p.view(), t.y32, b, ExplainRequest{}, f64_orders, topt);
   BOOST_REQUIRE(o.f64.has_value());
   const ExplainResult &r = o.result, &r64 = *o.f64;
   const json doc = explain_document(p.spec, o, 1, {{"source", "python"}});

@@ -135,10 +135,11 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
       }
   }
   if (r.failures > 0) {
-    const double median_fail = r.cond_failing.cond.median;
+    const double median_fail = r.cond_failing.cond.median;  // +inf where the failing outputs have y = 0
     text << "torch.isclose(rtol=" << g3(req.rtol) << ", atol=" << g3(req.atol) << ") fails at " << r.failures
          << " of " << a.data.size() << " outputs. ";
-    text << "Those outputs are ill-conditioned: their median cond is " << g3(std::isfinite(median_fail) ? median_fail : kInf)
+    text << "Those outputs are ill-conditioned: their median cond is "
+         << g3(std::isfinite(median_fail) ? median_fail : kInf)
          << " against " << g3(r.cond_all.cond.median) << " overall (cond = sum|w*x| / |y|, the factor by "
          << "which round-off is amplified relative to y), so a relative tolerance is meaningless there. ";
   } else {
