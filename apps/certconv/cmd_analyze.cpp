@@ -6,8 +6,10 @@
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/generate.hpp"
-#include "certconv/core/parallel.hpp"
-#include "certconv/report/metadata.hpp"
+#include "certconv/core/npy.hpp"
+#include "certconv/report/analyze_doc.hpp"
+#include "certconv/report/analyze_summary.hpp"
+#include "certconv/report/json.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 #include "options.hpp"
@@ -29,7 +31,7 @@ struct AnalyzeArgs {
 template <class T>
 int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
   AnalyzeRequest req;
-  req.f64 = is_f64_dtype(a.dtype);
+  req.dtype = is_f64_dtype(a.dtype) ? Dtype::f64 : Dtype::f32;
   req.rtol = a.rtol;
   req.atol = a.atol;
   req.lambda = a.lambda;
@@ -48,19 +50,18 @@ int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
     const auto eq = o.find('=');
     require(eq != std::string::npos && eq > 0 && eq + 1 < o.size(),
             "--observed: expected NAME=FILE.npy, got '" + o + "'");
-    req.files.emplace_back(o.substr(0, eq), o.substr(eq + 1));
+    const std::string path = o.substr(eq + 1);
+    req.observed.push_back({o.substr(0, eq), path, read_npy(path)});
   }
-  require(!req.orders.empty() || !req.files.empty(), "--orders or --observed: nothing to analyze");
-  AnalyzeResult r = analyze(p, req);
-  json doc = document_header("certconv.analyze/1", resolve_threads(a.threads));
-  doc["inputs"] = std::move(inputs);
-  doc.update(r.doc);
+  require(!req.orders.empty() || !req.observed.empty(), "--orders or --observed: nothing to analyze");
+  const AnalyzeResult r = analyze(p, req);
+  const json doc = analyze_document(p.spec, req, r, std::move(inputs));
   write_json(a.json_out, doc);
   std::printf("%s\n", to_benchdnn(p.spec).c_str());
   std::printf("truth: cond median %s, p99 %s, max %s; exact zeros %lld\n\n",
               doc["truth"]["cond"]["median"].dump().c_str(), doc["truth"]["cond"]["p99"].dump().c_str(),
               doc["truth"]["cond"]["max"].dump().c_str(), static_cast<long long>(doc["truth"]["exact_zeros"]));
-  std::fputs(r.table.c_str(), stdout);
+  std::fputs(analyze_summary_table(r).c_str(), stdout);
   for (const auto& o : doc["observed"])
     for (const auto& v : o["violating"])
       std::printf("VIOLATION %s at index %s: observed %s, truth %s, bound %s\n", o["name"].get<std::string>().c_str(),

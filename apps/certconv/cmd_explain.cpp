@@ -1,16 +1,15 @@
 // certconv explain: the seed question. Two outputs of one convolution "don't
 // match": bug or round-off, how far is each from the truth, what tolerance is
 // safe, and what float64 would give.
+#include <cmath>
 #include <cstdio>
 #include <variant>
 
-#include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
-#include "certconv/registry/registry.hpp"
-#include "certconv/core/parallel.hpp"
-#include "certconv/report/metadata.hpp"
+#include "certconv/report/explain_doc.hpp"
+#include "certconv/report/json.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 #include "options.hpp"
@@ -50,30 +49,18 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tenso
   TruthOptions topt;
   topt.threads = threads;
   topt.progress = true;
-  const Truth truth = compute_truth(p, topt);
-  const ExplainResult r = explain(p.spec, truth, p.bias != nullptr, a, b, req);
-  json doc = document_header("certconv.explain/1", resolve_threads(threads));
-  doc["problem"] = problem_json(p.spec);
-  doc["inputs"] = std::move(inputs);
-  doc["parameters"] = {{"names", {req.name_a, req.name_b}}, {"rtol", req.rtol}, {"atol", req.atol},
-                       {"dtype", std::is_same_v<T, float> ? "f32" : "f64"}, {"f64_orders", f64 ? json{f64->first, f64->second} : json(nullptr)},
-                       {"threads", resolve_threads(threads)}, {"truth_method", truth_method_name(topt.method)}};
-  doc["truth"] = truth_json(truth);
-  doc.update(r.doc);
+  // With f64, the same question in float64: both names must be orders or backends.
+  const ExplainOutcome o = explain_problem(p, a, b, req, f64, topt);
   std::printf("%s (%s vs %s, %s)\n\n%s\n", to_benchdnn(p.spec).c_str(), req.name_a.c_str(), req.name_b.c_str(),
-              std::is_same_v<T, float> ? "float32" : "float64", r.text.c_str());
-  if (f64) {
-    // The same question in float64: both names must be orders or backends.
-    const ExplainResult r64 = explain_f64(p, truth, f64->first, f64->second, req, threads);
-    doc["f64"] = r64.doc;
+              std::is_same_v<T, float> ? "float32" : "float64", o.result.verdict.c_str());
+  if (o.f64)
     std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
-                r64.text.c_str());
-  }
+                o.f64->verdict.c_str());
   if (!json_out.empty()) {
-    write_json(json_out, doc);
+    write_json(json_out, explain_document(p.spec, o, threads, std::move(inputs)));
     std::printf("\nwrote %s\n", json_out.c_str());
   }
-  return r.consistent ? 0 : 1;
+  return o.result.consistent ? 0 : 1;
 }
 
 template int explain_and_report(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,

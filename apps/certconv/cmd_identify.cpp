@@ -6,12 +6,10 @@
 #include <variant>
 
 #include "certconv/analysis/identify.hpp"
-#include "certconv/exact/truth.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
-#include "certconv/core/parallel.hpp"
+#include "certconv/report/identify_doc.hpp"
 #include "certconv/report/json.hpp"
-#include "certconv/report/metadata.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 #include "options.hpp"
@@ -28,21 +26,6 @@ struct IdentifyArgs {
 };
 
 const char* dtype_name_of(const AnyTensor& t) { return t.index() == 0 ? "f32" : "f64"; }
-
-json candidate_json(const IdentifyCandidate& c) {
-  json j{{"order", order_str(c.order)},
-         {"params", c.order.params},
-         {"identical_fraction", c.identical_fraction},
-         {"mismatches", c.mismatches}};
-  if (c.mismatches == 0) {
-    j["max_norm_err_of_mismatches"] = nullptr;  // nothing differs
-    j["max_norm_dist_of_mismatches"] = nullptr;
-  } else {
-    put_number(j, "max_norm_err_of_mismatches", c.max_norm_err_of_mismatches);
-    put_number(j, "max_norm_dist_of_mismatches", c.max_norm_dist_of_mismatches);
-  }
-  return j;
-}
 
 void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t outputs) {
   std::printf("%lld outputs, %zu candidates (%zu skipped: they reject the problem)\n\n",
@@ -84,26 +67,10 @@ int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a
   const IdentifyResult r = identify(in.problem(), y, a.threads);
   print_result(r, a, y.size());
   if (!a.json_out.empty()) {
-    json doc = document_header("certconv.identify/1", resolve_threads(a.threads));
-    doc["problem"] = problem_json(in.spec);
     json files = a.in.files_json();
     files["y"] = file_json(a.y);
-    doc["inputs"] = {{"source", "files"}, {"files", std::move(files)}};
-    doc["dtype"] = std::is_same_v<T, float> ? "f32" : "f64";
-    doc["parameters"] = {{"dtype", doc["dtype"]}, {"threads", resolve_threads(a.threads)}, {"truth_method", truth_method_name(TruthOptions{}.method)}};
-    doc["equality"] = "bitwise (-0.0 and +0.0 differ)";
-    doc["norm_err"] = "max_norm_err_of_mismatches: |y - truth| / (u * absdot); max_norm_dist_of_mismatches: "
-                      "|y - candidate| / (u * absdot); both over the elements where the candidate differs from y";
-    json matches = json::array();
-    for (const IdentifyCandidate& c : r.candidates)
-      if (c.mismatches == 0) matches.push_back(order_str(c.order));
-    doc["identified"] = matches.empty() ? json(nullptr) : matches.front();
-    doc["matches"] = std::move(matches);
-    json cands = json::array(), skipped = json::array();
-    for (const IdentifyCandidate& c : r.candidates) cands.push_back(candidate_json(c));
-    for (const auto& [order, why] : r.skipped) skipped.push_back({{"order", order}, {"reason", why}});
-    doc["candidates"] = std::move(cands);
-    doc["skipped"] = std::move(skipped);
+    const json doc = identify_document(in.spec, r, dtype_of<T>(), a.threads,
+                                       {{"source", "files"}, {"files", std::move(files)}});
     write_json(a.json_out, doc);
     std::printf("wrote %s\n", a.json_out.c_str());
   }

@@ -4,6 +4,7 @@ truth and on an order's observed output. Run by meson test with PYTHONPATH set
 to the build's lib/python; works under pytest and unittest."""
 import ctypes
 import ctypes.util
+import hashlib
 import os
 import platform
 import subprocess
@@ -150,6 +151,12 @@ class TestAnalyzeExplain(unittest.TestCase):
         self.assertEqual(doc["schema"], "certconv.analyze/1")
         self.assertEqual(doc["problem"]["desc"], certconv.truth(x, w, b, padding=1)["spec"])
         self.assertEqual(doc["inputs"]["source"], "python")
+        arrays = doc["inputs"]["arrays"]
+        for name, a in (("x", x), ("w", w), ("bias", b)):
+            self.assertEqual(arrays[name]["sha256"], hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest())
+            self.assertEqual(arrays[name]["shape"], list(a.shape))
+        self.assertEqual(arrays["observed"]["mine"]["sha256"], hashlib.sha256(mine.tobytes()).hexdigest())
+        self.assertEqual(arrays["observed"]["mine"]["dtype"], "f32" if mine.dtype == np.float32 else "f64")
         self.assertEqual([o["name"] for o in doc["observed"]], ["im2col", "direct:fma=1", "mine"])
         self.assertEqual(doc["observed"][2]["kind"], "file")
         self.assertEqual(doc["observed"][2]["params"], "<array>")

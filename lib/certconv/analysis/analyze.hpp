@@ -1,44 +1,81 @@
 #pragma once
 // The analysis behind `certconv analyze` (and the batch runner and the Python
 // module): certified truth, then every requested emulated order, real backend
-// and user-supplied output measured against it, as one JSON document
-// (schema certconv.analyze/1, docs/json-schema.md).
+// and user-supplied output measured against it. Returns plain results; the
+// certconv.analyze/1 document is built from them by report/analyze_doc.hpp.
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
-#include <utility>
+#include <variant>
 #include <vector>
 
-#include "certconv/exact/truth.hpp"
+#include "certconv/analysis/metrics.hpp"
+#include "certconv/analysis/truth_summary.hpp"
+#include "certconv/bounds/probabilistic.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
-#include "certconv/report/json.hpp"
 
 namespace certconv {
 
+// A user-supplied output of the problem, already in memory.
+struct Observed {
+  std::string name;
+  std::string source;  // where it came from, for messages and the document: a path, or "<array>"
+  std::variant<Tensor<float>, Tensor<double>> y;
+};
+
 struct AnalyzeRequest {
-  bool f64 = false;                                          // compute dtype of the orders
-  std::vector<std::string> orders;                           // order strings, "all" expanded by the caller
-  std::vector<std::pair<std::string, std::string>> files;    // user outputs: name, .npy path
-  double rtol = 1e-5, atol = 1e-8;                           // isclose against the truth
-  double lambda = 5;                                         // probabilistic bound parameter
+  Dtype dtype = Dtype::f32;            // compute dtype of the orders
+  std::vector<std::string> orders;     // order strings, "all" expanded by the caller
+  std::vector<Observed> observed;      // user outputs
+  double rtol = 1e-5, atol = 1e-8;     // isclose against the truth
+  double lambda = 5;                   // probabilistic bound parameter
   int threads = 0;
   bool allow_violations = false;
   bool skip_unsupported = false;  // orders that reject the problem are listed as skipped (for "all")
 };
 
+// The a-posteriori running bound some orders also give (Higham 2002 §3.3).
+struct RunningBoundCheck {
+  std::int64_t violations = 0;
+  double max_tightness = 0;
+};
+
+// One order, backend or user output against the truth.
+struct ObservedResult {
+  std::string name, kind, params;  // kind: "order", "backend" or "file"; params: order string or source
+  Dtype dtype = Dtype::f32;
+  double u = 0;
+  std::string bound_kind;
+  ObservedMetrics metrics;          // violations include the running bound's
+  ProbabilisticBound probabilistic{};  // γ̃_n(λ) at absdot = 1, and its probability
+  std::optional<RunningBoundCheck> running_bound;
+  std::optional<std::map<std::string, std::string>> provenance;  // orders and backends only
+  std::optional<double> seconds;                                  // orders and backends only
+  // Fraction bit-identical to each other observed output; nullopt across dtypes.
+  std::map<std::string, std::optional<double>> identical_fraction;
+};
+
+struct SkippedOrder {
+  std::string order, reason;
+};
+
 struct AnalyzeResult {
-  json doc;            // problem, parameters, truth, observed (no header/inputs: the caller adds those)
-  int exit_code = 0;   // 1 when a rigorous bound is violated and not allowed
-  std::string table;   // readable summary for stdout
+  TruthSummary truth;
+  double truth_seconds = 0;
+  std::vector<ObservedResult> observed;
+  std::vector<SkippedOrder> skipped;
+  std::int64_t violations = 0;  // over every observed output
+  int exit_code = 0;            // 1 when a rigorous bound is violated and not allowed
 };
 
 // Every order name in the registry with kind "order" (what --orders all means),
 // plus the real backends built into this binary.
 std::vector<std::string> all_order_names();
 
-// x/w of type TI (the stored inputs), orders computed in req.f64 ? double : float.
+// x/w of type TI (the stored inputs), orders computed in req.dtype.
 template <class TI>
 AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req);
-
-// The "truth" block: cond distribution, fractions above 1e3 and 1e6, exact zeros.
-json truth_json(const Truth& t);
 
 }  // namespace certconv

@@ -1,3 +1,5 @@
+// explain(): A and B against the truth, torch.isclose(A, B) failures by cond, a
+// certified tolerance and the verdict (analysis/explain.hpp).
 #include "certconv/analysis/explain.hpp"
 
 #include <algorithm>
@@ -41,11 +43,12 @@ std::int64_t count_violations(const ConvSpec& spec, const Truth& truth, const Te
   return measure(spec, truth, y, b, opt).violations;
 }
 
-json cond_summary(std::vector<double> cond) {
-  json j = distribution_json(distribution(cond));
-  j["fraction_above_1e3"] = fraction_above(cond, 1e3);
-  j["fraction_above_1e6"] = fraction_above(cond, 1e6);
-  return j;
+CondSummary cond_summary(std::vector<double> cond) {
+  CondSummary c;
+  c.fraction_above_1e3 = fraction_above(cond, 1e3);
+  c.fraction_above_1e6 = fraction_above(cond, 1e6);
+  c.cond = distribution(cond);
+  return c;
 }
 
 }  // namespace
@@ -66,115 +69,86 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
   const ObservedMetrics ma = measure(spec, truth, a, bound, mo), mb = measure(spec, truth, b, bound, mo);
 
   ExplainResult r;
-  json observed = json::array();
-  std::ostringstream text;
-  const std::pair<const ObservedMetrics*, std::string> sides[2] = {{&ma, req.name_a}, {&mb, req.name_b}};
+  r.dtype = dt;
+  r.rtol = req.rtol;
+  r.atol = req.atol;
+  const ObservedMetrics* ms[2] = {&ma, &mb};
+  const std::string names[2] = {req.name_a, req.name_b};
   const Tensor<T>* ys[2] = {&a, &b};
-  json consistent = json::object();
   for (int s = 0; s < 2; ++s) {
-    const ObservedMetrics& m = *sides[s].first;
-    json j = {{"name", sides[s].second}, {"kind", "file"}, {"dtype", dtype_name(dt)}, {"bound_kind", "order-free"}};
-    j.update(metrics_json(m));
-    const bool ok = m.violations == 0;
-    consistent[sides[s].second] = ok;
-    r.consistent = r.consistent && ok;
-    if (!ok) {
+    ExplainSide& side = r.sides[s];
+    side.name = names[s];
+    side.metrics = *ms[s];
+    side.consistent = ms[s]->violations == 0;
+    r.consistent = r.consistent && side.consistent;
+    if (!side.consistent) {
       // Which wider model would explain the errors? Reduced-precision inputs first.
-      std::string cause = "a bug, or an algorithm that is not a summation of the products (Winograd, FFT)";
+      side.suggested_cause = "a bug, or an algorithm that is not a summation of the products (Winograd, FFT)";
       for (const auto& [fmt, u_in] : {std::pair{"tf32 or fp16 inputs", 0x1p-11}, std::pair{"bf16 inputs", 0x1p-8}}) {
         if (count_violations(spec, truth, *ys[s], bound_for_inputs<T>(truth, n, u_in)) == 0) {
-          cause = std::string("reduced-precision ") + fmt + " (the errors fit the bound for inputs rounded that way)";
+          side.suggested_cause =
+              std::string("reduced-precision ") + fmt + " (the errors fit the bound for inputs rounded that way)";
           break;
         }
       }
-      j["suggested_cause"] = cause;
     }
-    observed.push_back(std::move(j));
   }
 
   // torch.isclose(A, B, rtol, atol), in T as PyTorch evaluates it.
-  std::int64_t failures = 0;
-  json failing = json::array();
   std::vector<double> cond_all(a.data.size()), cond_fail;
-  double max_diff = 0, atol_cert = 0, rtol_cert = 0;
   for (std::size_t i = 0; i < a.data.size(); ++i) {
     const double c = cond_of(truth.absdot.data[i], truth.y.data[i]);
     cond_all[i] = c;
     const double diff = std::fabs(double(a.data[i]) - double(b.data[i]));
-    max_diff = std::max(max_diff, diff);
+    r.max_abs_diff = std::max(r.max_abs_diff, diff);
     // Certified: |A − B| ≤ |A − y| + |y − B| ≤ bound_A + bound_B (same bound for both).
     const double t = add_up(bound.data[i], bound.data[i]);
-    atol_cert = std::max(atol_cert, t);
-    if (t > req.atol) rtol_cert = std::max(rtol_cert, b.data[i] == 0 ? kInf : up((t - req.atol) / std::fabs(b.data[i])));
+    r.certified_atol = std::max(r.certified_atol, t);
+    if (t > req.atol)
+      r.certified_rtol = std::max(r.certified_rtol, b.data[i] == 0 ? kInf : up((t - req.atol) / std::fabs(b.data[i])));
     if (isclose<T>(a.data[i], b.data[i], req.rtol, req.atol)) continue;
-    ++failures;
+    ++r.failures;
     cond_fail.push_back(c);
-    if (failing.size() < req.max_listed) {
+    if (r.failing.size() < req.max_listed) {
       const OutputRecord ra = make_record(spec, truth, static_cast<std::int64_t>(i), a.data[i], bound.data[i], u);
       const OutputRecord rb = make_record(spec, truth, static_cast<std::int64_t>(i), b.data[i], bound.data[i], u);
-      json f = {{"index", ra.nchw}};
-      put_number(f, "cond", c);
-      put_exact(f, "truth", ra.truth);
-      put_exact(f, "a", ra.observed);
-      put_exact(f, "b", rb.observed);
-      put_number(f, "err_a", ra.abs_err);
-      put_number(f, "err_b", rb.abs_err);
-      put_number(f, "bound", bound.data[i]);
-      failing.push_back(std::move(f));
+      r.failing.push_back({ra.nchw, c, ra.truth, ra.observed, rb.observed, ra.abs_err, rb.abs_err, bound.data[i]});
     }
   }
-  const json cond_all_j = cond_summary(cond_all), cond_fail_j = cond_summary(cond_fail);
-
-  r.doc["observed"] = std::move(observed);
-  r.doc["consistent_with_some_order"] = consistent;
-  r.doc["isclose"] = {{"semantics", "torch.isclose(A, B, rtol, atol): |A - B| <= atol + rtol*|B|, evaluated in " +
-                                        std::string(dtype_name(dt))},
-                      {"rtol", req.rtol},
-                      {"atol", req.atol},
-                      {"failures", failures},
-                      {"listed", failing.size()},
-                      {"failing", std::move(failing)},
-                      {"cond_all", cond_all_j},
-                      {"cond_failing", cond_fail_j}};
-  json tol;
-  put_exact(tol, "atol", atol_cert);
-  put_number(tol, "rtol", rtol_cert);
-  tol["rtol_with_atol"] = req.atol;
-  put_number(tol, "max_abs_diff", max_diff);
-  tol["per_element"] = "|A - B| <= bound_A + bound_B, bound = order-free rigorous bound (Higham 2002 §3.1, γ_n)";
-  tol["meaning"] = "atol: guaranteed with rtol = 0; rtol: guaranteed together with the requested atol";
-  r.doc["certified_tolerance"] = tol;
+  r.cond_all = cond_summary(std::move(cond_all));
+  r.cond_failing = cond_summary(std::move(cond_fail));
 
   // The verdict, in words a forum reader would understand.
+  std::ostringstream text;
   const std::string A = req.name_a, B = req.name_b, prec = dt == Dtype::f32 ? "float32" : "float64";
   if (r.consistent) {
     text << "No bug: both " << A << " and " << B << " are within the rigorous error bound that holds for every order "
          << "of summing the " << n << " products in " << prec << " (max norm_err " << g3(ma.norm_err.max) << " and "
          << g3(mb.norm_err.max) << "; norm_err = |error|/(u*absdot), and no order can exceed about n = " << n << "). ";
   } else {
-    for (int s = 0; s < 2; ++s)
-      if (!consistent[sides[s].second].get<bool>()) {
-        const auto& v = sides[s].first->violating.front();
-        text << sides[s].second << " is NOT consistent with any summation order in " << prec << ": "
-             << sides[s].first->violations << " outputs exceed the rigorous bound, e.g. index [" << v.nchw[0] << ", "
+    for (const ExplainSide& side : r.sides)
+      if (!side.consistent) {
+        const auto& v = side.metrics.violating.front();
+        text << side.name << " is NOT consistent with any summation order in " << prec << ": "
+             << side.metrics.violations << " outputs exceed the rigorous bound, e.g. index [" << v.nchw[0] << ", "
              << v.nchw[1] << ", " << v.nchw[2] << ", " << v.nchw[3] << "] (error " << g3(v.abs_err) << ", bound "
-             << g3(v.bound) << "). Suggested cause: "
-             << r.doc["observed"][s]["suggested_cause"].get<std::string>() << ". ";
+             << g3(v.bound) << "). Suggested cause: " << side.suggested_cause << ". ";
       }
   }
-  if (failures > 0) {
-    text << "torch.isclose(rtol=" << g3(req.rtol) << ", atol=" << g3(req.atol) << ") fails at " << failures << " of "
-         << a.data.size() << " outputs. ";
-    text << "Those outputs are ill-conditioned: their median cond is " << g3(cond_fail_j["median"].is_null() ? kInf : cond_fail_j["median"].get<double>())
-         << " against " << g3(cond_all_j["median"].get<double>()) << " overall (cond = sum|w*x| / |y|, the factor by "
+  if (r.failures > 0) {
+    const double median_fail = r.cond_failing.cond.median;  // +inf where the failing outputs have y = 0
+    text << "torch.isclose(rtol=" << g3(req.rtol) << ", atol=" << g3(req.atol) << ") fails at " << r.failures
+         << " of " << a.data.size() << " outputs. ";
+    text << "Those outputs are ill-conditioned: their median cond is "
+         << g3(std::isfinite(median_fail) ? median_fail : kInf)
+         << " against " << g3(r.cond_all.cond.median) << " overall (cond = sum|w*x| / |y|, the factor by "
          << "which round-off is amplified relative to y), so a relative tolerance is meaningless there. ";
   } else {
     text << "torch.isclose(rtol=" << g3(req.rtol) << ", atol=" << g3(req.atol) << ") passes at every output. ";
   }
-  text << "A tolerance guaranteed for this problem: atol = " << g3(atol_cert) << " with rtol = 0 (the largest |"
-       << A << " - " << B << "| is " << g3(max_diff) << ").";
-  r.doc["verdict"] = text.str();
-  r.text = text.str();
+  text << "A tolerance guaranteed for this problem: atol = " << g3(r.certified_atol) << " with rtol = 0 (the largest |"
+       << A << " - " << B << "| is " << g3(r.max_abs_diff) << ").";
+  r.verdict = text.str();
   return r;
 }
 
@@ -196,6 +170,17 @@ ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const st
   return explain(p.spec, truth, p.bias != nullptr, ya, yb, req64);
 }
 
+template <class TI, class T>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+                               const ExplainRequest& req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options) {
+  const Truth truth = compute_truth(p, truth_options);
+  ExplainOutcome o{summarize_truth(truth), explain(p.spec, truth, p.bias != nullptr, a, b, req), std::nullopt};
+  if (f64_orders) o.f64 = explain_f64(p, truth, f64_orders->first, f64_orders->second, req, truth_options.threads);
+  return o;
+}
+
 template ExplainResult explain_f64(const ConvProblem<float>&, const Truth&, const std::string&, const std::string&,
                                    const ExplainRequest&, int);
 template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, const std::string&, const std::string&,
@@ -204,5 +189,14 @@ template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor
                                const ExplainRequest&);
 template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<double>&, const Tensor<double>&,
                                const ExplainRequest&);
+using F64Orders = std::optional<std::pair<std::string, std::string>>;
+template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<double>&, const Tensor<double>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<float>&, const Tensor<float>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<double>&, const Tensor<double>&,
+                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
 
 }  // namespace certconv

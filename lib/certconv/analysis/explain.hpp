@@ -4,25 +4,62 @@
 // whether each is consistent with *some* summation order in its precision (its
 // error within the order-free rigorous bound), lists torch.isclose(A, B)
 // failures with their cond, derives a certified tolerance for comparing A and
-// B, and writes a plain-language verdict (schema certconv.explain/1).
+// B, and writes a plain-language verdict. Returns plain results; the
+// certconv.explain/1 document is built by report/explain_doc.hpp.
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "certconv/exact/truth.hpp"
+#include "certconv/analysis/metrics.hpp"
+#include "certconv/analysis/stats.hpp"
+#include "certconv/analysis/truth_summary.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
-#include "certconv/report/json.hpp"
+#include "certconv/exact/truth.hpp"
 
 namespace certconv {
 
 struct ExplainRequest {
   std::string name_a = "A", name_b = "B";
   double rtol = 1e-3, atol = 1e-8;  // the comparison the user made
-  std::size_t max_listed = 1000;    // failing outputs listed in the JSON (all are counted)
+  std::size_t max_listed = 1000;    // failing outputs listed (all are counted)
+};
+
+// A or B against the truth.
+struct ExplainSide {
+  std::string name;
+  ObservedMetrics metrics;      // against the order-free rigorous bound
+  bool consistent = true;       // no output certainly beyond that bound
+  std::string suggested_cause;  // when not consistent: which wider model explains the errors
+};
+
+// A cond sample: its distribution and the fractions above 1e3 and 1e6.
+struct CondSummary {
+  Distribution cond;
+  double fraction_above_1e3 = 0, fraction_above_1e6 = 0;
+};
+
+// One output where torch.isclose(A, B) is false.
+struct IscloseFailure {
+  std::array<std::int64_t, 4> index{};  // [n, c, h, w]
+  double cond = 0, truth = 0, a = 0, b = 0, err_a = 0, err_b = 0, bound = 0;
 };
 
 struct ExplainResult {
-  json doc;          // observed, isclose, certified_tolerance, consistent, verdict
-  std::string text;  // the verdict and a summary, for stdout
-  bool consistent = true;  // both outputs within the order-free rigorous bound
+  Dtype dtype = Dtype::f32;    // of A and B
+  double rtol = 0, atol = 0;   // the comparison the user made
+  std::array<ExplainSide, 2> sides;
+  bool consistent = true;      // both outputs within the order-free rigorous bound
+  std::int64_t failures = 0;   // outputs where isclose(A, B) is false
+  std::vector<IscloseFailure> failing;  // the first max_listed of them
+  CondSummary cond_all, cond_failing;
+  double certified_atol = 0;   // guaranteed with rtol = 0: max of bound_A + bound_B
+  double certified_rtol = 0;   // guaranteed together with the requested atol
+  double max_abs_diff = 0;     // max |A − B|
+  std::string verdict;         // in plain words, for stdout and the document
 };
 
 // A and B in the same dtype T (the working precision they were computed in).
@@ -35,5 +72,20 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
 template <class TI>
 ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const std::string& order_a,
                           const std::string& order_b, const ExplainRequest& req, int threads);
+
+// The whole question for a problem, as `certconv explain`, `example seed` and the
+// Python module ask it: the truth of p, A and B explained against it and, when
+// f64_orders names two orders or backends, A and B recomputed by them in float64.
+struct ExplainOutcome {
+  TruthSummary truth;
+  ExplainResult result;
+  std::optional<ExplainResult> f64;
+};
+
+template <class TI, class T>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+                               const ExplainRequest& req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options);
 
 }  // namespace certconv

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "certconv/core/error.hpp"
+#include "certconv/report/analyze_doc.hpp"
 #include "certconv/report/metadata.hpp"
 
 namespace certconv {
@@ -36,14 +37,14 @@ json index_entry(const Experiment& e) {
 
 json index_document(const json& config, const json& orders, std::size_t total, const std::optional<Shard>& shard,
                     const json& entries, const std::optional<MergedFrom>& merged) {
-  json j = {{"schema", "certconv.batch-index/1"},
+  json j = {{"schema", kBatchIndexSchema},
             {"tool", tool_json()},
             {"updated_utc", utc_now()},
             {"config", config},
             {"orders", orders},
             {"experiments_total", total},
             {"shard", nullptr},
-            {"experiments", entries}};
+            {"experiments", std::move(entries)}};
   if (shard) j["shard"] = {{"index", shard->index}, {"count", shard->count}};
   if (merged) {
     j["merged_from"] = merged->sources;
@@ -72,7 +73,7 @@ std::optional<json> read_complete_result(const std::string& path, const std::str
   std::ifstream f(path, std::ios::binary);
   if (!f.good()) return std::nullopt;
   json doc = json::parse(f, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || doc.value("schema", "") != "certconv.analyze/1") return std::nullopt;
+  if (doc.is_discarded() || !doc.is_object() || doc.value("schema", "") != kAnalyzeSchema) return std::nullopt;
   const json* hash = doc.contains("batch") && doc["batch"].is_object() && doc["batch"].contains("params_hash")
                          ? &doc["batch"]["params_hash"]
                          : nullptr;

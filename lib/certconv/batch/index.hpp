@@ -3,6 +3,7 @@
 // per experiment and an index (schema certconv.batch-index/1) listing every
 // experiment of the run with its status: "done", "failed" (with the error) or
 // "pending" (not run yet, or interrupted).
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include "certconv/batch/shard.hpp"
 
 namespace certconv {
+
+inline constexpr const char* kBatchIndexSchema = "certconv.batch-index/1";
 
 // "index.json" for a whole grid, "index-shard-I-of-N.json" for a shard, so that
 // shards may share one output directory.

@@ -59,8 +59,8 @@ MergeSummary merge_batches(const std::vector<std::string>& dirs, const std::stri
     require(!files.empty(), dir + ": no index.json or index-shard-*.json (not a batch output directory)");
     for (const std::string& ipath : files) {
       const json idx = read_json_file(ipath);
-      require(idx.is_object() && idx.value("schema", "") == "certconv.batch-index/1",
-              ipath + ": schema is not certconv.batch-index/1");
+      require(idx.is_object() && idx.value("schema", "") == kBatchIndexSchema,
+              ipath + ": schema is not " + kBatchIndexSchema);
       require(idx.contains("experiments") && idx["experiments"].is_array() && idx.contains("config"),
               ipath + ": no 'experiments' array or 'config'");
       if (first.is_null()) {

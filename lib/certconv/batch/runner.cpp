@@ -11,8 +11,8 @@
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
 #include "certconv/exact/generate.hpp"
-#include "certconv/core/parallel.hpp"
-#include "certconv/report/metadata.hpp"
+#include "certconv/report/analyze_doc.hpp"
+#include "certconv/report/json.hpp"
 
 namespace certconv {
 
@@ -21,10 +21,10 @@ using json = nlohmann::json;
 namespace {
 
 template <class T>
-AnalyzeResult analyze_generated(const BatchConfig& c, const Experiment& e) {
+json analyze_generated(const BatchConfig& c, const Experiment& e, int& exit_code) {
   const Generated<T> g = generate_inputs<T>(e.spec, e.dist, e.seed);
   AnalyzeRequest req;
-  req.f64 = e.dtype == "f64";
+  req.dtype = dtype_of<T>();
   req.orders = c.orders;
   req.rtol = c.rtol;
   req.atol = c.atol;
@@ -32,7 +32,10 @@ AnalyzeResult analyze_generated(const BatchConfig& c, const Experiment& e) {
   req.threads = c.threads;
   req.allow_violations = c.allow_violations;
   req.skip_unsupported = c.skip_unsupported;
-  return analyze(ConvProblem<T>{e.spec, g.x, g.w, nullptr}, req);
+  const AnalyzeResult r = analyze(ConvProblem<T>{e.spec, g.x, g.w, nullptr}, req);
+  exit_code = r.exit_code;
+  return analyze_document(e.spec, req, r,
+                          {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", e.dtype}});
 }
 
 // Fills a finished entry from its (new or resumed) document.
@@ -51,10 +54,7 @@ int BatchPlan::to_run() const {
 
 json run_experiment(const BatchConfig& c, const Experiment& e, const std::optional<Shard>& shard, int& exit_code) {
   const FpEnvGuard fp_env;
-  AnalyzeResult r = e.dtype == "f64" ? analyze_generated<double>(c, e) : analyze_generated<float>(c, e);
-  json doc = document_header("certconv.analyze/1", resolve_threads(c.threads));
-  doc["inputs"] = {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", e.dtype}};
-  doc.update(r.doc);
+  json doc = e.dtype == "f64" ? analyze_generated<double>(c, e, exit_code) : analyze_generated<float>(c, e, exit_code);
   doc["batch"] = {{"config", {{"path", c.path}, {"sha256", c.sha256}}},
                   {"experiment", e.id},
                   {"experiments_total", c.experiments.size()},
@@ -63,7 +63,6 @@ json run_experiment(const BatchConfig& c, const Experiment& e, const std::option
                   {"params_hash", e.params_hash},
                   {"params", e.params}};
   if (shard) doc["batch"]["shard"] = {{"index", shard->index}, {"count", shard->count}};
-  exit_code = r.exit_code;
   return doc;
 }
 

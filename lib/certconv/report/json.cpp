@@ -1,9 +1,11 @@
+// JSON building blocks shared by the documents (report/json.hpp).
 #include "certconv/report/json.hpp"
 
 #include <cmath>
 #include <filesystem>
 
 #include "certconv/core/atomic_file.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/report/metadata.hpp"
 #include "certconv/report/sha256.hpp"
 
@@ -85,11 +87,32 @@ json metrics_json(const ObservedMetrics& m) {
   return j;
 }
 
+json truth_json(const TruthSummary& t) {
+  json j;
+  j["cond"] = distribution_json(t.cond);
+  j["cond_fraction_above_1e3"] = t.cond_fraction_above_1e3;
+  j["cond_fraction_above_1e6"] = t.cond_fraction_above_1e6;
+  j["exact_zeros"] = t.exact_zeros;
+  j["undetermined"] = t.undetermined;
+  j["fallback_fraction"] = t.fallback_fraction;
+  return j;
+}
+
 json file_json(const std::string& path) {
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(path, ec);
   return {{"path", path}, {"sha256", sha256_file(path)}, {"bytes", ec ? 0 : bytes}};
 }
+
+template <class T>
+json tensor_json(const Tensor<T>& t) {
+  const std::string bytes(reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(T));
+  return {{"shape", t.shape}, {"dtype", dtype_name(dtype_of<T>())}, {"sha256", sha256_hex(bytes)},
+          {"bytes", bytes.size()}};
+}
+
+template json tensor_json(const Tensor<float>&);
+template json tensor_json(const Tensor<double>&);
 
 void write_json(const std::string& path, const json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
 

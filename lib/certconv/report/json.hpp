@@ -8,7 +8,9 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
+#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/spec.hpp"
+#include "certconv/core/tensor.hpp"
 
 namespace certconv {
 
@@ -25,9 +27,15 @@ json record_json(const OutputRecord& r);
 json histogram_json(const Histogram& h);
 // The per-observed metric fields of docs/json-schema.md (without name/kind/params).
 json metrics_json(const ObservedMetrics& m);
+// The "truth" block: cond distribution, fractions above 1e3 and 1e6, exact zeros.
+json truth_json(const TruthSummary& t);
 
 // {"path", "sha256", "bytes"} of an input file.
 json file_json(const std::string& path);
+// {"shape", "dtype", "sha256", "bytes"} of an array held in memory (sha256 of its
+// native-endian element bytes, as numpy's tobytes() gives them).
+template <class T>
+json tensor_json(const Tensor<T>& t);
 
 // Serializes and writes atomically (temp file + rename).
 void write_json(const std::string& path, const json& j);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "certconv/core/error.hpp"
+#include "certconv/report/analyze_doc.hpp"
 
 namespace certconv {
 
@@ -26,7 +27,7 @@ std::optional<json> read_if_analyze(const std::string& path) {
   } catch (const json::parse_error& e) {
     throw InputError(path + ": not valid JSON: " + e.what());
   }
-  if (!doc.is_object() || doc.value("schema", "") != "certconv.analyze/1") return std::nullopt;
+  if (!doc.is_object() || doc.value("schema", "") != kAnalyzeSchema) return std::nullopt;
   require(doc.contains("observed") && doc["observed"].is_array(), path + ": analyze document without 'observed'");
   return doc;
 }
@@ -65,7 +66,7 @@ std::vector<LoadedDocument> load_analyze_documents(const std::vector<std::string
     if (!fs::is_directory(p, ec)) {
       require(fs::exists(p, ec), p + ": no such file or directory");
       auto doc = read_if_analyze(p);
-      require(doc.has_value(), p + ": not a certconv.analyze/1 document");
+      require(doc.has_value(), p + ": not a " + kAnalyzeSchema + " document");
       out.push_back({p, std::move(*doc)});
       continue;
     }
@@ -82,7 +83,7 @@ std::vector<LoadedDocument> load_analyze_documents(const std::vector<std::string
   }
   std::string list;
   for (const auto& p : paths) list += (list.empty() ? "" : " ") + p;
-  require(!out.empty(), list + ": no certconv.analyze/1 documents found");
+  require(!out.empty(), list + ": no " + kAnalyzeSchema + " documents found");
   return out;
 }
 

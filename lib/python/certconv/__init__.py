@@ -14,8 +14,6 @@ Errors in the arguments raise TypeError (wrong types) or ValueError (wrong
 shapes or values, with the argument and index at fault).
 """
 import json as _json
-import os as _os
-import tempfile as _tempfile
 
 import numpy as _np
 
@@ -107,21 +105,9 @@ def analyze(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, order
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     if isinstance(orders, str):
         orders = [orders]
-    observed = dict(observed or {})
-    with _tempfile.TemporaryDirectory(prefix="certconv-") as tmp:
-        files = []
-        for i, (name, y) in enumerate(observed.items()):
-            path = _os.path.join(tmp, f"observed{i}.npy")
-            _np.save(path, _array(y, f"observed[{name!r}]", 4, "NCHW"))
-            files.append((str(name), path))
-        doc = _json.loads(_certconv.analyze(x, w, bias, conv, list(orders), files, _dtype(dtype), rtol, atol,
-                                            lambda_, threads, allow_violations))
-    # The arrays' temporary files are gone: name them as arrays.
-    doc["parameters"]["observed_files"] = [[name, "<array>"] for name, _ in files]
-    for o in doc["observed"]:
-        if o["kind"] == "file":
-            o["params"] = "<array>"
-    return doc
+    observed = [(str(name), _array(y, f"observed[{name!r}]", 4, "NCHW")) for name, y in dict(observed or {}).items()]
+    return _json.loads(_certconv.analyze(x, w, bias, conv, list(orders), observed, _dtype(dtype), rtol, atol, lambda_,
+                                         threads, allow_violations))
 
 
 def explain(a, b, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, names=("A", "B"), rtol=1e-3,

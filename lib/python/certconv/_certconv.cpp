@@ -22,8 +22,9 @@
 #include "certconv/exact/truth.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
+#include "certconv/report/analyze_doc.hpp"
+#include "certconv/report/explain_doc.hpp"
 #include "certconv/report/json.hpp"
-#include "certconv/report/metadata.hpp"
 #include "certconv/testing.hpp"
 
 namespace certconv::py_binding {
@@ -80,14 +81,23 @@ AnyProblem make_problem(const py::array& x, const py::array& w, const std::optio
       tx);
 }
 
-// "f32" | "f64" | None (= the inputs' dtype) → float64?
+// "f32" | "f64" | None (= the inputs' dtype) → the compute dtype.
 template <class TI>
-bool want_f64(const std::optional<std::string>& dtype) {
-  if (!dtype) return std::is_same_v<TI, double>;
+Dtype want_dtype(const std::optional<std::string>& dtype) {
+  if (!dtype) return dtype_of<TI>();
   require(*dtype == "f32" || *dtype == "f64", "dtype must be 'f32' or 'f64', got '" + *dtype + "'");
   require(*dtype == "f64" || std::is_same_v<TI, float>,
           "dtype='f32' needs float32 inputs; x and w are float64 (round them yourself if you mean it)");
-  return *dtype == "f64";
+  return *dtype == "f64" ? Dtype::f64 : Dtype::f32;
+}
+
+// The "inputs" block of a document made from Python: the arrays described
+// (shape, dtype, sha256), named as in the call.
+template <class T>
+json arrays_json(const Problem<T>& p) {
+  json a = {{"x", tensor_json(p.x)}, {"w", tensor_json(p.w)}};
+  if (p.bias) a["bias"] = tensor_json(*p.bias);
+  return a;
 }
 
 py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
@@ -147,7 +157,7 @@ py::dict run_py(const py::array& x, const py::array& w, const std::optional<py::
   return std::visit(
       [&](const auto& p) -> py::dict {
         using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
-        if (!want_f64<TI>(dtype)) {
+        if (want_dtype<TI>(dtype) == Dtype::f32) {
           if constexpr (std::is_same_v<TI, float>) {
             OrderOutput<float> out;
             {
@@ -176,7 +186,7 @@ py::dict run_py(const py::array& x, const py::array& w, const std::optional<py::
 
 std::string analyze_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
                        const ConvArgs& c, const std::vector<std::string>& orders,
-                       const std::vector<std::pair<std::string, std::string>>& files,
+                       const std::vector<std::pair<std::string, py::array>>& observed,
                        const std::optional<std::string>& dtype, double rtol, double atol, double lambda, int threads,
                        bool allow_violations) {
   const AnyProblem ap = make_problem(x, w, bias, c);
@@ -189,8 +199,9 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
     for (const std::string& name : all_order_names()) req.orders.push_back(name);
     req.skip_unsupported = true;
   }
-  req.files = files;
-  require(!req.orders.empty() || !req.files.empty(), "analyze: give orders or observed outputs, nothing to analyze");
+  for (const auto& [name, y] : observed)
+    req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", 4)});
+  require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
   require(lambda > 0, "lambda_ must be positive");
   req.rtol = rtol;
   req.atol = atol;
@@ -200,13 +211,14 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
   return std::visit(
       [&](const auto& p) {
         using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
-        req.f64 = want_f64<TI>(dtype);
+        req.dtype = want_dtype<TI>(dtype);
         py::gil_scoped_release unlocked;
-        AnalyzeResult r = analyze(p.view(), req);
-        json doc = document_header("certconv.analyze/1", resolve_threads(threads));
-        doc["inputs"] = {{"source", "python"}, {"dtype", req.f64 ? "f64" : "f32"}};
-        doc.update(r.doc);
-        return doc.dump();
+        const AnalyzeResult r = analyze(p.view(), req);
+        json arrays = arrays_json(p);
+        for (const Observed& o : req.observed)
+          arrays["observed"][o.name] = std::visit([](const auto& y) { return tensor_json(y); }, o.y);
+        const json inputs = {{"source", "python"}, {"dtype", dtype_name(req.dtype)}, {"arrays", std::move(arrays)}};
+        return analyze_document(p.spec, req, r, inputs).dump();
       },
       ap);
 }
@@ -217,25 +229,14 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
                  int threads) {
   TruthOptions topt;
   topt.threads = threads;
-  const Truth truth = compute_truth(p.view(), topt);
-  const ExplainResult r = explain(p.spec, truth, p.bias.has_value(), a, b, req);
-  json doc = document_header("certconv.explain/1", resolve_threads(threads));
-  doc["problem"] = problem_json(p.spec);
-  doc["inputs"] = {{"source", "python"}};
-  doc["parameters"] = {{"names", {req.name_a, req.name_b}},
-                       {"rtol", req.rtol},
-                       {"atol", req.atol},
-                       {"dtype", std::is_same_v<T, float> ? "f32" : "f64"},
-                       {"f64_orders", f64 ? json{req.name_a, req.name_b} : json(nullptr)},
-                       {"threads", resolve_threads(threads)},
-                       {"truth_method", truth_method_name(topt.method)}};
-  doc["truth"] = truth_json(truth);
-  doc.update(r.doc);
-  if (f64) {
-    // The same question in float64: both names must be orders or backends.
-    doc["f64"] = explain_f64(p.view(), truth, req.name_a, req.name_b, req, threads).doc;
-  }
-  return doc;
+  // With f64, the same question in float64: both names must be orders or backends.
+  std::optional<std::pair<std::string, std::string>> f64_orders;
+  if (f64) f64_orders = std::pair{req.name_a, req.name_b};
+  const ExplainOutcome o = explain_problem(p.view(), a, b, req, f64_orders, topt);
+  json arrays = arrays_json(p);
+  arrays["A"] = tensor_json(a);
+  arrays["B"] = tensor_json(b);
+  return explain_document(p.spec, o, threads, {{"source", "python"}, {"arrays", std::move(arrays)}});
 }
 
 template <class T>
