@@ -1,4 +1,4 @@
-// certconv example seed: the question that started certconv (DESIGN.md). The
+// certconv example seed: the question that started certconv (docs/design.md). The
 // seed workload, a manual unfold + matmul (`im2col`) and the library
 // convolution (real oneDNN when built, else the emulated oneDNN kernel of this
 // CPU's ISA), explained against the certified truth in float32, then float64.

@@ -1,6 +1,6 @@
 #pragma once
 // Errors of one observed output against the certified truth, in the vocabulary
-// of DESIGN.md: norm_err = |ŷ − y|/(u·absdot), ulp_err in ulps of the correctly
+// of docs/design.md: norm_err = |ŷ − y|/(u·absdot), ulp_err in ulps of the correctly
 // rounded value, relative error, tightness = err/bound, violations.
 //
 // Error magnitudes for statistics are computed in binary64 (|ŷ − y| rounded to

@@ -13,7 +13,7 @@ namespace certconv {
 // absdot is summed in binary64 as an FMA chain s = fma(|w|, |x|, s) from s = |bias|:
 // each term passes at most L = n + 1 roundings, so by the margin lemma of
 // bounds/tree_bound.hpp the exact sum is ≤ (s + L·η/2)/(1 − L·u), u = 2^-53,
-// η = 2^-1074, evaluated with upward steps (bounds/format.hpp).
+// η = 2^-1074, evaluated with upward steps (core/format.hpp).
 template <class T>
 Tensor<double> absdot_upper(const ConvProblem<T>& p, int threads) {
   const ConvSpec& s = p.spec;

@@ -1,4 +1,4 @@
-// Evaluated in round to nearest with up() after every operation (bounds/format.hpp):
+// Evaluated in round to nearest with up() after every operation (core/format.hpp):
 // every operand is ≥ 0 and the formulas are monotone in them.
 #include "certconv/bounds/any_order.hpp"
 

@@ -1,4 +1,4 @@
-// Evaluated in round to nearest with up() after every operation (bounds/format.hpp):
+// Evaluated in round to nearest with up() after every operation (core/format.hpp):
 // all operands are ≥ 0 and the formulas are monotone, so the result is ≥ the exact
 // formula. n·u and 1 − n·u are exact (one_minus_ku).
 #include "certconv/bounds/order_free.hpp"

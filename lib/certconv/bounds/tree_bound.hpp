@@ -1,7 +1,7 @@
 #pragma once
 // Final evaluation of the per-element rigorous bounds of the emulated orders.
 // Everything here runs in round to nearest; each formula is made rigorous by up()
-// after every operation (bounds/format.hpp) and by explicit margins for the sums
+// after every operation (core/format.hpp) and by explicit margins for the sums
 // accumulated in the hot loops, proven beside each evaluator. The per-problem
 // constants are computed once, so each element costs two or three operations.
 #include <cmath>

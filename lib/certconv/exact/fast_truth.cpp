@@ -25,7 +25,7 @@
 //    ordinary binary32 data, which is therefore decided exactly, with no fallback.
 //  * otherwise each e is RN of the exact error, off by ≤ u·|e| + η/2 (the FMA model
 //    with gradual underflow, Higham 2002 §2.1), adding n·(2^(k−106) + η/2).
-// Both are evaluated with upward steps (bounds/format.hpp).
+// Both are evaluated with upward steps (core/format.hpp).
 //
 // Layout: per image, x in binary64, zero-padded, each padded row split into sw
 // phases (column j of phase φ holds padded column j·sw + φ), so that the inputs of

@@ -3,7 +3,7 @@
 // Ogita, Rump, Oishi, "Accurate sum and dot product", SIAM J. Sci. Comput. 26(6),
 // 2005, Algorithm 6.1. Used to test the exact truth on ill-conditioned sums.
 //
-// The target `cond` is the vocabulary's cond = Σ|x_i y_i| / |Σ x_i y_i| (DESIGN.md),
+// The target `cond` is the vocabulary's cond = Σ|x_i y_i| / |Σ x_i y_i| (docs/design.md),
 // which is half of the paper's 2·|x|ᵀ|y| / |xᵀy|.
 //
 // Achieved cond is typically within a factor 10 of the target (test_gendot.cpp),

@@ -23,7 +23,7 @@ class Rng {
   std::mt19937_64 g_;
 };
 
-// The seed workload of DESIGN.md: x standard normal, w uniform in ±1/√fan_in
+// The seed workload of docs/design.md: x standard normal, w uniform in ±1/√fan_in
 // (PyTorch's default Conv2d init, kaiming_uniform_ with a = √5), both binary32.
 struct SeedWorkload {
   ConvSpec spec;

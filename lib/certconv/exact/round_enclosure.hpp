@@ -72,7 +72,7 @@ struct Side {
   const double n = std::bit_cast<double>(std::bit_cast<std::uint64_t>(r) + step);
   const double at = std::fabs(t);
   // |t| + err rounded up: err > 0 where it is used, so the sum is > 0 and finite
-  // and one step up is the next bit pattern (bounds/format.hpp).
+  // and one step up is the next bit pattern (core/format.hpp).
   const auto sum_up = static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(at + err) + 1);
   const bool err_zero = bits(err) == 0;
   const bool t_zero = abs_bits(t) == 0;

@@ -1,6 +1,6 @@
 // winograd:tile=2|4,fma=0|1 — Winograd minimal filtering F(m×m, 3×3), m = tile,
 // after Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR
-// 2016 (arXiv:1509.09308), with their Bᵀ, G, Aᵀ (orders/winograd_matrices.hpp),
+// 2016 (arXiv:1509.09308), with their Bᵀ, G, Aᵀ (core/winograd_matrices.hpp),
 // every step in the working precision T (binary32 or binary64, round to nearest).
 // Only 3×3 kernels, stride 1, no dilation; groups and padding as in ConvSpec.
 //
