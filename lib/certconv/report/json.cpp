@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <utility>
 
 #include "certconv/core/atomic_file.hpp"
 #include "certconv/core/format.hpp"
@@ -60,18 +62,14 @@ json histogram_json(const Histogram& h) {
 
 json metrics_json(const ObservedMetrics& m) {
   json j;
-  put_number(j, "max_norm_err", m.norm_err.max);
-  put_number(j, "mean_norm_err", m.norm_err.mean);
-  put_number(j, "median_norm_err", m.norm_err.median);
-  put_number(j, "p99_norm_err", m.norm_err.p99);
-  put_number(j, "max_ulp_err", m.ulp_err.max);
-  put_number(j, "mean_ulp_err", m.ulp_err.mean);
-  put_number(j, "median_ulp_err", m.ulp_err.median);
-  put_number(j, "p99_ulp_err", m.ulp_err.p99);
-  put_number(j, "max_rel_err", m.rel_err.max);
-  put_number(j, "mean_rel_err", m.rel_err.mean);
-  put_number(j, "median_rel_err", m.rel_err.median);
-  put_number(j, "p99_rel_err", m.rel_err.p99);
+  for (const auto& [name, d] : {std::pair<const char*, const Distribution*>{"norm_err", &m.norm_err},
+                                {"ulp_err", &m.ulp_err},
+                                {"rel_err", &m.rel_err}}) {
+    put_number(j, std::string("max_") + name, d->max);
+    put_number(j, std::string("mean_") + name, d->mean);
+    put_number(j, std::string("median_") + name, d->median);
+    put_number(j, std::string("p99_") + name, d->p99);
+  }
   j["infinite_norm_err_count"] = m.nonfinite_norm_err;
   put_number(j, "max_abs_err", m.max_abs_err);
   j["correctly_rounded_fraction"] = m.correctly_rounded_fraction;
