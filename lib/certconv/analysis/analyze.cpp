@@ -144,7 +144,7 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
     if (p.bias) b = tensor_cast<double>(*p.bias);
     run_orders(ConvProblem<double>{spec, x, w, p.bias ? &b : nullptr}, truth, req, r.observed, order_ys, r.skipped);
   } else {
-    throw InputError("--dtype f32 needs float32 inputs; x and w are float64 (round them yourself if you mean it)");
+    throw InputError("dtype f32 needs float32 inputs; x and w are float64 (round them yourself if you mean it)");
   }
   std::vector<const AnyOutput*> ys;
   for (const AnyOutput& y : order_ys) ys.push_back(&y);

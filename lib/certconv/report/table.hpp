@@ -35,7 +35,7 @@ std::string format_latex(const Table& t, int digits);
 std::string format_markdown(const Table& t, int digits);
 std::string format_csv(const Table& t);
 
-// "latex" | "markdown" | "csv"; InputError naming --format otherwise.
+// "latex" | "markdown" | "csv"; InputError naming the format otherwise.
 std::string format_table(const Table& t, const std::string& format, int digits);
 
 }  // namespace certconv
