@@ -156,7 +156,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_kahan_order() {
   return {.name = "kahan",
-          .params = {OrderParam{"fma", "0", "1: y = fma(x, w, −c) instead of fl(x·w) − c"}},
+          .params = {OrderParam{"fma", "0", "1: y = fma(x, w, −c) instead of fl(x·w) − c", sweep_over({"0", "1"})}},
           .accumulation =
               "Kahan compensated sum in im2col order (padding as zero terms): s = bias or 0, c = 0; "
               "y = x·w − c, t = s + y, c = (t − s) − y, s = t; result s",

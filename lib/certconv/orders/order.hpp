@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
@@ -38,9 +39,34 @@ struct OrderOutput {
   std::map<std::string, std::string> provenance;
 };
 
+// What `certconv identify` knows of a problem when it asks a parameter which
+// values to try.
+struct SweepContext {
+  const ConvSpec& spec;
+  Dtype dtype;
+  bool has_bias;
+};
+
+using Sweep = std::function<std::vector<std::string>(const SweepContext&)>;
+
 struct OrderParam {
   std::string key, default_value, help;
+  // The values `certconv identify` tries (the settings real libraries use); unset,
+  // or no values for this problem: the default only.
+  Sweep sweep = {};
 };
+
+// A sweep over fixed values, whatever the problem.
+inline Sweep sweep_over(std::vector<std::string> values) {
+  return [values = std::move(values)](const SweepContext&) { return values; };
+}
+
+// A sweep over where the bias enters, for problems that have one.
+inline Sweep sweep_bias(std::vector<std::string> values) {
+  return [values = std::move(values)](const SweepContext& c) {
+    return c.has_bias ? values : std::vector<std::string>{};
+  };
+}
 
 struct OrderInfo {
   std::string name;

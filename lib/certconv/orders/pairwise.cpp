@@ -69,7 +69,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_pairwise_order() {
   return {.name = "pairwise",
-          .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))"}},
+          .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))",
+                                 sweep_over({"0", "1"})}},
           .accumulation =
               "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
               "mid = lo + len/2; then + bias",

@@ -210,7 +210,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_winograd_order() {
   OrderInfo info;
   info.name = "winograd";
-  info.params = {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4"}, {"fma", "0", "1: channel sum as fma(U, V, M)"}};
+  info.params = {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4", sweep_over({"2", "4"})},
+                 {"fma", "0", "1: channel sum as fma(U, V, M)", sweep_over({"0", "1"})}};
   info.accumulation = "Lavin–Gray F(m×m,3×3): U = ĜgĜᵀ, V = BᵀdB, M = Σ_c U⊙V sequential from 0, Y = AᵀMA, then + bias";
   info.run_f32 = run<float>;
   info.run_f64 = run<double>;

@@ -19,9 +19,19 @@ namespace certconv {
 
 namespace {
 
+// identify tries every input format on float32 problems (float64 has none but f32).
+std::vector<std::string> sweep_input_formats(const SweepContext& c) {
+  if (c.dtype != Dtype::f32) return {};
+  std::vector<std::string> v;
+  for (const InputFormat f : {InputFormat::f32, InputFormat::bf16, InputFormat::fp16, InputFormat::tf32})
+    v.push_back(input_format_name(f));
+  return v;
+}
+
 const OrderParam kInputParam{"input", "f32",
                              "float32 orders: round x, w and bias to bf16, fp16 or tf32 (nearest-even) first; "
-                             "bounds stay against the original inputs"};
+                             "bounds stay against the original inputs",
+                             sweep_input_formats};
 
 std::vector<OrderInfo> build_list() {
   std::vector<OrderInfo> v{
