@@ -65,10 +65,11 @@ Runner add_run(CLI::App& app) {
       ->check(CLI::Range(0, 1024));
   return [a] {
     const OrderSpec order = parse_order(a->order);  // bad order or key: exit 2 before reading files
-    const bool f64 = is_f64_dtype(a->dtype);
+    const Dtype dtype = parse_dtype(a->dtype);
     const AnyInputs in = load_inputs(a->in);
-    require((in.index() == 1) == f64, "--dtype " + a->dtype + " does not match the inputs: " + a->in.x + " is " +
-                                          (in.index() == 1 ? "float64" : "float32"));
+    require((in.index() == 1) == (dtype == Dtype::f64),
+            "--dtype " + a->dtype + " does not match the inputs: " + a->in.x + " is " +
+                (in.index() == 1 ? "float64" : "float32"));
     return std::visit([&](const auto& i) { return run_one(i, order, *a); }, in);
   };
 }

@@ -58,9 +58,9 @@ AnyInputs load_inputs(const InputArgs& a) {
   }
 }
 
-bool is_f64_dtype(const std::string& dtype, const std::string& option) {
-  if (dtype == "f32" || dtype == "float32") return false;
-  if (dtype == "f64" || dtype == "float64") return true;
+Dtype parse_dtype(const std::string& dtype, const std::string& option) {
+  if (dtype == "f32" || dtype == "float32") return Dtype::f32;
+  if (dtype == "f64" || dtype == "float64") return Dtype::f64;
   throw InputError(option + ": unknown dtype '" + dtype + "' (use f32 or f64)");
 }
 

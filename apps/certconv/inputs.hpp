@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/spec.hpp"
 
@@ -34,7 +35,7 @@ using AnyInputs = std::variant<Inputs<float>, Inputs<double>>;
 // Reads the files, checks that x, w and bias share one dtype and fit the spec.
 AnyInputs load_inputs(const InputArgs& a);
 
-// "f32" / "f64" → which alternative; anything else → InputError naming the option.
-bool is_f64_dtype(const std::string& dtype, const std::string& option = "--dtype");
+// "f32" / "f64" (or "float32" / "float64"); anything else → InputError naming the option.
+Dtype parse_dtype(const std::string& dtype, const std::string& option = "--dtype");
 
 }  // namespace certconv::app
