@@ -151,8 +151,8 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
   if (opt.want_running) out.running_bound = Tensor<double>(s.y_shape());
   using RP = RunningPolicy<T>;
   for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
-    T* mu = scratch<T, 0>(static_cast<std::size_t>(len));
-    T* d = scratch<T, 1>(static_cast<std::size_t>(len));
+    T* mu = scratch<T, struct DriverMu>(static_cast<std::size_t>(len));
+    T* d = scratch<T, struct DriverD>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
       T* y = yrow(n, oc, oy, ox0);
       dispatch_isa([&] {

@@ -75,7 +75,7 @@ struct GemmBlockedKernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<10>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct GemmAcc>(static_cast<std::size_t>(r.len));
     const auto c0 = r.bias && !bias_last ? P::exact(*r.bias) : P::zero();
     for (std::int64_t j = 0; j < r.len; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {

@@ -83,9 +83,9 @@ struct KahanKernel {
   void row(const Row<typename P::In>& r, typename P::Node* out) const {
     using T = typename P::In;
     using Log = typename P::Log;
-    T* s = scratch<T, 50>(static_cast<std::size_t>(r.len));
-    T* c = scratch<T, 51>(static_cast<std::size_t>(r.len));
-    Log* log = scratch<Log, 52>(static_cast<std::size_t>(r.len));
+    T* s = scratch<T, struct KahanSum>(static_cast<std::size_t>(r.len));
+    T* c = scratch<T, struct KahanCompensation>(static_cast<std::size_t>(r.len));
+    Log* log = scratch<Log, struct KahanLog>(static_cast<std::size_t>(r.len));
     for (std::int64_t j = 0; j < r.len; ++j) {
       s[j] = r.bias ? *r.bias : T(0);
       c[j] = 0;
@@ -125,7 +125,7 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
   const RunningBound running(4 * static_cast<double>(K) + 1, static_cast<double>(K), dt, dt);
   for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
     using RN = typename KahanRunning<T>::Node;
-    RN* nodes = scratch<RN, 53>(static_cast<std::size_t>(len));
+    RN* nodes = scratch<RN, struct KahanNodes>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
       const Row<T> r{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr};
       const std::size_t at = static_cast<std::size_t>(((n * s.oc + oc) * s.oh + oy) * s.ow + ox0);

@@ -44,7 +44,7 @@ struct Avx512Kernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<20>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct Avx512Acc>(static_cast<std::size_t>(r.len));
     for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
       const auto a0 = b == 0 && bias_init && r.bias ? P::exact(*r.bias) : P::zero();
       for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, a0);

@@ -118,7 +118,7 @@ struct HaswellKernel {
   static void block_sum(const Row<T>& r, std::int64_t k0, std::int64_t k1, bool is_split, std::int64_t a,
                         std::int64_t b, const typename P::Rows& acc) {
     for (std::int64_t j = a; j < b; ++j) acc.set(j, P::zero());
-    const auto odd = P::template scratch_rows<51>(static_cast<std::size_t>(r.len));
+    const auto odd = P::template scratch_rows<struct HaswellOdd>(static_cast<std::size_t>(r.len));
     std::int64_t k = k0;
     if (is_split) {
       for (std::int64_t j = a; j < b; ++j) odd.set(j, P::zero());
@@ -144,7 +144,7 @@ struct HaswellKernel {
   // Outputs [a, b) of the row, all split or all not.
   template <class P>
   void run(const Row<T>& r, bool is_split, std::int64_t a, std::int64_t b, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<50>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct HaswellAcc>(static_cast<std::size_t>(r.len));
     const auto c0 = r.bias && !bias_last ? P::exact(*r.bias) : P::zero();
     for (std::int64_t j = a; j < b; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {
@@ -163,7 +163,7 @@ struct HaswellKernel {
       // The bound's tree (read off once, not per output) must cover both shapes.
       run<P>(r, false, 0, r.len, out);
       if (split.empty()) return;
-      const auto other = P::template scratch_rows<52>(static_cast<std::size_t>(r.len));
+      const auto other = P::template scratch_rows<struct HaswellOtherTree>(static_cast<std::size_t>(r.len));
       run<P>(r, true, 0, r.len, other);
       for (std::int64_t j = 0; j < r.len; ++j) out.set(j, cover(out.get(j), other.get(j)));
     } else {

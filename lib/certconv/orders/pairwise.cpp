@@ -27,7 +27,7 @@ struct PairwiseKernel {
     // One scratch row per recursion level below the root, for the right halves.
     int depth = 0;
     for (std::int64_t n = r.K; n > 1; n = n - n / 2) ++depth;
-    const auto tmp = P::template scratch_rows<30>(static_cast<std::size_t>((depth + 1) * r.len));
+    const auto tmp = P::template scratch_rows<struct PairwiseRightHalves>(static_cast<std::size_t>((depth + 1) * r.len));
     sum<P>(r, 0, r.K, out, 0, tmp, 0);
     if (r.bias) {
       const auto b = P::exact(*r.bias);

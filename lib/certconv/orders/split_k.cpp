@@ -23,7 +23,7 @@ struct SplitKKernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto part = P::template scratch_rows<40>(static_cast<std::size_t>(r.len));
+    const auto part = P::template scratch_rows<struct SplitKPart>(static_cast<std::size_t>(r.len));
     for (std::int64_t i = 0; i < parts; ++i) {
       const auto acc = i == 0 ? out : part;
       for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
