@@ -239,13 +239,13 @@ BOOST_AUTO_TEST_CASE(absdot_upper_bounds_the_exact_absdot) {
 
 BOOST_AUTO_TEST_CASE(backends_are_registered_as_backends) {
   int backends = 0;
-  for (const OrderInfo& o : order_list()) backends += o.kind == "backend";
+  for (const OrderInfo& o : order_list()) backends += o.kind == OrderKind::backend;
   BOOST_TEST(backends == CERTCONV_HAVE_ONEDNN + 2 * CERTCONV_HAVE_OPENBLAS);
 #if CERTCONV_HAVE_ONEDNN
-  BOOST_TEST(find_order("onednn").kind == "backend");
+  BOOST_TEST((find_order("onednn").kind == OrderKind::backend));
 #endif
 #if CERTCONV_HAVE_OPENBLAS
-  BOOST_TEST(find_order("blas-unfold").kind == "backend");
-  BOOST_TEST(find_order("blas-slow-conv").kind == "backend");
+  BOOST_TEST((find_order("blas-unfold").kind == OrderKind::backend));
+  BOOST_TEST((find_order("blas-slow-conv").kind == OrderKind::backend));
 #endif
 }

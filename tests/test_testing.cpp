@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(every_order_and_backend_passes_its_own_and_the_order_free_b
   for (const OrderInfo& info : order_list()) {
     BOOST_TEST_CONTEXT("order " << info.name) {
       const OrderOutput<float> out = run(info.name, pr.view());
-      backends += info.kind == "backend";
+      backends += info.kind == OrderKind::backend;
       CERTCONV_CHECK_CONV(out.y, pr.view(), rigorous(info.name));
       if (sums_products(out.bound_kind)) CERTCONV_CHECK_CONV(out.y, pr.x, pr.w, pr.spec, rigorous_any_order(), &pr.bias);
     }

@@ -99,7 +99,7 @@ void run_orders(const ConvProblem<TC>& pc, const Truth& truth, const AnalyzeRequ
       continue;
     }
     const double sec = seconds_since(t0);
-    Entry e{text, info.kind, order_str(os), std::is_same_v<TC, double>, std::move(out.y), {}};
+    Entry e{text, order_kind_name(info.kind), order_str(os), std::is_same_v<TC, double>, std::move(out.y), {}};
     ObservedMetrics m;
     e.j = measure_entry(pc.spec, truth, std::get<Tensor<TC>>(e.y), out.bound, out.bound_kind, req,
                         pc.bias != nullptr, m);

@@ -202,7 +202,7 @@ OrderInfo make_onednn_order() {
                  "docs/orders.md names the emulated order that reproduces it)",
                  run_f32,
                  run_f64};
-  info.kind = "backend";
+  info.kind = OrderKind::backend;
   return info;
 }
 

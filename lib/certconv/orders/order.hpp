@@ -68,13 +68,19 @@ inline Sweep sweep_bias(std::vector<std::string> values) {
   };
 }
 
+// An order emulated here, or a real library run through its API.
+enum class OrderKind { order, backend };
+
+// "order" | "backend", as the documents and `certconv orders` name the kinds.
+inline const char* order_kind_name(OrderKind k) { return k == OrderKind::order ? "order" : "backend"; }
+
 struct OrderInfo {
   std::string name;
   std::vector<OrderParam> params;
   std::string accumulation;  // the accumulation order in one line
   std::function<OrderOutput<float>(const OrderSpec&, const ConvProblem<float>&, const RunOptions&)> run_f32;
   std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
-  std::string kind = "order";  // "order" (emulated here) or "backend" (a real library)
+  OrderKind kind = OrderKind::order;
 };
 
 }  // namespace certconv

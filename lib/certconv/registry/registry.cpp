@@ -40,7 +40,7 @@ std::vector<OrderInfo> build_list() {
       make_kahan_order(),         make_split_k_order(),     make_winograd_order(),
       make_openblas_haswell_order(),
   };
-  // The real libraries (kind "backend"), where the build found them.
+  // The real libraries (OrderKind::backend), where the build found them.
 #if CERTCONV_HAVE_ONEDNN
   v.push_back(make_onednn_order());
 #endif
