@@ -32,7 +32,7 @@ int run_one(const Inputs<T>& in, const OrderSpec& order, const RunArgs& a) {
   nlohmann::json summary = {{"order", order_str(order)},
                             {"dtype", a.dtype},
                             {"outputs", out.y.size()},
-                            {"bound_kind", out.bound_kind},
+                            {"bound_kind", bound_kind_name(out.bound_kind)},
                             {"out", a.out}};
   if (!a.bound.empty()) {
     // No proven bound: +inf everywhere (true, and never mistaken for a small one).

@@ -22,7 +22,7 @@ namespace {
 
 struct Bound {
   Tensor<double> b;
-  std::string kind;
+  BoundKind kind;
 };
 
 // The order runs on the user's inputs in TC; its output is discarded, its bound kept.
@@ -42,8 +42,9 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
     if (p.bias) b = tensor_cast<TC>(*p.bias);
     out = run_order(os, ConvProblem<TC>{p.spec, x, w, p.bias ? &b : nullptr}, ro);
   }
-  require(!out.bound.data.empty() && out.bound_kind != "none",
-          "tolerance '" + tol.order + "': the order has no proven error bound (bound_kind " + out.bound_kind +
+  require(!out.bound.data.empty() && out.bound_kind.theorem != Theorem::none,
+          "tolerance '" + tol.order + "': the order has no proven error bound (bound_kind " +
+              bound_kind_name(out.bound_kind) +
               "); use any-order or another order");
   return {std::move(out.bound), out.bound_kind};
 }
@@ -59,14 +60,15 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
         if (dt == Dtype::f32) return order_bound<float>(p, tol);
       return order_bound<double>(p, tol);
     case Tolerance::Kind::any_order:
-      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), "order-free"};
+      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
       if constexpr (std::is_same_v<TI, float>) {
         const Tensor<float> xr = round_tensor(p.x, tol.input, "x"), wr = round_tensor(p.w, tol.input, "w");
         Tensor<float> br;
         if (p.bias) br = round_tensor(*p.bias, tol.input, "bias");
         const ConvProblem<float> pr{p.spec, xr, wr, p.bias ? &br : nullptr};
         const Tensor<double> e = input_rounding_error(p, pr, resolve_threads(tol.threads));
-        return {any_order_bound(truth.absdot, n, dt, &e), "order-free+input-rounding"};
+        return {any_order_bound(truth.absdot, n, dt, &e),
+                {.theorem = Theorem::order_free, .input_rounding = true}};
       }
       throw InputError("tolerance " + tol.str() + ": input=" + input_format_name(tol.input) +
                        " rounds float32 inputs; x and w are float64");
@@ -75,7 +77,7 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
       Tensor<double> b(truth.absdot.shape);
       for (std::size_t i = 0; i < b.data.size(); ++i)
         b.data[i] = probabilistic_bound(truth.absdot.data[i], n, dt, tol.lambda).bound;
-      return {std::move(b), "probabilistic"};
+      return {std::move(b), {.theorem = Theorem::probabilistic}};
     }
   }
   throw InputError("tolerance: unknown kind");
@@ -93,7 +95,8 @@ std::string num(double v, int digits) {
   return buf;
 }
 
-std::string describe(const Tolerance& tol, const std::string& kind) {
+std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
+  const std::string kind = bound_kind_name(bound_kind);
   switch (tol.kind) {
     case Tolerance::Kind::order:
       return "the rigorous bound of order " + tol.str() + " [" + kind + "]";

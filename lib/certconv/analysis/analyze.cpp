@@ -101,7 +101,7 @@ void run_orders(const ConvProblem<TC>& pc, const Truth& truth, const AnalyzeRequ
     const double sec = seconds_since(t0);
     Entry e{text, order_kind_name(info.kind), order_str(os), std::is_same_v<TC, double>, std::move(out.y), {}};
     ObservedMetrics m;
-    e.j = measure_entry(pc.spec, truth, std::get<Tensor<TC>>(e.y), out.bound, out.bound_kind, req,
+    e.j = measure_entry(pc.spec, truth, std::get<Tensor<TC>>(e.y), out.bound, bound_kind_name(out.bound_kind), req,
                         pc.bias != nullptr, m);
     if (!out.running_bound.data.empty()) {
       MetricsOptions ro_opt;

@@ -104,7 +104,7 @@ T weight_up(double h, T v) {
 }
 
 // Runs a tree-shaped order: the observed output and, when asked, per element the
-// tree bound (bound_kind "tree-gamma") and the running error bound.
+// tree bound (Theorem::tree_gamma) and the running error bound.
 //
 // D = Σ h_k|w_k x_k| + h_b|bias| is evaluated per output as an FMA chain in T over
 // the same im2col block, from weights c_k = h_k|w_k| rounded up; by linearity of D in
@@ -117,7 +117,7 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
   const int threads = resolve_threads(opt.threads);
   OrderOutput<T> out;
   out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = "tree-gamma";
+  out.bound_kind = {.theorem = Theorem::tree_gamma};
   const T* w = p.w.data.data();
   const T* bias = p.bias ? p.bias->data.data() : nullptr;
   auto yrow = [&](std::int64_t n, std::int64_t oc, std::int64_t oy, std::int64_t ox0) {

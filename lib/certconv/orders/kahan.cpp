@@ -23,7 +23,7 @@
 //   |ŷ − y| ≤ |c| + u·μ + K·η/2,  μ = Σ_k (|y| + |d| + |c'| (+ |x̂_k| for fma=0)),
 // with μ accumulated in the working format and inflated by the margin lemma of
 // bounds/tree_bound.hpp (at most 4K additions). This is the order's `bound`
-// (bound_kind "running-kahan") and its running bound; there is no summation tree.
+// (Theorem::running_kahan) and its running bound; there is no summation tree.
 #include <cmath>
 
 #include "certconv/core/format.hpp"
@@ -114,7 +114,7 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
   const int threads = resolve_threads(opt.threads);
   OrderOutput<T> out;
   out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = "running-kahan";
+  out.bound_kind = {.theorem = Theorem::running_kahan};
   if (opt.want_bound) {
     out.bound = Tensor<double>(s.y_shape());
     out.running_bound = Tensor<double>(s.y_shape());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "certconv/bounds/bound_kind.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
@@ -32,7 +33,7 @@ template <class T>
 struct OrderOutput {
   Tensor<T> y;                   // the observed output, NCHW
   Tensor<double> bound;          // rigorous per-element bound on |y − truth| (empty if not requested)
-  std::string bound_kind;        // which theorem produced `bound` ("none" if none is proven)
+  BoundKind bound_kind;          // which theorem produced `bound` (Theorem::none if none is proven)
   Tensor<double> running_bound;  // a posteriori running error bound (Higham 2002 §3.3); empty if none
   // What actually ran, for the JSON documents: e.g. oneDNN's impl_info_str and ISA,
   // OpenBLAS's config and core. Empty for emulated orders.

@@ -189,11 +189,11 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
     out.y = fma ? winograd_conv<T, 2, true>(p, threads) : winograd_conv<T, 2, false>(p, threads);
   else
     out.y = fma ? winograd_conv<T, 4, true>(p, threads) : winograd_conv<T, 4, false>(p, threads);
-  out.bound_kind = "none";
+  out.bound_kind = {.theorem = Theorem::none};
   if (opt.want_bound) {
     out.bound = winograd_bound(p, m, threads);
     if (out.bound.size() > 0) {
-      out.bound_kind = "winograd-transform";
+      out.bound_kind = {.theorem = Theorem::winograd_transform};
       // The bound assumes no overflow; an overflow anywhere on an output's paths
       // makes that output ±inf or NaN (no operation here turns inf back into a
       // finite number), so a finite output had none.

@@ -158,7 +158,7 @@ OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const 
           out.bound.data[i] = add_up(out.bound.data[i], e.data[i]);
           if (!out.running_bound.data.empty()) out.running_bound.data[i] = add_up(out.running_bound.data[i], e.data[i]);
         }
-        out.bound_kind += "+input-rounding";
+        out.bound_kind.input_rounding = true;
       }
       return out;
     }
