@@ -88,7 +88,7 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
       r.skipped.emplace_back(order_str(o), e.what());
       continue;
     }
-    IdentifyCandidate c{o, 0, 0, 0, 0};
+    IdentifyCandidate c{.order = o};
     for (std::size_t i = 0; i < y.data.size(); ++i) {
       if (std::memcmp(&y.data[i], &out.y.data[i], sizeof(T)) == 0) continue;
       ++c.mismatches;

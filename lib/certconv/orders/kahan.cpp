@@ -127,7 +127,7 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
     using RN = typename KahanRunning<T>::Node;
     RN* nodes = scratch<RN, struct KahanNodes>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
-      const Row<T> r{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr};
+      const Row<T> r{.col = col, .ld = len, .len = len, .K = K, .w = w + oc * K, .bias = bias ? bias + oc : nullptr};
       const std::size_t at = static_cast<std::size_t>(((n * s.oc + oc) * s.oh + oy) * s.ow + ox0);
       T* y = out.y.data.data() + at;
       if (!opt.want_bound) {
