@@ -121,7 +121,7 @@ Runner add_analyze(CLI::App& app) {
     return std::visit(
         [&](const auto& in) {
           json inputs = {{"source", "files"}, {"dtype", a->dtype}, {"files", a->in.files_json()}};
-          return run_analyze(in.problem(), *a, inputs);
+          return run_analyze(in.view(), *a, inputs);
         },
         load_inputs(a->in));
   };

@@ -22,12 +22,12 @@ struct RunArgs {
 };
 
 template <class T>
-int run_one(const Inputs<T>& in, const OrderSpec& order, const RunArgs& a) {
+int run_one(const OwnedProblem<T>& in, const OrderSpec& order, const RunArgs& a) {
   RunOptions opt;
   opt.threads = a.threads;
   opt.want_bound = !a.bound.empty() || !a.running.empty();
   opt.want_running = !a.running.empty();
-  const OrderOutput<T> out = run_order(order, in.problem(), opt);
+  const OrderOutput<T> out = run_order(order, in.view(), opt);
   write_npy(a.out, out.y);
   nlohmann::json summary = {{"order", order_str(order)},
                             {"dtype", a.dtype},

@@ -29,10 +29,10 @@ namespace {
 const char* dtype_name(const AnyTensor& t) { return t.index() == 0 ? "float32" : "float64"; }
 
 template <class T>
-Inputs<T> assemble(ConvSpec spec, AnyTensor x, AnyTensor w, std::optional<AnyTensor> bias) {
-  Inputs<T> in{std::move(spec), std::get<Tensor<T>>(std::move(x)), std::get<Tensor<T>>(std::move(w)), {}};
+OwnedProblem<T> assemble(ConvSpec spec, AnyTensor x, AnyTensor w, std::optional<AnyTensor> bias) {
+  OwnedProblem<T> in{std::move(spec), std::get<Tensor<T>>(std::move(x)), std::get<Tensor<T>>(std::move(w)), {}};
   if (bias) in.bias = std::get<Tensor<T>>(std::move(*bias));
-  check_problem(in.problem());
+  check_problem(in.view());
   return in;
 }
 

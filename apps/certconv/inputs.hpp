@@ -22,15 +22,7 @@ struct InputArgs {
   nlohmann::json files_json() const;
 };
 
-template <class T>
-struct Inputs {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> problem() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
-
-using AnyInputs = std::variant<Inputs<float>, Inputs<double>>;
+using AnyInputs = std::variant<OwnedProblem<float>, OwnedProblem<double>>;
 
 // Reads the files, checks that x, w and bias share one dtype and fit the spec.
 AnyInputs load_inputs(const InputArgs& a);
