@@ -20,17 +20,6 @@ std::vector<std::string> sweep(const OrderParam& param, const SweepContext& c) {
   return v;
 }
 
-template <class T, class TI>
-const Tensor<T>& as(const Tensor<TI>& t, Tensor<T>& store) {
-  if constexpr (std::is_same_v<T, TI>) {
-    return t;
-  } else {
-    store.shape = t.shape;
-    store.data.assign(t.data.begin(), t.data.end());  // float → double: exact
-    return store;
-  }
-}
-
 // |d|/scale; +inf for d ≠ 0 at scale 0 and for NaN (non-finite values).
 double norm(double d, double scale) {
   const double r = scale > 0 ? std::fabs(d) / scale : (d == 0 ? 0 : kInf);
@@ -69,11 +58,15 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
   topt.threads = threads;
   const Truth truth = compute_truth(p, topt);
 
-  Tensor<T> xs, ws, bs;
-  const Tensor<T>& x = as(p.x, xs);
-  const Tensor<T>& w = as(p.w, ws);
-  const Tensor<T>* bias = p.bias ? &as(*p.bias, bs) : nullptr;
-  const ConvProblem<T> pt{s, x, w, bias};
+  // Float inputs for a double output are widened (exactly); otherwise p runs as is.
+  OwnedProblem<T> widened;
+  if constexpr (!std::is_same_v<T, TI>) widened = problem_cast<T>(p);
+  const ConvProblem<T> pt = [&] {
+    if constexpr (std::is_same_v<T, TI>)
+      return p;
+    else
+      return widened.view();
+  }();
   RunOptions opt;
   opt.threads = threads;
   opt.want_bound = false;
