@@ -147,13 +147,10 @@ OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const 
       // Round the inputs, run the order on them, then add the input-rounding term:
       // |ŷ − y| ≤ |ŷ − ỹ| + |ỹ − y|, ỹ the exact convolution of the rounded inputs.
       check_problem(p);
-      const Tensor<float> xr = round_tensor(p.x, fmt, "x"), wr = round_tensor(p.w, fmt, "w");
-      Tensor<float> br;
-      if (p.bias) br = round_tensor(*p.bias, fmt, "bias");
-      const ConvProblem<float> pr{p.spec, xr, wr, p.bias ? &br : nullptr};
-      OrderOutput<float> out = info.run_f32(inner, pr, opt);
+      const OwnedProblem<float> rounded = round_problem(p, fmt);
+      OrderOutput<float> out = info.run_f32(inner, rounded.view(), opt);
       if (opt.want_bound && !out.bound.data.empty()) {
-        const Tensor<double> e = input_rounding_error(p, pr, resolve_threads(opt.threads));
+        const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(opt.threads));
         for (std::size_t i = 0; i < e.data.size(); ++i) {
           out.bound.data[i] = add_up(out.bound.data[i], e.data[i]);
           if (!out.running_bound.data.empty()) out.running_bound.data[i] = add_up(out.running_bound.data[i], e.data[i]);
