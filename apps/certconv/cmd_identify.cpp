@@ -9,6 +9,7 @@
 #include "certconv/exact/truth.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/metadata.hpp"
@@ -79,8 +80,8 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
 }
 
 template <class TI, class T>
-int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
-  const IdentifyResult r = identify(in.problem(), y, a.threads);
+int run_identify(const OwnedProblem<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
+  const IdentifyResult r = identify(in.view(), y, a.threads);
   print_result(r, a, y.size());
   if (!a.json_out.empty()) {
     json doc = document_header("certconv.identify/1", resolve_threads(a.threads));
@@ -131,15 +132,13 @@ Runner add_identify(CLI::App& app) {
     const ConvSpec& spec = std::visit([](const auto& i) -> const ConvSpec& { return i.spec; }, in);
     std::visit([&](const auto& t) {
       require(t.shape == spec.y_shape(), a->y + ": shape does not match the problem " + to_benchdnn(spec) +
-                                             ", which needs [" + std::to_string(spec.mb) + ", " +
-                                             std::to_string(spec.oc) + ", " + std::to_string(spec.oh) + ", " +
-                                             std::to_string(spec.ow) + "]");
+                                             ", which needs [" + extents_text(spec.y_shape()) + "]");
     }, y);
-    if (const auto* i32 = std::get_if<Inputs<float>>(&in)) {
+    if (const auto* i32 = std::get_if<OwnedProblem<float>>(&in)) {
       if (dtype == Dtype::f64) return run_identify(*i32, std::get<Tensor<double>>(y), *a);
       return run_identify(*i32, std::get<Tensor<float>>(y), *a);
     }
-    return run_identify(std::get<Inputs<double>>(in), std::get<Tensor<double>>(y), *a);
+    return run_identify(std::get<OwnedProblem<double>>(in), std::get<Tensor<double>>(y), *a);
   };
 }
 

@@ -1,9 +1,9 @@
 // The tolerances of testing.hpp: builders, their text form and its parser.
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "certconv/core/error.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/testing.hpp"
 
@@ -41,12 +41,9 @@ std::string Tolerance::str() const {
     case Kind::any_order:
       if (input != InputFormat::f32) add(std::string("input=") + input_format_name(input));
       return "any-order" + params;
-    case Kind::probabilistic: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "lambda=%.17g", lambda);
-      add(buf);
+    case Kind::probabilistic:
+      add("lambda=" + number_text(lambda, 17));
       return "probabilistic" + params;
-    }
   }
   return order;
 }
