@@ -10,6 +10,7 @@
 #include "certconv/core/format.hpp"
 #include "certconv/bounds/input_rounding.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/key_values.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/winograd.hpp"
@@ -91,23 +92,15 @@ const OrderInfo& find_order(std::string_view name) {
 
 OrderSpec parse_order(std::string_view text) {
   OrderSpec s;
-  const std::size_t colon = text.find(':');
-  s.name = std::string(text.substr(0, colon));
+  const auto [name, list] = split_name(text);
+  s.name = name;
   const OrderInfo& info = find_order(s.name);
-  if (colon == std::string_view::npos) return s;
-  std::string_view rest = text.substr(colon + 1);
-  require(!rest.empty(), "order '" + s.name + "': empty parameter list after ':'");
-  while (true) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    const std::size_t eq = item.find('=');
-    require(eq != std::string_view::npos && eq > 0 && eq + 1 < item.size(),
-            "order '" + s.name + "': parameter '" + std::string(item) + "' is not key=value");
-    const std::string key(item.substr(0, eq));
-    require(s.params.emplace(key, std::string(item.substr(eq + 1))).second,
-            "order '" + s.name + "': parameter '" + key + "' given twice");
-    if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
+  if (!list) return s;
+  require(!list->empty(), "order '" + s.name + "': empty parameter list after ':'");
+  for (const KeyValue& kv : split_key_values(*list)) {
+    require(kv.has_eq && !kv.key.empty() && !kv.value.empty(),
+            "order '" + s.name + "': parameter '" + kv.item + "' is not key=value");
+    require(s.params.emplace(kv.key, kv.value).second, "order '" + s.name + "': parameter '" + kv.key + "' given twice");
   }
   check_params(info, s.params);
   return s;
