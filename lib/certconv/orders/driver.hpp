@@ -106,6 +106,16 @@ T weight_up(double h, T v) {
     return hv;
 }
 
+// An order's output for the checked problem p: y allocated, the bound's theorem named.
+template <class T>
+OrderOutput<T> checked_output(const ConvProblem<T>& p, Theorem theorem) {
+  check_problem(p);
+  OrderOutput<T> out;
+  out.y = Tensor<T>(p.spec.y_shape());
+  out.bound_kind = {.theorem = theorem};
+  return out;
+}
+
 // Runs a tree-shaped order: the observed output and, when asked, per element the
 // tree bound (Theorem::tree_gamma) and the running error bound.
 //
@@ -114,13 +124,10 @@ T weight_up(double h, T v) {
 // the leaf magnitudes this equals the D of TreePolicy run on the actual leaves.
 template <class T, class Kernel>
 OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, const Kernel& ker) {
-  check_problem(p);
+  OrderOutput<T> out = checked_output(p, Theorem::tree_gamma);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
   const int threads = resolve_threads(opt.threads);
-  OrderOutput<T> out;
-  out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = {.theorem = Theorem::tree_gamma};
   const T* w = p.w.data.data();
   const T* bias = p.bias ? p.bias->data.data() : nullptr;
   auto yrow = [&](std::int64_t n, std::int64_t oc, std::int64_t oy, std::int64_t ox0) {

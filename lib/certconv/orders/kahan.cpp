@@ -108,13 +108,10 @@ struct KahanKernel {
 
 template <class T, class Kernel>
 OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const Kernel& ker) {
-  check_problem(p);
+  OrderOutput<T> out = checked_output(p, Theorem::running_kahan);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
   const int threads = resolve_threads(opt.threads);
-  OrderOutput<T> out;
-  out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = {.theorem = Theorem::running_kahan};
   if (opt.want_bound) {
     out.bound = Tensor<double>(s.y_shape());
     out.running_bound = Tensor<double>(s.y_shape());
