@@ -111,7 +111,6 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
   OrderOutput<T> out = checked_output(p, Theorem::running_kahan);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
-  const int threads = resolve_threads(opt.threads);
   if (opt.want_bound) {
     out.bound = Tensor<double>(s.y_shape());
     out.running_bound = Tensor<double>(s.y_shape());
@@ -120,7 +119,7 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
   const T* bias = p.bias ? p.bias->data.data() : nullptr;
   constexpr Dtype dt = dtype_of<T>();
   const RunningBound running(4 * static_cast<double>(K) + 1, static_cast<double>(K), dt, dt);
-  for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
+  for_each_col_block(p, resolve_threads(opt.threads), [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
     using RN = typename KahanRunning<T>::Node;
     RN* nodes = scratch<RN, struct KahanNodes>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
