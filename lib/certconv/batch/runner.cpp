@@ -23,7 +23,7 @@ template <class T>
 AnalyzeResult analyze_generated(const BatchConfig& c, const Experiment& e) {
   const Generated<T> g = generate_inputs<T>(e.spec, e.dist, e.seed);
   AnalyzeRequest req;
-  req.f64 = e.dtype == "f64";
+  req.f64 = e.dtype == Dtype::f64;
   req.orders = c.orders;
   req.rtol = c.rtol;
   req.atol = c.atol;
@@ -49,9 +49,9 @@ int BatchPlan::to_run() const {
 }
 
 json run_experiment(const BatchConfig& c, const Experiment& e, const std::optional<Shard>& shard, int& exit_code) {
-  AnalyzeResult r = e.dtype == "f64" ? analyze_generated<double>(c, e) : analyze_generated<float>(c, e);
+  AnalyzeResult r = e.dtype == Dtype::f64 ? analyze_generated<double>(c, e) : analyze_generated<float>(c, e);
   json doc = document_header("certconv.analyze/1", resolve_threads(c.threads));
-  doc["inputs"] = {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", e.dtype}};
+  doc["inputs"] = {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", dtype_name(e.dtype)}};
   doc.update(r.doc);
   doc["batch"] = {{"config", {{"path", c.path}, {"sha256", c.sha256}}},
                   {"experiment", e.id},
