@@ -2,7 +2,7 @@
 // Order identification (`certconv identify`): which emulated summation order, with
 // which parameters, reproduces a given output bit for bit.
 //
-// Candidates are every emulated order (kind "order") over its parameter space
+// Candidates are every emulated order (OrderKind::order) over its parameter space
 // (identify_candidates); each is run on the problem and compared with the given
 // output element by element. Equality is bitwise: −0.0 and +0.0 differ, as they
 // come from different operation sequences. For the elements where a candidate

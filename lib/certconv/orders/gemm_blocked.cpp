@@ -108,12 +108,8 @@ Blocking blocking(const OrderParams& ps) {
   else
     ps.fail("kc", "auto, skylakex-s, skylakex-d, haswell-s, haswell-d or a positive integer");
   if (ps.get("unroll", "auto") != "auto") bl.unroll = ps.integer("unroll", 16, 1, 1 << 20);
-  const std::string driver = ps.get("driver", "serial");
-  if (driver != "serial" && driver != "threaded") ps.fail("driver", "serial or threaded");
-  bl.threaded = driver == "threaded";
-  const std::string bias = ps.get("bias", "first");
-  if (bias != "first" && bias != "last") ps.fail("bias", "first or last");
-  bl.bias_last = bias == "last";
+  bl.threaded = ps.choice("driver", "serial", {"serial", "threaded"}) == "threaded";
+  bl.bias_last = ps.choice("bias", "first", {"first", "last"}) == "last";
   return bl;
 }
 

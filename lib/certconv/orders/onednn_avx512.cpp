@@ -99,8 +99,7 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const std::int64_t block = ps.integer("block", 16, 1, 1 << 20);
-  const std::string bias = ps.get("bias", "store");
-  if (bias != "store" && bias != "init") ps.fail("bias", "store or init");
+  const std::string bias = ps.choice("bias", "store", {"store", "init"});
   Avx512Kernel ker;
   ker.seq = onednn_block_sequence(p.spec, block, ker.starts);
   ker.bias_init = bias == "init";

@@ -182,8 +182,7 @@ struct HaswellKernel {
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
-  const std::string bias = ps.get("bias", "first");
-  if (bias != "first" && bias != "last") ps.fail("bias", "first or last");
+  const std::string bias = ps.choice("bias", "first", {"first", "last"});
   constexpr bool f32 = std::is_same_v<T, float>;
   HaswellKernel<T> ker;
   constexpr OpenblasPreset preset = f32 ? kHaswellS : kHaswellD;

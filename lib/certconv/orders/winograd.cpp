@@ -174,8 +174,7 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const ConvSpec& s = p.spec;
   const OrderParams params(o);
-  const std::string tile = params.get("tile", "4");
-  if (tile != "2" && tile != "4") params.fail("tile", "2 or 4");
+  const std::string tile = params.choice("tile", "4", {"2", "4"});
   const bool fma = params.flag("fma", false);
   require(s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 0 && s.dw == 0,
           "winograd: needs a 3x3 kernel with stride 1 and no dilation; got kh" + std::to_string(s.kh) + "kw" +
