@@ -67,10 +67,10 @@ BOOST_AUTO_TEST_CASE(grid_expansion_order_and_names) {
   for (std::size_t i = 0; i < c.experiments.size(); ++i) BOOST_TEST(c.experiments[i].id == static_cast<int>(i));
   const Experiment& e0 = c.experiments[0];
   BOOST_TEST(e0.spec.name == "a");
-  BOOST_TEST(e0.dtype == "f32");
+  BOOST_TEST((e0.dtype == Dtype::f32));
   BOOST_TEST(e0.seed == 1u);
   BOOST_TEST(c.experiments[1].seed == 2u);
-  BOOST_TEST(c.experiments[2].dtype == "f64");
+  BOOST_TEST((c.experiments[2].dtype == Dtype::f64));
   BOOST_TEST(c.experiments[4].spec.name == "tiny:res_a*2");
   BOOST_TEST(c.experiments[4].spec.mb == 1);  // the mb override
   BOOST_TEST(c.experiments[8].spec.name == "tiny:res_b");
@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(defaults_regex_and_all_orders) {
   BOOST_REQUIRE_EQUAL(c.experiments.size(), 2u);
   BOOST_TEST(c.experiments[0].spec.name == "tiny:conv1");
   BOOST_TEST(c.experiments[0].spec.mb == 2);
-  BOOST_TEST(c.experiments[0].dtype == "f32");
+  BOOST_TEST((c.experiments[0].dtype == Dtype::f32));
   BOOST_TEST(c.experiments[0].dist == "kaiming");
   BOOST_TEST(c.experiments[0].seed == 1u);
   BOOST_TEST(c.skip_unsupported);  // "all" lists orders that may reject a problem

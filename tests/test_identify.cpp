@@ -10,6 +10,7 @@
 #include "certconv/core/error.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/spec.hpp"
+#include "certconv/report/sha256.hpp"
 
 using namespace certconv;
 
@@ -45,8 +46,8 @@ Tensor<float> output_of(const std::string& order, const ConvProblem<float>& p) {
 
 BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   const ConvSpec s = parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1");
-  const auto f32 = strings(identify_candidates(s, false, false));
-  const auto f64 = strings(identify_candidates(s, true, false));
+  const auto f32 = strings(identify_candidates(s, Dtype::f32, false));
+  const auto f64 = strings(identify_candidates(s, Dtype::f64, false));
   for (const char* c : {"onednn-avx512:bias=store,block=16,input=f32",
                         "onednn-avx512:bias=store,block=64,input=bf16",
                         "onednn-avx2:block=8,fma=0,input=tf32", "split-k:fma=1,input=fp16,parts=8",
@@ -61,9 +62,62 @@ BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   BOOST_TEST(f32.size() == 4 * f64.size());
   // Where the bias enters is swept only when there is one.
   BOOST_TEST(!has(f32, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
-  const auto biased = strings(identify_candidates(s, false, true));
+  const auto biased = strings(identify_candidates(s, Dtype::f32, true));
   BOOST_TEST(has(biased, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
   BOOST_TEST(has(biased, "onednn-avx512:bias=init,block=16,input=f32"));
+}
+
+// The candidate lists, in order, as identify built them when it still named every
+// order's parameters itself (before the orders declared their sweeps): the count
+// and the SHA-256 of the order strings, one per line.
+BOOST_AUTO_TEST_CASE(candidates_unchanged_since_orders_declare_their_sweeps) {
+  struct Case {
+    const char* spec;
+    Dtype dtype;
+    bool bias;
+    std::size_t count;
+    const char* sha256;
+  };
+  for (const Case& c : {
+           Case{"mb1ic64ih14oc64oh14kh3ph1", Dtype::f32, false, 200,
+                "f3ffd01c7c591bd0bea08f6eb14c06ed6436e3d4ae234d67ba796c9780ad258e"},
+           Case{"mb1ic64ih14oc64oh14kh3ph1", Dtype::f64, true, 72,
+                "238735857350e4d1510b078226bbbe9f497cfd7ea637c05dda8adb62f40a7e22"},
+           Case{"mb1ic20ih6oc4kh3ph1", Dtype::f32, true, 272,
+                "14526f1a8f641e617445dbd450e86b8dccd051ddce2a555c580d08915e15f961"},
+           Case{"g2mb1ic6ih5oc4kh3ph1", Dtype::f64, false, 38,
+                "689aecbcbd59b28f57203d201fc8c28309ae5c92bcf1e1da47320393577ddb4f"},
+           Case{"mb1ic300ih4oc2kh1", Dtype::f32, true, 352,
+                "2b543be177a177312c7a145c87ef22ae0e95d525b679990ad9c730df1e2df2bd"},
+       }) {
+    std::string lines;
+    const auto v = strings(identify_candidates(parse_benchdnn(c.spec), c.dtype, c.bias));
+    for (const std::string& o : v) lines += o + "\n";
+    BOOST_TEST(v.size() == c.count, c.spec);
+    BOOST_TEST(sha256_hex(lines) == c.sha256, c.spec);
+  }
+}
+
+// Every value an order declares for identify (OrderParam::sweep) is tried.
+BOOST_AUTO_TEST_CASE(declared_sweeps_reach_identify) {
+  const ConvSpec s = parse_benchdnn("mb1ic20ih6oc4kh3ph1");
+  const SweepContext ctx{.spec = s, .dtype = Dtype::f32, .has_bias = true};
+  const auto candidates = identify_candidates(s, Dtype::f32, true);
+  int declared = 0;
+  for (const OrderInfo& info : order_list()) {
+    if (info.kind != OrderKind::order) continue;
+    for (const OrderParam& param : info.params) {
+      if (!param.sweep) continue;
+      for (const std::string& v : param.sweep(ctx)) {
+        ++declared;
+        const bool tried = std::any_of(candidates.begin(), candidates.end(), [&](const OrderSpec& o) {
+          return o.name == info.name && o.params.at(param.key) == v;
+        });
+        BOOST_TEST(tried, info.name + ":" + param.key + "=" + v);
+      }
+    }
+  }
+  BOOST_TEST(declared > 0);
 }
 
 BOOST_AUTO_TEST_CASE(identifies_an_emulated_order) {

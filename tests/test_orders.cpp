@@ -552,6 +552,10 @@ BOOST_AUTO_TEST_CASE(registry_lists_parses_and_prints_orders) {
   BOOST_TEST(error_of("gemm-blocked:kc=0").find("'kc'") != std::string::npos);
   BOOST_TEST(error_of("gemm-blocked:driver=fast").find("'driver'") != std::string::npos);
   BOOST_TEST(error_of("gemm-blocked:bias=init").find("'bias'") != std::string::npos);
+  // A choice lists every value it takes (OrderParams::choice).
+  BOOST_TEST(error_of("gemm-blocked:driver=fast").find("'driver' must be serial or threaded; got 'fast'") !=
+             std::string::npos);
+  BOOST_TEST(error_of("winograd:tile=3").find("'tile' must be 2 or 4; got '3'") != std::string::npos);
   BOOST_TEST(error_of("onednn-avx512:bias=last").find("'bias'") != std::string::npos);
   BOOST_TEST(error_of("split-k:parts=0").find("'parts'") != std::string::npos);
   // K = 18, Q = 5, U = 16: after 5 + 5 the rest 8 > Q gives ((4 + 15)/16)·16 = 16 > 8.

@@ -31,7 +31,7 @@ struct AnalyzeArgs {
 template <class T>
 int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
   AnalyzeRequest req;
-  req.dtype = is_f64_dtype(a.dtype) ? Dtype::f64 : Dtype::f32;
+  req.dtype = parse_dtype(a.dtype);
   req.rtol = a.rtol;
   req.atol = a.atol;
   req.lambda = a.lambda;
@@ -112,7 +112,7 @@ Runner add_analyze(CLI::App& app) {
       require(a->in.x.empty() && a->in.w.empty(), "--gen: give either --gen or --x/--w, not both");
       const ConvSpec spec = parse_benchdnn(a->in.spec, a->in.mb);
       const json inputs = {{"source", "generator"}, {"dist", a->gen}, {"seed", a->seed}, {"dtype", a->dtype}};
-      if (is_f64_dtype(a->dtype)) {
+      if (parse_dtype(a->dtype) == Dtype::f64) {
         const auto g = generate_inputs<double>(spec, a->gen, a->seed);
         return run_analyze(ConvProblem<double>{spec, g.x, g.w, nullptr}, *a, inputs);
       }
@@ -123,7 +123,7 @@ Runner add_analyze(CLI::App& app) {
     return std::visit(
         [&](const auto& in) {
           json inputs = {{"source", "files"}, {"dtype", a->dtype}, {"files", a->in.files_json()}};
-          return run_analyze(in.problem(), *a, inputs);
+          return run_analyze(in.view(), *a, inputs);
         },
         load_inputs(a->in));
   };

@@ -106,11 +106,11 @@ Runner add_explain(CLI::App& app) {
           if (ta.index() == 0) {
             const auto ya = check_output<float>(std::move(ta), a->a, req.name_a, spec);
             const auto yb = check_output<float>(std::move(tb), a->b, req.name_b, spec);
-            return explain_and_report(in.problem(), ya, yb, req, f64, a->threads, a->json_out, inputs);
+            return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);
           }
           const auto ya = check_output<double>(std::move(ta), a->a, req.name_a, spec);
           const auto yb = check_output<double>(std::move(tb), a->b, req.name_b, spec);
-          return explain_and_report(in.problem(), ya, yb, req, f64, a->threads, a->json_out, inputs);
+          return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);
         },
         load_inputs(a->in));
   };

@@ -9,6 +9,8 @@
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
 #include "certconv/report/identify_doc.hpp"
+#include "certconv/core/text.hpp"
+#include "certconv/core/parallel.hpp"
 #include "certconv/report/json.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
@@ -63,8 +65,8 @@ void print_result(const IdentifyResult& r, const IdentifyArgs& a, std::int64_t o
 }
 
 template <class TI, class T>
-int run_identify(const Inputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
-  const IdentifyResult r = identify(in.problem(), y, a.threads);
+int run_identify(const OwnedProblem<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
+  const IdentifyResult r = identify(in.view(), y, a.threads);
   print_result(r, a, y.size());
   if (!a.json_out.empty()) {
     json files = a.in.files_json();
@@ -90,23 +92,22 @@ Runner add_identify(CLI::App& app) {
   cmd->add_option("--show", a->show, "candidates to print (all are in the JSON)")->check(CLI::Range(1, 1 << 20));
   return [a] {
     AnyTensor y = read_npy(a->y);
-    const bool f64 = a->dtype.empty() ? y.index() == 1 : is_f64_dtype(a->dtype);
-    require((y.index() == 1) == f64, a->y + ": dtype " + dtype_name_of(y) + " differs from --dtype " + a->dtype);
+    const Dtype dtype = a->dtype.empty() ? (y.index() == 1 ? Dtype::f64 : Dtype::f32) : parse_dtype(a->dtype);
+    require((y.index() == 1) == (dtype == Dtype::f64),
+            a->y + ": dtype " + dtype_name_of(y) + " differs from --dtype " + a->dtype);
     const AnyInputs in = load_inputs(a->in);
-    require(f64 || in.index() == 0, a->in.x + ": float64 inputs cannot give a float32 output exactly; use "
-                                              "--dtype f64 or float32 inputs");
+    require(dtype == Dtype::f64 || in.index() == 0,
+            a->in.x + ": float64 inputs cannot give a float32 output exactly; use --dtype f64 or float32 inputs");
     const ConvSpec& spec = std::visit([](const auto& i) -> const ConvSpec& { return i.spec; }, in);
     std::visit([&](const auto& t) {
       require(t.shape == spec.y_shape(), a->y + ": shape does not match the problem " + to_benchdnn(spec) +
-                                             ", which needs [" + std::to_string(spec.mb) + ", " +
-                                             std::to_string(spec.oc) + ", " + std::to_string(spec.oh) + ", " +
-                                             std::to_string(spec.ow) + "]");
+                                             ", which needs [" + extents_text(spec.y_shape()) + "]");
     }, y);
-    if (const auto* i32 = std::get_if<Inputs<float>>(&in)) {
-      if (f64) return run_identify(*i32, std::get<Tensor<double>>(y), *a);
+    if (const auto* i32 = std::get_if<OwnedProblem<float>>(&in)) {
+      if (dtype == Dtype::f64) return run_identify(*i32, std::get<Tensor<double>>(y), *a);
       return run_identify(*i32, std::get<Tensor<float>>(y), *a);
     }
-    return run_identify(std::get<Inputs<double>>(in), std::get<Tensor<double>>(y), *a);
+    return run_identify(std::get<OwnedProblem<double>>(in), std::get<Tensor<double>>(y), *a);
   };
 }
 

@@ -21,7 +21,7 @@ nlohmann::json orders_json() {
     nlohmann::json params = nlohmann::json::array();
     for (const OrderParam& p : o.params)
       params.push_back({{"key", p.key}, {"default", p.default_value}, {"help", p.help}});
-    list.push_back({{"name", o.name}, {"kind", o.kind}, {"accumulation", o.accumulation}, {"params", params}});
+    list.push_back({{"name", o.name}, {"kind", order_kind_name(o.kind)}, {"accumulation", o.accumulation}, {"params", params}});
   }
   return nlohmann::json{{"orders", list}};
 }
@@ -39,8 +39,8 @@ Runner add_orders(CLI::App& app) {
       write_json(*json_out, orders_json());
     } else {
       for (const OrderInfo& o : order_list()) {
-        std::printf("%s%s\n    %s\n", o.name.c_str(), o.kind == "order" ? "" : ("  [" + o.kind + "]").c_str(),
-                    o.accumulation.c_str());
+        const std::string tag = o.kind == OrderKind::order ? "" : "  [" + std::string(order_kind_name(o.kind)) + "]";
+        std::printf("%s%s\n    %s\n", o.name.c_str(), tag.c_str(), o.accumulation.c_str());
         for (const OrderParam& p : o.params)
           std::printf("    %-8s = %-8s %s\n", p.key.c_str(), p.default_value.c_str(), p.help.c_str());
       }

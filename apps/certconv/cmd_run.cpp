@@ -23,17 +23,17 @@ struct RunArgs {
 };
 
 template <class T>
-int run_one(const Inputs<T>& in, const OrderSpec& order, const RunArgs& a) {
+int run_one(const OwnedProblem<T>& in, const OrderSpec& order, const RunArgs& a) {
   RunOptions opt;
   opt.threads = a.threads;
   opt.want_bound = !a.bound.empty() || !a.running.empty();
   opt.want_running = !a.running.empty();
-  const OrderOutput<T> out = run_order(order, in.problem(), opt);
+  const OrderOutput<T> out = run_order(order, in.view(), opt);
   write_npy(a.out, out.y);
   nlohmann::json summary = {{"order", order_str(order)},
                             {"dtype", a.dtype},
                             {"outputs", out.y.size()},
-                            {"bound_kind", out.bound_kind},
+                            {"bound_kind", bound_kind_name(out.bound_kind)},
                             {"out", a.out}};
   if (!a.bound.empty()) {
     // No proven bound: +inf everywhere (true, and never mistaken for a small one).
@@ -65,10 +65,11 @@ Runner add_run(CLI::App& app) {
   add_threads_option(*cmd, a->threads);
   return [a] {
     const OrderSpec order = parse_order(a->order);  // bad order or key: exit 2 before reading files
-    const bool f64 = is_f64_dtype(a->dtype);
+    const Dtype dtype = parse_dtype(a->dtype);
     const AnyInputs in = load_inputs(a->in);
-    require((in.index() == 1) == f64, "--dtype " + a->dtype + " does not match the inputs: " + a->in.x + " is " +
-                                          (in.index() == 1 ? "float64" : "float32"));
+    require((in.index() == 1) == (dtype == Dtype::f64),
+            "--dtype " + a->dtype + " does not match the inputs: " + a->in.x + " is " +
+                (in.index() == 1 ? "float64" : "float32"));
     return std::visit([&](const auto& i) { return run_one(i, order, *a); }, in);
   };
 }

@@ -41,14 +41,14 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
 }
 
 template <class T>
-int run_truth(const Inputs<T>& in, const TruthArgs& a) {
+int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
   TruthOptions opt;
   opt.method = a.method == "mpfi" ? TruthMethod::mpfi : a.method == "exact" ? TruthMethod::exact : TruthMethod::auto_;
   opt.precision = a.precision;
   opt.threads = a.threads;
   opt.progress = true;
   const auto t0 = std::chrono::steady_clock::now();
-  const Truth t = compute_truth(in.problem(), opt);
+  const Truth t = compute_truth(in.view(), opt);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   write_npy(a.out, t.y);
   if (!a.lo.empty()) write_npy(a.lo, t.lo);

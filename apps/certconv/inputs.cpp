@@ -29,10 +29,10 @@ namespace {
 const char* dtype_name(const AnyTensor& t) { return t.index() == 0 ? "float32" : "float64"; }
 
 template <class T>
-Inputs<T> assemble(ConvSpec spec, AnyTensor x, AnyTensor w, std::optional<AnyTensor> bias) {
-  Inputs<T> in{std::move(spec), std::get<Tensor<T>>(std::move(x)), std::get<Tensor<T>>(std::move(w)), {}};
+OwnedProblem<T> assemble(ConvSpec spec, AnyTensor x, AnyTensor w, std::optional<AnyTensor> bias) {
+  OwnedProblem<T> in{std::move(spec), std::get<Tensor<T>>(std::move(x)), std::get<Tensor<T>>(std::move(w)), {}};
   if (bias) in.bias = std::get<Tensor<T>>(std::move(*bias));
-  check_problem(in.problem());
+  check_problem(in.view());
   return in;
 }
 
@@ -58,9 +58,9 @@ AnyInputs load_inputs(const InputArgs& a) {
   }
 }
 
-bool is_f64_dtype(const std::string& dtype, const std::string& option) {
-  if (dtype == "f32" || dtype == "float32") return false;
-  if (dtype == "f64" || dtype == "float64") return true;
+Dtype parse_dtype(const std::string& dtype, const std::string& option) {
+  if (dtype == "f32" || dtype == "float32") return Dtype::f32;
+  if (dtype == "f64" || dtype == "float64") return Dtype::f64;
   throw InputError(option + ": unknown dtype '" + dtype + "' (use f32 or f64)");
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <variant>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/spec.hpp"
 
@@ -21,20 +22,12 @@ struct InputArgs {
   nlohmann::json files_json() const;
 };
 
-template <class T>
-struct Inputs {
-  ConvSpec spec;
-  Tensor<T> x, w;
-  std::optional<Tensor<T>> bias;
-  ConvProblem<T> problem() const { return {spec, x, w, bias ? &*bias : nullptr}; }
-};
-
-using AnyInputs = std::variant<Inputs<float>, Inputs<double>>;
+using AnyInputs = std::variant<OwnedProblem<float>, OwnedProblem<double>>;
 
 // Reads the files, checks that x, w and bias share one dtype and fit the spec.
 AnyInputs load_inputs(const InputArgs& a);
 
-// "f32" / "f64" → which alternative; anything else → InputError naming the option.
-bool is_f64_dtype(const std::string& dtype, const std::string& option = "--dtype");
+// "f32" / "f64" (or "float32" / "float64"); anything else → InputError naming the option.
+Dtype parse_dtype(const std::string& dtype, const std::string& option = "--dtype");
 
 }  // namespace certconv::app

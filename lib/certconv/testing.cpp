@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <sstream>
 #include <type_traits>
 
@@ -16,6 +15,7 @@
 #include "certconv/exact/truth.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
+#include "certconv/core/text.hpp"
 
 namespace certconv {
 
@@ -23,7 +23,7 @@ namespace {
 
 struct Bound {
   Tensor<double> b;
-  std::string kind;
+  BoundKind kind;
 };
 
 // The order runs on the user's inputs in TC; its output is discarded, its bound kept.
@@ -38,13 +38,11 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
     out = run_order(os, p, ro);
   } else {
     // float32 inputs, float64 arithmetic: the conversion is exact.
-    const Tensor<TC> x = tensor_cast<TC>(p.x), w = tensor_cast<TC>(p.w);
-    Tensor<TC> b;
-    if (p.bias) b = tensor_cast<TC>(*p.bias);
-    out = run_order(os, ConvProblem<TC>{p.spec, x, w, p.bias ? &b : nullptr}, ro);
+    out = run_order(os, problem_cast<TC>(p).view(), ro);
   }
-  require(!out.bound.data.empty() && out.bound_kind != "none",
-          "tolerance '" + tol.order + "': the order has no proven error bound (bound_kind " + out.bound_kind +
+  require(!out.bound.data.empty() && out.bound_kind.theorem != Theorem::none,
+          "tolerance '" + tol.order + "': the order has no proven error bound (bound_kind " +
+              bound_kind_name(out.bound_kind) +
               "); use any-order or another order");
   return {std::move(out.bound), out.bound_kind};
 }
@@ -60,14 +58,12 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
         if (dt == Dtype::f32) return order_bound<float>(p, tol);
       return order_bound<double>(p, tol);
     case Tolerance::Kind::any_order:
-      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), "order-free"};
+      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
       if constexpr (std::is_same_v<TI, float>) {
-        const Tensor<float> xr = round_tensor(p.x, tol.input, "x"), wr = round_tensor(p.w, tol.input, "w");
-        Tensor<float> br;
-        if (p.bias) br = round_tensor(*p.bias, tol.input, "bias");
-        const ConvProblem<float> pr{p.spec, xr, wr, p.bias ? &br : nullptr};
-        const Tensor<double> e = input_rounding_error(p, pr, resolve_threads(tol.threads));
-        return {any_order_bound(truth.absdot, n, dt, &e), "order-free+input-rounding"};
+        const OwnedProblem<float> rounded = round_problem(p, tol.input);
+        const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(tol.threads));
+        return {any_order_bound(truth.absdot, n, dt, &e),
+                {.theorem = Theorem::order_free, .input_rounding = true}};
       }
       throw InputError("tolerance " + tol.str() + ": input=" + input_format_name(tol.input) +
                        " rounds float32 inputs; x and w are float64");
@@ -76,25 +72,14 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
       Tensor<double> b(truth.absdot.shape);
       for (std::size_t i = 0; i < b.data.size(); ++i)
         b.data[i] = probabilistic_bound(truth.absdot.data[i], n, dt, tol.lambda).bound;
-      return {std::move(b), "probabilistic"};
+      return {std::move(b), {.theorem = Theorem::probabilistic}};
     }
   }
   throw InputError("tolerance: unknown kind");
 }
 
-std::string shape_text(const std::vector<std::int64_t>& s) {
-  std::string r = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + ")";
-}
-
-std::string num(double v, int digits) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-std::string describe(const Tolerance& tol, const std::string& kind) {
+std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
+  const std::string kind = bound_kind_name(bound_kind);
   switch (tol.kind) {
     case Tolerance::Kind::order:
       return "the rigorous bound of order " + tol.str() + " [" + kind + "]";
@@ -124,9 +109,9 @@ std::string message_of(const CheckResult& r, const ConvSpec& spec, const Toleran
     const double ratio = w.abs_err == 0 ? 0 : (w.bound > 0 ? w.abs_err / w.bound : kInf);
     const bool beyond = static_cast<std::int64_t>(j) < r.beyond;  // listed first
     o << "\n  [" << w.nchw[0] << ", " << w.nchw[1] << ", " << w.nchw[2] << ", " << w.nchw[3]
-      << "]: observed " << num(w.observed, std::is_same_v<TO, float> ? 9 : 17) << ", truth " << num(w.truth, 17)
-      << ", |error| " << num(w.abs_err, 3) << ", bound " << num(w.bound, 3) << ", error/bound " << num(ratio, 3)
-      << ", cond " << num(w.cond, 3) << (beyond ? "  BEYOND" : "");
+      << "]: observed " << number_text(w.observed, std::is_same_v<TO, float> ? 9 : 17) << ", truth "
+      << number_text(w.truth, 17) << ", |error| " << number_text(w.abs_err, 3) << ", bound " << number_text(w.bound, 3)
+      << ", error/bound " << number_text(ratio, 3) << ", cond " << number_text(w.cond, 3) << (beyond ? "  BEYOND" : "");
   }
   return o.str();
 }

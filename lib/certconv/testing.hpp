@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "certconv/analysis/metrics.hpp"
+#include "certconv/bounds/bound_kind.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/core/problem.hpp"
@@ -58,7 +59,7 @@ struct CheckResult {
   std::int64_t beyond = 0;          // outputs certainly beyond the tolerance
   std::int64_t outputs = 0;
   std::vector<OutputRecord> worst;  // those beyond first, then by |error|/bound, largest first
-  std::string bound_kind;           // theorem behind the bound ("tree-gamma", "order-free", ...)
+  BoundKind bound_kind;             // theorem behind the bound (bound_kind_name: "tree-gamma", "order-free", ...)
   std::string message;              // readable verdict listing the worst outputs
 };
 
@@ -78,7 +79,7 @@ struct CertifiedTolerance {
   Tensor<double> per_element;  // rigorous bound on |ŷ − y| per output, NCHW
   double atol = 0;             // |ŷ − y| ≤ atol at every output (with rtol = 0): the max of per_element
   double rtol = 0;             // |ŷ − y| ≤ rtol·|y| at every output (with atol = 0); +inf when some y may be 0
-  std::string bound_kind;
+  BoundKind bound_kind;
 };
 
 // The per-element tolerance itself, for outputs computed in tol.dtype (default:

@@ -1,9 +1,10 @@
 // The tolerances of testing.hpp: builders, their text form and its parser.
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "certconv/core/error.hpp"
+#include "certconv/core/key_values.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/testing.hpp"
 
@@ -41,19 +42,15 @@ std::string Tolerance::str() const {
     case Kind::any_order:
       if (input != InputFormat::f32) add(std::string("input=") + input_format_name(input));
       return "any-order" + params;
-    case Kind::probabilistic: {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "lambda=%.17g", lambda);
-      add(buf);
+    case Kind::probabilistic:
+      add("lambda=" + number_text(lambda, 17));
       return "probabilistic" + params;
-    }
   }
   return order;
 }
 
 Tolerance parse_tolerance(std::string_view text) {
-  const std::size_t colon = text.find(':');
-  const std::string head(text.substr(0, colon));
+  const auto [head, list] = split_name(text);
   if (head != "any-order" && head != "probabilistic") {
     try {
       parse_order(text);
@@ -64,15 +61,10 @@ Tolerance parse_tolerance(std::string_view text) {
     return rigorous(std::string(text));
   }
   Tolerance t = head == "any-order" ? rigorous_any_order() : probabilistic();
-  std::string_view rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon + 1);
-  require(colon == std::string_view::npos || !rest.empty(), "tolerance '" + head + "': empty parameter list after ':'");
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string item(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    const std::size_t eq = item.find('=');
-    const std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    const std::string where = "tolerance '" + head + "': parameter '" + item + "'";
+  require(!list || !list->empty(), "tolerance '" + head + "': empty parameter list after ':'");
+  for (const KeyValue& kv : split_key_values(list.value_or(""))) {
+    const std::string &key = kv.key, &value = kv.value;
+    const std::string where = "tolerance '" + head + "': parameter '" + kv.item + "'";
     if (key == "dtype") {
       require(value == "f32" || value == "f64", where + ": dtype must be f32 or f64");
       t.dtype = value == "f32" ? Dtype::f32 : Dtype::f64;

@@ -64,9 +64,9 @@ void run_orders(const ConvProblem<TC>& pc, const Truth& truth, const AnalyzeRequ
       continue;
     }
     const double sec = seconds_since(t0);
-    ObservedResult r = measure_entry(pc.spec, truth, out.y, out.bound, out.bound_kind, req, pc.bias != nullptr);
+    ObservedResult r = measure_entry(pc.spec, truth, out.y, out.bound, bound_kind_name(out.bound_kind), req, pc.bias != nullptr);
     r.name = text;
-    r.kind = info.kind;
+    r.kind = order_kind_name(info.kind);
     r.params = order_str(os);
     if (!out.running_bound.data.empty()) {
       MetricsOptions ro_opt;

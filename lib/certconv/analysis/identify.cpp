@@ -14,42 +14,11 @@ namespace certconv {
 
 namespace {
 
-// The values tried for one parameter of one order.
-std::vector<std::string> sweep(const OrderParam& param, const ConvSpec& s, bool f64, bool has_bias) {
-  const std::string& key = param.key;
-  if (key == "fma") return {"0", "1"};
-  if (key == "input") return f64 ? std::vector<std::string>{"f32"} : std::vector<std::string>{"f32", "bf16", "fp16", "tf32"};
-  if (key == "block") {
-    // oneDNN's channel blocks: SIMD widths, the 1x1 kernels' reduce blocks (80 and
-    // 128 channels and powers of two, jit_avx512_common_1x1_conv_kernel.cpp and
-    // jit_avx2_1x1_conv_kernel_f32.cpp), and one block holding every channel.
-    const std::int64_t icg = s.ic / s.g;
-    std::vector<std::string> v;
-    for (std::int64_t b : {4, 8, 16, 32, 64, 80, 128, 256, 512})
-      if (b < icg) v.push_back(std::to_string(b));
-    v.push_back(std::to_string(icg));
-    return v;
-  }
-  if (key == "kc") return {"haswell-s", "haswell-d", "skylakex-s", "skylakex-d"};
-  if (key == "driver") return {"serial", "threaded"};
-  if (key == "parts") return {"2", "4", "8"};
-  if (key == "tile") return {"2", "4"};
-  if (key == "bias" && has_bias) {
-    if (param.default_value == "first") return {"first", "last"};
-    if (param.default_value == "store") return {"store", "init"};
-  }
-  return {param.default_value};
-}
-
-template <class T, class TI>
-const Tensor<T>& as(const Tensor<TI>& t, Tensor<T>& store) {
-  if constexpr (std::is_same_v<T, TI>) {
-    return t;
-  } else {
-    store.shape = t.shape;
-    store.data.assign(t.data.begin(), t.data.end());  // float → double: exact
-    return store;
-  }
+// The values identify tries for one parameter: those it declares, else its default.
+std::vector<std::string> sweep(const OrderParam& param, const SweepContext& c) {
+  std::vector<std::string> v = param.sweep ? param.sweep(c) : std::vector<std::string>{};
+  if (v.empty()) v.push_back(param.default_value);
+  return v;
 }
 
 // |d|/scale; +inf for d ≠ 0 at scale 0 and for NaN (non-finite values).
@@ -60,15 +29,16 @@ double norm(double d, double scale) {
 
 }  // namespace
 
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64, bool has_bias) {
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias) {
+  const SweepContext c{.spec = s, .dtype = dtype, .has_bias = has_bias};
   std::vector<OrderSpec> out;
   for (const OrderInfo& info : order_list()) {
-    if (info.kind != "order") continue;
+    if (info.kind != OrderKind::order) continue;
     std::vector<OrderSpec> partial{OrderSpec{info.name, {}}};
     for (const OrderParam& param : info.params) {
       std::vector<OrderSpec> next;
       for (const OrderSpec& o : partial)
-        for (const std::string& v : sweep(param, s, f64, has_bias)) {
+        for (const std::string& v : sweep(param, c)) {
           OrderSpec e = o;
           e.params[param.key] = v;
           next.push_back(std::move(e));
@@ -90,18 +60,22 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
   topt.threads = threads;
   const Truth truth = compute_truth(p, topt);
 
-  Tensor<T> xs, ws, bs;
-  const Tensor<T>& x = as(p.x, xs);
-  const Tensor<T>& w = as(p.w, ws);
-  const Tensor<T>* bias = p.bias ? &as(*p.bias, bs) : nullptr;
-  const ConvProblem<T> pt{s, x, w, bias};
+  // Float inputs for a double output are widened (exactly); otherwise p runs as is.
+  OwnedProblem<T> widened;
+  if constexpr (!std::is_same_v<T, TI>) widened = problem_cast<T>(p);
+  const ConvProblem<T> pt = [&] {
+    if constexpr (std::is_same_v<T, TI>)
+      return p;
+    else
+      return widened.view();
+  }();
   RunOptions opt;
   opt.threads = threads;
   opt.want_bound = false;
   const double u = format_consts<T>().u;
 
   IdentifyResult r;
-  for (const OrderSpec& o : identify_candidates(s, std::is_same_v<T, double>, p.bias != nullptr)) {
+  for (const OrderSpec& o : identify_candidates(s, dtype_of<T>(), p.bias != nullptr)) {
     OrderOutput<T> out;
     try {
       out = run_order(o, pt, opt);
@@ -109,7 +83,7 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
       r.skipped.emplace_back(order_str(o), e.what());
       continue;
     }
-    IdentifyCandidate c{o, 0, 0, 0, 0};
+    IdentifyCandidate c{.order = o};
     for (std::size_t i = 0; i < y.data.size(); ++i) {
       if (std::memcmp(&y.data[i], &out.y.data[i], sizeof(T)) == 0) continue;
       ++c.mismatches;

@@ -2,7 +2,7 @@
 // Order identification (`certconv identify`): which emulated summation order, with
 // which parameters, reproduces a given output bit for bit.
 //
-// Candidates are every emulated order (kind "order") over its parameter space
+// Candidates are every emulated order (OrderKind::order) over its parameter space
 // (identify_candidates); each is run on the problem and compared with the given
 // output element by element. Equality is bitwise: −0.0 and +0.0 differ, as they
 // come from different operation sequences. For the elements where a candidate
@@ -15,8 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "certconv/registry/registry.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/core/tensor.hpp"
 
 namespace certconv {
@@ -35,13 +36,12 @@ struct IdentifyResult {
   std::vector<std::pair<std::string, std::string>> skipped;   // order string, why it rejected the problem
 };
 
-// Every emulated order with each of its parameters swept over the values that
-// real libraries use (fma 0/1; channel blocks 4 … 512 below the group's channels
-// plus "all of them"; the OpenBLAS K-block presets and both drivers; split-k parts
-// 2, 4, 8; Winograd tiles 2 and 4; for float32 the input formats f32, bf16, fp16,
-// tf32; where the problem has a bias, where it enters); other parameters keep their
-// defaults.
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, bool f64, bool has_bias);
+// Every emulated order with each of its parameters swept over the values the order
+// declares (OrderParam::sweep: the settings real libraries use, such as fma 0/1,
+// oneDNN's channel blocks, the OpenBLAS presets, for float32 the input formats, and
+// where the bias enters when the problem has one), in the cartesian product of its
+// parameters; parameters that declare none keep their defaults.
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias);
 
 // y is the output to identify, computed in T from the inputs of p (TI = T, or
 // float inputs widened to T = double). threads: 0 = all cores.

@@ -53,13 +53,13 @@ void set_order_free_bound(OrderOutput<T>& out, const ConvProblem<T>& p, int thre
   for (std::size_t i = 0; i < out.bound.data.size(); ++i)
     out.bound.data[i] =
         std::isfinite(out.y.data[i]) ? order_free_bound(absdot.data[i], n, dtype_of<T>(), Products::fused) : kInf;
-  out.bound_kind = "order-free";
+  out.bound_kind = {.theorem = Theorem::order_free};
 }
 
 template <class T>
 void set_no_bound(OrderOutput<T>& out) {
   out.bound = Tensor<double>(out.y.shape, kInf);
-  out.bound_kind = "none";
+  out.bound_kind = {.theorem = Theorem::none};
 }
 
 template Tensor<double> absdot_upper(const ConvProblem<float>&, int);

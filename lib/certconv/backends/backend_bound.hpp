@@ -3,7 +3,7 @@
 // (only observed), so the bound is the order-free one (bounds/order_free.hpp, after
 // Jeannerod & Rump 2013): valid for any order of the n products (+ bias), fused or
 // not, with the underflow term. Winograd-type algorithms are not sums of the
-// products, so they get no bound (bound_kind "none").
+// products, so they get no bound (Theorem::none).
 #include "certconv/orders/order.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
@@ -20,7 +20,7 @@ template <class T>
 void set_order_free_bound(OrderOutput<T>& out, const ConvProblem<T>& p, int threads);
 
 // For algorithms that are not a summation of the products (Winograd): every
-// element's bound is +∞ and bound_kind is "none".
+// element's bound is +∞ and bound_kind is Theorem::none.
 template <class T>
 void set_no_bound(OrderOutput<T>& out);
 

@@ -143,7 +143,7 @@ OrderInfo make_blas_unfold_order() {
                  "kernel's order (docs/orders.md)",
                  run<float, BlasArrangement::unfold>,
                  run<double, BlasArrangement::unfold>};
-  info.kind = "backend";
+  info.kind = OrderKind::backend;
   return info;
 }
 
@@ -154,7 +154,7 @@ OrderInfo make_blas_slow_conv_order() {
                  "the kernel's order (docs/orders.md)",
                  run<float, BlasArrangement::slow_conv>,
                  run<double, BlasArrangement::slow_conv>};
-  info.kind = "backend";
+  info.kind = OrderKind::backend;
   return info;
 }
 

@@ -163,13 +163,9 @@ namespace {
 OnednnConfig config_of(const OrderSpec& o) {
   const OrderParams ps(o);
   OnednnConfig c;
-  const std::string prop = ps.get("prop", "training"), src = ps.get("src", "any");
-  c.alg = ps.get("alg", "direct");
-  if (prop != "training" && prop != "inference") ps.fail("prop", "training or inference");
-  if (c.alg != "direct" && c.alg != "auto" && c.alg != "winograd") ps.fail("alg", "direct, auto or winograd");
-  if (src != "any" && src != "nchw") ps.fail("src", "any or nchw");
-  c.inference = prop == "inference";
-  c.src_any = src == "any";
+  c.inference = ps.choice("prop", "training", {"training", "inference"}) == "inference";
+  c.alg = ps.choice("alg", "direct", {"direct", "auto", "winograd"});
+  c.src_any = ps.choice("src", "any", {"any", "nchw"}) == "any";
   return c;
 }
 
@@ -202,7 +198,7 @@ OrderInfo make_onednn_order() {
                  "docs/orders.md names the emulated order that reproduces it)",
                  run_f32,
                  run_f64};
-  info.kind = "backend";
+  info.kind = OrderKind::backend;
   return info;
 }
 

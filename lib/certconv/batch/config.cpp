@@ -226,11 +226,11 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
   if (root.contains("description")) c.description = r.string(root, "description", "");
   const auto problems = read_problems(root, r, base_dir);
 
-  std::vector<std::string> dtypes;
+  std::vector<Dtype> dtypes;
   for (const json& d : r.list(root, "dtypes", "\"f32\" or \"f64\"",
                               [](const json& v) { return v.is_string() && (v == "f32" || v == "f64"); }, "f32"))
-    dtypes.push_back(d.get<std::string>());
-  const bool any_f64 = std::find(dtypes.begin(), dtypes.end(), "f64") != dtypes.end();
+    dtypes.push_back(d == "f64" ? Dtype::f64 : Dtype::f32);
+  const bool any_f64 = std::find(dtypes.begin(), dtypes.end(), Dtype::f64) != dtypes.end();
 
   bool saw_all = false;
   c.orders = read_orders(root, r, any_f64, saw_all);
@@ -270,7 +270,7 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
 
   std::map<std::string, std::string> seen;  // params hash → origin
   for (const Problem& p : problems)
-    for (const auto& dtype : dtypes)
+    for (const Dtype dtype : dtypes)
       for (const auto& dist : dists)
         for (const auto seed : seeds) {
           Experiment e;
@@ -279,7 +279,7 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
           e.dtype = dtype;
           e.dist = dist;
           e.seed = seed;
-          e.params = {{"desc", to_benchdnn(p.spec)}, {"dtype", dtype},
+          e.params = {{"desc", to_benchdnn(p.spec)}, {"dtype", dtype_name(dtype)},
                       {"dist", dist},                {"seed", seed},
                       {"orders", c.orders},          {"rtol", c.rtol},
                       {"atol", c.atol},              {"lambda", c.lambda},
@@ -290,7 +290,7 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
             r.fail(p.origin, "layer '" + to_benchdnn(p.spec) + "' repeats an experiment of " + it->second);
           std::string layer = sanitize_name(p.spec.name.empty() ? to_benchdnn(p.spec) : p.spec.name);
           if (layer.size() > 80) layer.resize(80);
-          e.file = layer + "__" + dtype + "__" + sanitize_name(dist) + "__s" + std::to_string(seed) + "__" +
+          e.file = layer + "__" + dtype_name(dtype) + "__" + sanitize_name(dist) + "__s" + std::to_string(seed) + "__" +
                    e.params_hash.substr(0, 8) + ".json";
           c.experiments.push_back(std::move(e));
         }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/spec.hpp"
 
 namespace certconv {
@@ -16,7 +17,7 @@ namespace certconv {
 struct Experiment {
   int id = 0;  // position in the expanded grid (problems × dtypes × dists × seeds)
   ConvSpec spec;
-  std::string dtype;  // "f32" | "f64"
+  Dtype dtype = Dtype::f32;
   std::string dist;   // generator, as for `analyze --gen`
   std::uint64_t seed = 0;
   // Everything that determines the result (threads excluded: results do not

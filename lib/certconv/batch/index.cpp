@@ -31,7 +31,7 @@ std::vector<std::string> find_index_files(const std::string& dir) {
 
 json index_entry(const Experiment& e) {
   return {{"id", e.id},       {"file", e.file}, {"params_hash", e.params_hash}, {"layer", e.spec.name},
-          {"desc", e.params["desc"]}, {"dtype", e.dtype}, {"dist", e.dist}, {"seed", e.seed},
+          {"desc", e.params["desc"]}, {"dtype", dtype_name(e.dtype)}, {"dist", e.dist}, {"seed", e.seed},
           {"status", "pending"}};
 }
 

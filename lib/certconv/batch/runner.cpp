@@ -54,7 +54,7 @@ int BatchPlan::to_run() const {
 
 json run_experiment(const BatchConfig& c, const Experiment& e, const std::optional<Shard>& shard, int& exit_code) {
   const FpEnvGuard fp_env;
-  json doc = e.dtype == "f64" ? analyze_generated<double>(c, e, exit_code) : analyze_generated<float>(c, e, exit_code);
+  json doc = e.dtype == Dtype::f64 ? analyze_generated<double>(c, e, exit_code) : analyze_generated<float>(c, e, exit_code);
   doc["batch"] = {{"config", {{"path", c.path}, {"sha256", c.sha256}}},
                   {"experiment", e.id},
                   {"experiments_total", c.experiments.size()},

@@ -15,6 +15,8 @@
 // add(a, b) (one rounded addition) and fma(x, w, c) (one rounding of x·w + c), and
 // Rows, the storage of one node per output of a block, read with get(i) and written
 // with set(i, node); scratch_rows<Slot>(n) gives per-thread temporary rows.
+// Scratch slots are tag types (`struct GemmAcc;`) declared in the file that uses
+// them, so that two kernels, or two rows of one kernel, never share an array.
 //
 // Adding the literal zero is exact (fl(0 + a) = a), so TreePolicy does not count it
 // as a rounding; it counts every other addition and FMA even when its operands
@@ -26,8 +28,8 @@
 
 namespace certconv {
 
-// Per-thread scratch arrays, one per (type, Slot), grown on demand.
-template <class N, int Slot>
+// Per-thread scratch arrays, one per (node type, Slot tag), grown on demand.
+template <class N, class Slot>
 N* scratch(std::size_t n) {
   thread_local std::vector<N> v;
   if (v.size() < n) v.resize(n);
@@ -40,7 +42,7 @@ struct NodeArray {
   N* p;
   N get(std::ptrdiff_t i) const { return p[i]; }
   void set(std::ptrdiff_t i, const N& n) const { p[i] = n; }
-  template <int Slot>
+  template <class Slot>
   static NodeArray make(std::size_t n) {
     return {scratch<N, Slot>(n)};
   }
@@ -56,7 +58,7 @@ struct ValuePolicy {
   static Node add(Node a, Node b) { return a + b; }
   static Node fma(T x, T w, Node c) { return std::fma(x, w, c); }
   using Rows = NodeArray<T>;
-  template <int Slot>
+  template <class Slot>
   static Rows scratch_rows(std::size_t n) {
     return Rows::template make<Slot>(n);
   }
@@ -97,9 +99,14 @@ struct RunningPolicy {
       mu[i] = n.mu;
     }
   };
-  template <int Slot>
+  // The slot's two arrays, apart from ValuePolicy's array of the same slot.
+  template <class Slot>
+  struct Values;
+  template <class Slot>
+  struct Mu;
+  template <class Slot>
   static Rows scratch_rows(std::size_t n) {
-    return {scratch<T, 2 * Slot + 1000>(n), scratch<T, 2 * Slot + 1001>(n)};
+    return {scratch<T, Values<Slot>>(n), scratch<T, Mu<Slot>>(n)};
   }
 };
 
@@ -132,7 +139,7 @@ struct TreePolicy {
     return {A, c.D + A, c.H + 1, c.M + 1, c.Ops + 1, c.Leaves + 1};
   }
   using Rows = NodeArray<TreeNode>;
-  template <int Slot>
+  template <class Slot>
   static Rows scratch_rows(std::size_t n) {
     return Rows::template make<Slot>(n);
   }

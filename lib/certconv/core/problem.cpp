@@ -1,21 +1,13 @@
 #include "certconv/core/problem.hpp"
 
 #include <cmath>
-#include <sstream>
 
 #include "certconv/core/error.hpp"
+#include "certconv/core/text.hpp"
 
 namespace certconv {
 
 namespace {
-
-std::string shape_str(const std::vector<std::int64_t>& s) {
-  std::ostringstream o;
-  o << "(";
-  for (std::size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
-  o << (s.size() == 1 ? ",)" : ")");
-  return o.str();
-}
 
 // "[n, c, h, w]" for a flat index into a tensor of the given shape.
 std::string index_str(const std::vector<std::int64_t>& shape, std::int64_t flat) {
@@ -24,18 +16,14 @@ std::string index_str(const std::vector<std::int64_t>& shape, std::int64_t flat)
     idx[d] = flat % shape[d];
     flat /= shape[d];
   }
-  std::ostringstream o;
-  o << "[";
-  for (std::size_t i = 0; i < idx.size(); ++i) o << (i ? ", " : "") << idx[i];
-  o << "]";
-  return o.str();
+  return "[" + extents_text(idx) + "]";
 }
 
 template <class T>
 void check_tensor(const Tensor<T>& t, const std::vector<std::int64_t>& want, const char* name,
                   const ConvSpec& s) {
-  require(t.shape == want, std::string(name) + ": shape " + shape_str(t.shape) + " does not match the problem " +
-                               to_benchdnn(s) + ", which needs " + shape_str(want));
+  require(t.shape == want, std::string(name) + ": shape " + shape_text(t.shape) + " does not match the problem " +
+                               to_benchdnn(s) + ", which needs " + shape_text(want));
   for (std::int64_t i = 0; i < t.size(); ++i)
     if (!std::isfinite(t.data[static_cast<std::size_t>(i)]))
       throw InputError(std::string(name) + ": non-finite value at index " + index_str(t.shape, i));

@@ -26,6 +26,14 @@ struct OwnedProblem {
   ConvProblem<T> view() const { return {spec, x, w, bias ? &*bias : nullptr}; }
 };
 
+// The problem with its tensors in another type (float → double is exact).
+template <class To, class From>
+OwnedProblem<To> problem_cast(const ConvProblem<From>& p) {
+  OwnedProblem<To> r{p.spec, tensor_cast<To>(p.x), tensor_cast<To>(p.w), {}};
+  if (p.bias) r.bias = tensor_cast<To>(*p.bias);
+  return r;
+}
+
 // Checks shapes against the spec and that every value is finite. Throws
 // InputError naming the tensor, the field and the first bad index.
 template <class T>

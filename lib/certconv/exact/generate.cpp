@@ -4,8 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
 
 #include "certconv/core/error.hpp"
+#include "certconv/core/key_values.hpp"
 #include "certconv/exact/accumulator.hpp"
 
 namespace certconv {
@@ -32,12 +34,17 @@ Tensor<T> uniform_tensor(std::vector<std::int64_t> shape, double bound, Rng& rng
 
 namespace {
 
-// "name:key=value" → value of key as a double, with a clear error.
+// "name:key=value" → value of key (the distribution's one parameter) as a double,
+// with a clear error.
 double dist_param(const std::string& dist, const std::string& key) {
-  const auto pos = dist.find(":" + key + "=");
-  require(pos != std::string::npos, "generator '" + dist + "': missing parameter '" + key + "' (e.g. " +
-                                        dist.substr(0, dist.find(':')) + ":" + key + "=1e6)");
-  const std::string v = dist.substr(pos + key.size() + 2);
+  const auto [name, list] = split_name(dist);
+  std::optional<std::string> found;
+  for (const KeyValue& kv : split_key_values(list.value_or(""))) {
+    require(kv.key == key, "generator '" + dist + "': unknown parameter '" + kv.item + "' (" + name + " takes " + key + ")");
+    found = kv.value;
+  }
+  require(found.has_value(), "generator '" + dist + "': missing parameter '" + key + "' (e.g. " + name + ":" + key + "=1e6)");
+  const std::string v = *found;
   try {
     std::size_t used = 0;
     const double d = std::stod(v, &used);
@@ -103,7 +110,7 @@ Generated<T> gendot_inputs(const ConvSpec& spec, double cond, Rng& rng) {
 template <class T>
 Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed) {
   Rng rng(seed);
-  const std::string name = dist.substr(0, dist.find(':'));
+  const std::string name = split_name(dist).first;
   const double fan_in = static_cast<double>(spec.n_terms());
   if (name == "normal") return {normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
   if (name == "uniform") return {uniform_tensor<T>(spec.x_shape(), 1, rng), uniform_tensor<T>(spec.w_shape(), 1, rng)};

@@ -76,7 +76,9 @@ TreeShape tree_shape(const Kernel& ker, std::int64_t K, bool has_bias) {
     const std::int64_t len = std::min(kLanes, K - j0);
     for (std::int64_t k = 0; k < K; ++k)
       for (std::int64_t j = 0; j < len; ++j) col[static_cast<std::size_t>(k * len + j)] = (k == j0 + j) ? T(1) : T(0);
-    ker.template row<P>(Row<T>{col.data(), len, len, K, ones.data(), has_bias ? &zero_b : nullptr}, {out.data()});
+    const Row<T> r{.col = col.data(), .ld = len, .len = len, .K = K, .w = ones.data(),
+                   .bias = has_bias ? &zero_b : nullptr};
+    ker.template row<P>(r, {out.data()});
     for (std::int64_t j = 0; j < len; ++j) {
       const TreeNode& nd = out[static_cast<std::size_t>(j)];
       s.h[static_cast<std::size_t>(j0 + j)] = nd.D;
@@ -87,7 +89,8 @@ TreeShape tree_shape(const Kernel& ker, std::int64_t K, bool has_bias) {
   }
   if (has_bias) {
     std::fill(col.begin(), col.begin() + K, T(0));
-    ker.template row<P>(Row<T>{col.data(), 1, 1, K, ones.data(), &one_b}, {out.data()});
+    ker.template row<P>(Row<T>{.col = col.data(), .ld = 1, .len = 1, .K = K, .w = ones.data(), .bias = &one_b},
+                        {out.data()});
     s.h_bias = out[0].D;
   }
   return s;
@@ -103,33 +106,44 @@ T weight_up(double h, T v) {
     return hv;
 }
 
+// An order's output for the checked problem p: y allocated, the bound's theorem named.
+template <class T>
+OrderOutput<T> checked_output(const ConvProblem<T>& p, Theorem theorem) {
+  check_problem(p);
+  OrderOutput<T> out;
+  out.y = Tensor<T>(p.spec.y_shape());
+  out.bound_kind = {.theorem = theorem};
+  return out;
+}
+
 // Runs a tree-shaped order: the observed output and, when asked, per element the
-// tree bound (bound_kind "tree-gamma") and the running error bound.
+// tree bound (Theorem::tree_gamma) and the running error bound.
 //
 // D = Σ h_k|w_k x_k| + h_b|bias| is evaluated per output as an FMA chain in T over
 // the same im2col block, from weights c_k = h_k|w_k| rounded up; by linearity of D in
 // the leaf magnitudes this equals the D of TreePolicy run on the actual leaves.
 template <class T, class Kernel>
 OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, const Kernel& ker) {
-  check_problem(p);
+  OrderOutput<T> out = checked_output(p, Theorem::tree_gamma);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
   const int threads = resolve_threads(opt.threads);
-  OrderOutput<T> out;
-  out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = "tree-gamma";
   const T* w = p.w.data.data();
   const T* bias = p.bias ? p.bias->data.data() : nullptr;
   auto yrow = [&](std::int64_t n, std::int64_t oc, std::int64_t oy, std::int64_t ox0) {
     return (out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0);
   };
+  // The row of output channel oc (in group g) over the block's len outputs from (oy, ox0).
+  auto row_of = [&](const T* col, std::int64_t len, std::int64_t g, std::int64_t oc, std::int64_t oy,
+                    std::int64_t ox0) {
+    return Row<T>{.col = col, .ld = len, .len = len, .K = K, .w = w + oc * K, .bias = bias ? bias + oc : nullptr,
+                  .m0 = oy * s.ow + ox0, .gemm_n = oc - g * ocg};
+  };
   if (!opt.want_bound) {
     for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
       dispatch_isa([&] {
         for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc)
-          ker.template row<ValuePolicy<T>>(
-              Row<T>{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg},
-              {yrow(n, oc, oy, ox0)});
+          ker.template row<ValuePolicy<T>>(row_of(col, len, g, oc, oy, ox0), {yrow(n, oc, oy, ox0)});
       });
     });
     return out;
@@ -151,13 +165,13 @@ OrderOutput<T> run_tree_order(const ConvProblem<T>& p, const RunOptions& opt, co
   if (opt.want_running) out.running_bound = Tensor<double>(s.y_shape());
   using RP = RunningPolicy<T>;
   for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
-    T* mu = scratch<T, 0>(static_cast<std::size_t>(len));
-    T* d = scratch<T, 1>(static_cast<std::size_t>(len));
+    T* mu = scratch<T, struct DriverMu>(static_cast<std::size_t>(len));
+    T* d = scratch<T, struct DriverD>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
       T* y = yrow(n, oc, oy, ox0);
       dispatch_isa([&] {
         // The values go straight to the output, μ to scratch.
-        const Row<T> r{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr, oy * s.ow + ox0, oc - g * ocg};
+        const Row<T> r = row_of(col, len, g, oc, oy, ox0);
         if (opt.want_running)
           ker.template row<RP>(r, {y, mu});
         else

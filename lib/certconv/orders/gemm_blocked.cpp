@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "certconv/orders/driver.hpp"
+#include "certconv/orders/openblas_presets.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/params.hpp"
 
@@ -74,7 +75,7 @@ struct GemmBlockedKernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<10>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct GemmAcc>(static_cast<std::size_t>(r.len));
     const auto c0 = r.bias && !bias_last ? P::exact(*r.bias) : P::zero();
     for (std::int64_t j = 0; j < r.len; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {
@@ -93,34 +94,30 @@ struct GemmBlockedKernel {
   }
 };
 
-struct Preset {
-  const char* name;
-  std::int64_t q, unroll;
-};
-constexpr Preset kPresets[] = {
-    {"skylakex-s", 448, 16}, {"skylakex-d", 384, 16}, {"haswell-s", 320, 8}, {"haswell-d", 256, 4}};
-
 template <class T>
 Blocking blocking(const OrderParams& ps) {
   const std::string kc = ps.get("kc", "auto");
-  const std::string name = kc == "auto" ? (sizeof(T) == 4 ? "skylakex-s" : "skylakex-d") : kc;
-  Blocking bl{0, 16, false, false};
-  const auto preset =
-      std::find_if(std::begin(kPresets), std::end(kPresets), [&](const Preset& p) { return name == p.name; });
-  if (preset != std::end(kPresets))
-    bl = {preset->q, preset->unroll, false, false};
+  const std::string name = kc == "auto" ? (sizeof(T) == 4 ? kSkylakexS : kSkylakexD).name : kc;
+  Blocking bl{.q = 0, .unroll = kSkylakexS.unroll_m, .threaded = false, .bias_last = false};
+  const auto preset = std::find_if(std::begin(kOpenblasPresets), std::end(kOpenblasPresets),
+                                   [&](const OpenblasPreset& p) { return name == p.name; });
+  if (preset != std::end(kOpenblasPresets))
+    bl = {.q = preset->q, .unroll = preset->unroll_m, .threaded = false, .bias_last = false};
   else if (!kc.empty() && kc.find_first_not_of("0123456789") == std::string::npos)
     bl.q = ps.integer("kc", 0, 1, std::int64_t{1} << 40);
   else
     ps.fail("kc", "auto, skylakex-s, skylakex-d, haswell-s, haswell-d or a positive integer");
   if (ps.get("unroll", "auto") != "auto") bl.unroll = ps.integer("unroll", 16, 1, 1 << 20);
-  const std::string driver = ps.get("driver", "serial");
-  if (driver != "serial" && driver != "threaded") ps.fail("driver", "serial or threaded");
-  bl.threaded = driver == "threaded";
-  const std::string bias = ps.get("bias", "first");
-  if (bias != "first" && bias != "last") ps.fail("bias", "first or last");
-  bl.bias_last = bias == "last";
+  bl.threaded = ps.choice("driver", "serial", {"serial", "threaded"}) == "threaded";
+  bl.bias_last = ps.choice("bias", "first", {"first", "last"}) == "last";
   return bl;
+}
+
+// identify tries every preset.
+std::vector<std::string> sweep_presets(const SweepContext&) {
+  std::vector<std::string> v;
+  for (const OpenblasPreset& p : kOpenblasPresets) v.push_back(p.name);
+  return v;
 }
 
 template <class T>
@@ -143,14 +140,17 @@ OrderInfo make_gemm_blocked_order() {
   return {.name = "gemm-blocked",
           .params = {{"kc", "auto",
                       "K block Q: auto (skylakex-s for f32, skylakex-d for f64), skylakex-s (448), skylakex-d (384), "
-                      "haswell-s (320), haswell-d (256), or an integer"},
+                      "haswell-s (320), haswell-d (256), or an integer",
+                      sweep_presets},
                      {"unroll", "auto",
                       "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
                      {"driver", "serial",
-                      "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)"},
+                      "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)",
+                      sweep_over({"serial", "threaded"})},
                      {"bias", "first",
-                      "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + matmul)"},
-                     {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma"}},
+                      "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + matmul)",
+                      sweep_bias({"first", "last"})},
+                     {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma", sweep_over({"0", "1"})}},
           .accumulation =
               "OpenBLAS 0.3.21 GEMM: C = bias (first) or 0; per K block (Q, ~half, rest): acc = 0, "
               "acc = fma(x, w, acc) over the block; C = C + acc; bias=last: C = C + bias",

@@ -48,7 +48,8 @@ template OrderOutput<double> run_sequential(const OrderSpec&, const ConvProblem<
 
 OrderInfo make_im2col_order() {
   return {.name = "im2col",
-          .params = {OrderParam{"fma", "0", "1: acc = fma(x, w, acc) instead of acc + fl(x·w)"}},
+          .params = {OrderParam{"fma", "0", "1: acc = fma(x, w, acc) instead of acc + fl(x·w)",
+                                 sweep_over({"0", "1"})}},
           .accumulation =
               "unfold + naive matmul: acc = 0; for k = ic·KH·KW + kh·KW + kw (padding as zero products): "
               "acc += x_k·w_k; then acc + bias",

@@ -79,4 +79,10 @@ Tensor<float> round_tensor(const Tensor<float>& t, InputFormat f, const std::str
   return r;
 }
 
+OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f) {
+  OwnedProblem<float> r{p.spec, round_tensor(p.x, f, "x"), round_tensor(p.w, f, "w"), {}};
+  if (p.bias) r.bias = round_tensor(*p.bias, f, "bias");
+  return r;
+}
+
 }  // namespace certconv

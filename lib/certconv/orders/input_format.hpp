@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
 namespace certconv {
@@ -25,5 +26,8 @@ float round_to_format(float v, InputFormat f);
 
 // Every element rounded; `what` names the tensor in the overflow error.
 Tensor<float> round_tensor(const Tensor<float>& t, InputFormat f, const std::string& what);
+
+// x, w and the bias rounded (errors name them "x", "w", "bias").
+OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f);
 
 }  // namespace certconv

@@ -23,7 +23,7 @@
 //   |ŷ − y| ≤ |c| + u·μ + K·η/2,  μ = Σ_k (|y| + |d| + |c'| (+ |x̂_k| for fma=0)),
 // with μ accumulated in the working format and inflated by the margin lemma of
 // bounds/tree_bound.hpp (at most 4K additions). This is the order's `bound`
-// (bound_kind "running-kahan") and its running bound; there is no summation tree.
+// (Theorem::running_kahan) and its running bound; there is no summation tree.
 #include <cmath>
 
 #include "certconv/core/format.hpp"
@@ -83,9 +83,9 @@ struct KahanKernel {
   void row(const Row<typename P::In>& r, typename P::Node* out) const {
     using T = typename P::In;
     using Log = typename P::Log;
-    T* s = scratch<T, 50>(static_cast<std::size_t>(r.len));
-    T* c = scratch<T, 51>(static_cast<std::size_t>(r.len));
-    Log* log = scratch<Log, 52>(static_cast<std::size_t>(r.len));
+    T* s = scratch<T, struct KahanSum>(static_cast<std::size_t>(r.len));
+    T* c = scratch<T, struct KahanCompensation>(static_cast<std::size_t>(r.len));
+    Log* log = scratch<Log, struct KahanLog>(static_cast<std::size_t>(r.len));
     for (std::int64_t j = 0; j < r.len; ++j) {
       s[j] = r.bias ? *r.bias : T(0);
       c[j] = 0;
@@ -108,13 +108,9 @@ struct KahanKernel {
 
 template <class T, class Kernel>
 OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const Kernel& ker) {
-  check_problem(p);
+  OrderOutput<T> out = checked_output(p, Theorem::running_kahan);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
-  const int threads = resolve_threads(opt.threads);
-  OrderOutput<T> out;
-  out.y = Tensor<T>(s.y_shape());
-  out.bound_kind = "running-kahan";
   if (opt.want_bound) {
     out.bound = Tensor<double>(s.y_shape());
     out.running_bound = Tensor<double>(s.y_shape());
@@ -123,11 +119,11 @@ OrderOutput<T> run_kahan(const ConvProblem<T>& p, const RunOptions& opt, const K
   const T* bias = p.bias ? p.bias->data.data() : nullptr;
   constexpr Dtype dt = dtype_of<T>();
   const RunningBound running(4 * static_cast<double>(K) + 1, static_cast<double>(K), dt, dt);
-  for_each_col_block(p, threads, [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
+  for_each_col_block(p, resolve_threads(opt.threads), [&](auto n, auto g, auto oy, auto ox0, auto len, const T* col) {
     using RN = typename KahanRunning<T>::Node;
-    RN* nodes = scratch<RN, 53>(static_cast<std::size_t>(len));
+    RN* nodes = scratch<RN, struct KahanNodes>(static_cast<std::size_t>(len));
     for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
-      const Row<T> r{col, len, len, K, w + oc * K, bias ? bias + oc : nullptr};
+      const Row<T> r{.col = col, .ld = len, .len = len, .K = K, .w = w + oc * K, .bias = bias ? bias + oc : nullptr};
       const std::size_t at = static_cast<std::size_t>(((n * s.oc + oc) * s.oh + oy) * s.ow + ox0);
       T* y = out.y.data.data() + at;
       if (!opt.want_bound) {
@@ -156,7 +152,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_kahan_order() {
   return {.name = "kahan",
-          .params = {OrderParam{"fma", "0", "1: y = fma(x, w, −c) instead of fl(x·w) − c"}},
+          .params = {OrderParam{"fma", "0", "1: y = fma(x, w, −c) instead of fl(x·w) − c", sweep_over({"0", "1"})}},
           .accumulation =
               "Kahan compensated sum in im2col order (padding as zero terms): s = bias or 0, c = 0; "
               "y = x·w − c, t = s + y, c = (t − s) − y, s = t; result s",

@@ -56,8 +56,9 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_avx2_order() {
   return {.name = "onednn-avx2",
-          .params = {{"block", "8", "input channels per block (all of them when the group has fewer)"},
-                     {"fma", "1", "0: the AVX (no FMA) path, vmulps then vaddps"}},
+          .params = {{"block", "8", "input channels per block (all of them when the group has fewer)",
+                      onednn_block_sweep},
+                     {"fma", "1", "0: the AVX (no FMA) path, vmulps then vaddps", sweep_over({"0", "1"})}},
           .accumulation =
               "oneDNN 2.6.3 jit_avx2: one chain acc = bias or 0; per 8-channel block, for kh, kw (padding skipped), "
               "ic: acc = fma(x, w, acc)",

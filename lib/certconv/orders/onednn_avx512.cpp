@@ -26,6 +26,7 @@
 // (FLAG_REDUCE_FIRST), 0 for later ones, and `store` adds later chunks to dst:
 //   b = 0: acc = bias, …, dst = acc;   b > 0: acc = 0, …, dst = fl(acc + dst).
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "certconv/orders/driver.hpp"
@@ -43,7 +44,7 @@ struct Avx512Kernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<20>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct Avx512Acc>(static_cast<std::size_t>(r.len));
     for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
       const auto a0 = b == 0 && bias_init && r.bias ? P::exact(*r.bias) : P::zero();
       for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, a0);
@@ -83,14 +84,22 @@ std::vector<std::int64_t> onednn_block_sequence(const ConvSpec& s, std::int64_t 
   return seq;
 }
 
+std::vector<std::string> onednn_block_sweep(const SweepContext& c) {
+  const std::int64_t icg = c.spec.ic / c.spec.g;
+  std::vector<std::string> v;
+  for (const std::int64_t b : {4, 8, 16, 32, 64, 80, 128, 256, 512})
+    if (b < icg) v.push_back(std::to_string(b));
+  v.push_back(std::to_string(icg));
+  return v;
+}
+
 namespace {
 
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const std::int64_t block = ps.integer("block", 16, 1, 1 << 20);
-  const std::string bias = ps.get("bias", "store");
-  if (bias != "store" && bias != "init") ps.fail("bias", "store or init");
+  const std::string bias = ps.choice("bias", "store", {"store", "init"});
   Avx512Kernel ker;
   ker.seq = onednn_block_sequence(p.spec, block, ker.starts);
   ker.bias_init = bias == "init";
@@ -101,10 +110,12 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_avx512_order() {
   return {.name = "onednn-avx512",
-          .params = {{"block", "16", "input channels per block (all of them when the group has fewer)"},
+          .params = {{"block", "16", "input channels per block (all of them when the group has fewer)",
+                      onednn_block_sweep},
                      {"bias", "store",
                       "store: added to the first block's sum (jit conv); init: the first block's accumulator "
-                      "starts from it (jit 1x1)"}},
+                      "starts from it (jit 1x1)",
+                      sweep_bias({"store", "init"})}},
           .accumulation =
               "oneDNN 2.6.3 jit_avx512_common: per 16-channel block: acc = 0 (bias=init: the bias for the first); "
               "for kh, kw (padding skipped), ic: acc = fma(w, x, acc); first block dst = acc + bias, then "

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "certconv/orders/driver.hpp"
+#include "certconv/orders/openblas_presets.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/params.hpp"
 
@@ -48,7 +49,8 @@ namespace certconv {
 
 namespace {
 
-constexpr std::int64_t kSgemmP = 320, kSgemmUnrollM = 8, kSgemmUnrollN = 4;
+// SGEMM_DEFAULT_P and GEMM_UNROLL_N (param.h, HASWELL); UNROLL_M is the preset's.
+constexpr std::int64_t kSgemmP = 320, kSgemmUnrollN = 4;
 constexpr std::int64_t kSgemmR = 104512;  // N block: (BUFFER_SIZE − P·Q·4) / (Q·4), rounded as setparam-ref.c
 
 // Marks the split outputs of one kernel call covering rows [r0, r0 + rows) and
@@ -83,7 +85,7 @@ std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int6
   std::vector<std::uint8_t> split(static_cast<std::size_t>(m * n), 0);
   for (std::int64_t js = 0; js < n; js += kSgemmR) {
     const std::int64_t nj = std::min(kSgemmR, n - js);
-    const std::vector<std::int64_t> mb = openblas_k_blocks(m, kSgemmP, kSgemmUnrollM, false);  // M cut as K
+    const std::vector<std::int64_t> mb = openblas_k_blocks(m, kSgemmP, kHaswellS.unroll_m, false);  // M cut as K
     for (std::size_t b = 0; b + 1 < mb.size(); ++b) {
       const std::int64_t is = mb[b], mi = mb[b + 1] - is;
       if (is == 0) {
@@ -116,7 +118,7 @@ struct HaswellKernel {
   static void block_sum(const Row<T>& r, std::int64_t k0, std::int64_t k1, bool is_split, std::int64_t a,
                         std::int64_t b, const typename P::Rows& acc) {
     for (std::int64_t j = a; j < b; ++j) acc.set(j, P::zero());
-    const auto odd = P::template scratch_rows<51>(static_cast<std::size_t>(r.len));
+    const auto odd = P::template scratch_rows<struct HaswellOdd>(static_cast<std::size_t>(r.len));
     std::int64_t k = k0;
     if (is_split) {
       for (std::int64_t j = a; j < b; ++j) odd.set(j, P::zero());
@@ -142,7 +144,7 @@ struct HaswellKernel {
   // Outputs [a, b) of the row, all split or all not.
   template <class P>
   void run(const Row<T>& r, bool is_split, std::int64_t a, std::int64_t b, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<50>(static_cast<std::size_t>(r.len));
+    const auto acc = P::template scratch_rows<struct HaswellAcc>(static_cast<std::size_t>(r.len));
     const auto c0 = r.bias && !bias_last ? P::exact(*r.bias) : P::zero();
     for (std::int64_t j = a; j < b; ++j) out.set(j, c0);
     for (std::size_t i = 0; i + 1 < blocks.size(); ++i) {
@@ -161,7 +163,7 @@ struct HaswellKernel {
       // The bound's tree (read off once, not per output) must cover both shapes.
       run<P>(r, false, 0, r.len, out);
       if (split.empty()) return;
-      const auto other = P::template scratch_rows<52>(static_cast<std::size_t>(r.len));
+      const auto other = P::template scratch_rows<struct HaswellOtherTree>(static_cast<std::size_t>(r.len));
       run<P>(r, true, 0, r.len, other);
       for (std::int64_t j = 0; j < r.len; ++j) out.set(j, cover(out.get(j), other.get(j)));
     } else {
@@ -180,11 +182,11 @@ struct HaswellKernel {
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
-  const std::string bias = ps.get("bias", "first");
-  if (bias != "first" && bias != "last") ps.fail("bias", "first or last");
+  const std::string bias = ps.choice("bias", "first", {"first", "last"});
   constexpr bool f32 = std::is_same_v<T, float>;
   HaswellKernel<T> ker;
-  ker.blocks = openblas_k_blocks(p.spec.n_terms(), f32 ? 320 : 256, f32 ? 8 : 4, false);
+  constexpr OpenblasPreset preset = f32 ? kHaswellS : kHaswellD;
+  ker.blocks = openblas_k_blocks(p.spec.n_terms(), preset.q, preset.unroll_m, false);
   ker.m = p.spec.oh * p.spec.ow;
   if constexpr (f32) ker.split = openblas_haswell_sgemm_split(ker.m, p.spec.oc / p.spec.g);
   ker.bias_last = bias == "last";
@@ -197,7 +199,8 @@ OrderInfo make_openblas_haswell_order() {
   return {.name = "openblas-haswell",
           .params = {{"bias", "first",
                       "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + "
-                      "matmul)"}},
+                      "matmul)",
+                      sweep_bias({"first", "last"})}},
           .accumulation =
               "OpenBLAS 0.3.21 Haswell GEMM, one thread: per K block (Q 320 f32 / 256 f64) acc = fma chain, or "
               "for SGEMM's m8n6/m8n4 tiles even and odd k in two chains then even + odd; C = C + acc",

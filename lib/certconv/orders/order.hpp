@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "certconv/bounds/bound_kind.hpp"
+#include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
@@ -31,16 +33,47 @@ template <class T>
 struct OrderOutput {
   Tensor<T> y;                   // the observed output, NCHW
   Tensor<double> bound;          // rigorous per-element bound on |y − truth| (empty if not requested)
-  std::string bound_kind;        // which theorem produced `bound` ("none" if none is proven)
+  BoundKind bound_kind;          // which theorem produced `bound` (Theorem::none if none is proven)
   Tensor<double> running_bound;  // a posteriori running error bound (Higham 2002 §3.3); empty if none
   // What actually ran, for the JSON documents: e.g. oneDNN's impl_info_str and ISA,
   // OpenBLAS's config and core. Empty for emulated orders.
   std::map<std::string, std::string> provenance;
 };
 
+// What `certconv identify` knows of a problem when it asks a parameter which
+// values to try.
+struct SweepContext {
+  const ConvSpec& spec;
+  Dtype dtype;
+  bool has_bias;
+};
+
+using Sweep = std::function<std::vector<std::string>(const SweepContext&)>;
+
 struct OrderParam {
   std::string key, default_value, help;
+  // The values `certconv identify` tries (the settings real libraries use); unset,
+  // or no values for this problem: the default only.
+  Sweep sweep = {};
 };
+
+// A sweep over fixed values, whatever the problem.
+inline Sweep sweep_over(std::vector<std::string> values) {
+  return [values = std::move(values)](const SweepContext&) { return values; };
+}
+
+// A sweep over where the bias enters, for problems that have one.
+inline Sweep sweep_bias(std::vector<std::string> values) {
+  return [values = std::move(values)](const SweepContext& c) {
+    return c.has_bias ? values : std::vector<std::string>{};
+  };
+}
+
+// An order emulated here, or a real library run through its API.
+enum class OrderKind { order, backend };
+
+// "order" | "backend", as the documents and `certconv orders` name the kinds.
+inline const char* order_kind_name(OrderKind k) { return k == OrderKind::order ? "order" : "backend"; }
 
 struct OrderInfo {
   std::string name;
@@ -48,7 +81,7 @@ struct OrderInfo {
   std::string accumulation;  // the accumulation order in one line
   std::function<OrderOutput<float>(const OrderSpec&, const ConvProblem<float>&, const RunOptions&)> run_f32;
   std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
-  std::string kind = "order";  // "order" (emulated here) or "backend" (a real library)
+  OrderKind kind = OrderKind::order;
 };
 
 }  // namespace certconv

@@ -1,6 +1,7 @@
 #pragma once
 // The emulated summation orders, one file each; registry.cpp lists them.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "certconv/orders/order.hpp"
@@ -41,5 +42,11 @@ std::vector<std::uint8_t> openblas_haswell_sgemm_split(std::int64_t m, std::int6
 // sequence index of each block start, then the sequence length.
 std::vector<std::int64_t> onednn_block_sequence(const ConvSpec& s, std::int64_t block,
                                                 std::vector<std::int64_t>& starts);
+
+// The channel blocks identify tries for the oneDNN orders: SIMD widths, the 1x1
+// kernels' reduce blocks (80 and 128 channels and powers of two,
+// jit_avx512_common_1x1_conv_kernel.cpp and jit_avx2_1x1_conv_kernel_f32.cpp) below
+// the group's channels, and one block holding every channel.
+std::vector<std::string> onednn_block_sweep(const SweepContext& c);
 
 }  // namespace certconv

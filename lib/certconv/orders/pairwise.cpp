@@ -27,7 +27,7 @@ struct PairwiseKernel {
     // One scratch row per recursion level below the root, for the right halves.
     int depth = 0;
     for (std::int64_t n = r.K; n > 1; n = n - n / 2) ++depth;
-    const auto tmp = P::template scratch_rows<30>(static_cast<std::size_t>((depth + 1) * r.len));
+    const auto tmp = P::template scratch_rows<struct PairwiseRightHalves>(static_cast<std::size_t>((depth + 1) * r.len));
     sum<P>(r, 0, r.K, out, 0, tmp, 0);
     if (r.bias) {
       const auto b = P::exact(*r.bias);
@@ -69,7 +69,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_pairwise_order() {
   return {.name = "pairwise",
-          .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))"}},
+          .params = {OrderParam{"fma", "0", "1: pairs at the bottom of the tree as fma(x1, w1, fl(x0·w0))",
+                                 sweep_over({"0", "1"})}},
           .accumulation =
               "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
               "mid = lo + len/2; then + bias",

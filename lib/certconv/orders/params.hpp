@@ -3,6 +3,7 @@
 // InputError naming the order, the key and the value.
 #include <charconv>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "certconv/core/error.hpp"
@@ -22,6 +23,20 @@ class OrderParams {
   [[noreturn]] void fail(const std::string& key, const std::string& want) const {
     throw InputError("order '" + s_.name + "': parameter '" + key + "' must be " + want + "; got '" + get(key, "") +
                      "'");
+  }
+
+  // One of `values`; anything else fails listing them ("a, b or c").
+  std::string choice(const std::string& key, const std::string& def, std::initializer_list<const char*> values) const {
+    const std::string v = get(key, def);
+    std::string want;
+    std::size_t i = 0;
+    for (const char* c : values) {
+      if (v == c) return v;
+      if (i > 0) want += i + 1 == values.size() ? " or " : ", ";
+      want += c;
+      ++i;
+    }
+    fail(key, want);
   }
 
   bool flag(const std::string& key, bool def) const {

@@ -23,7 +23,7 @@ struct SplitKKernel {
 
   template <class P>
   void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto part = P::template scratch_rows<40>(static_cast<std::size_t>(r.len));
+    const auto part = P::template scratch_rows<struct SplitKPart>(static_cast<std::size_t>(r.len));
     for (std::int64_t i = 0; i < parts; ++i) {
       const auto acc = i == 0 ? out : part;
       for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::zero());
@@ -54,8 +54,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_split_k_order() {
   return {.name = "split-k",
-          .params = {{"parts", "4", "number of contiguous parts P of the K terms"},
-                     {"fma", "1", "0: part + fl(x·w) instead of fma inside a part"}},
+          .params = {{"parts", "4", "number of contiguous parts P of the K terms", sweep_over({"2", "4", "8"})},
+                     {"fma", "1", "0: part + fl(x·w) instead of fma inside a part", sweep_over({"0", "1"})}},
           .accumulation =
               "P contiguous parts of the im2col k order, each acc = 0, acc = fma(x, w, acc); then "
               "part0 + part1 + … in order; then + bias",

@@ -169,8 +169,7 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const ConvSpec& s = p.spec;
   const OrderParams params(o);
-  const std::string tile = params.get("tile", "4");
-  if (tile != "2" && tile != "4") params.fail("tile", "2 or 4");
+  const std::string tile = params.choice("tile", "4", {"2", "4"});
   const bool fma = params.flag("fma", false);
   require(s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.dh == 0 && s.dw == 0,
           "winograd: needs a 3x3 kernel with stride 1 and no dilation; got kh" + std::to_string(s.kh) + "kw" +
@@ -184,11 +183,11 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
     out.y = fma ? winograd_conv<T, 2, true>(p, threads) : winograd_conv<T, 2, false>(p, threads);
   else
     out.y = fma ? winograd_conv<T, 4, true>(p, threads) : winograd_conv<T, 4, false>(p, threads);
-  out.bound_kind = "none";
+  out.bound_kind = {.theorem = Theorem::none};
   if (opt.want_bound) {
     out.bound = winograd_bound(p, m, threads);
     if (out.bound.size() > 0) {
-      out.bound_kind = "winograd-transform";
+      out.bound_kind = {.theorem = Theorem::winograd_transform};
       // The bound assumes no overflow; an overflow anywhere on an output's paths
       // makes that output ±inf or NaN (no operation here turns inf back into a
       // finite number), so a finite output had none.
@@ -205,7 +204,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 OrderInfo make_winograd_order() {
   OrderInfo info;
   info.name = "winograd";
-  info.params = {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4"}, {"fma", "0", "1: channel sum as fma(U, V, M)"}};
+  info.params = {{"tile", "4", "output tile m of F(m×m,3×3): 2 or 4", sweep_over({"2", "4"})},
+                 {"fma", "0", "1: channel sum as fma(U, V, M)", sweep_over({"0", "1"})}};
   info.accumulation = "Lavin–Gray F(m×m,3×3): U = ĜgĜᵀ, V = BᵀdB, M = Σ_c U⊙V sequential from 0, Y = AᵀMA, then + bias";
   info.run_f32 = run<float>;
   info.run_f64 = run<double>;

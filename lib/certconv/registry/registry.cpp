@@ -10,6 +10,7 @@
 #include "certconv/core/format.hpp"
 #include "certconv/bounds/input_rounding.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/key_values.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/winograd.hpp"
@@ -19,9 +20,19 @@ namespace certconv {
 
 namespace {
 
+// identify tries every input format on float32 problems (float64 has none but f32).
+std::vector<std::string> sweep_input_formats(const SweepContext& c) {
+  if (c.dtype != Dtype::f32) return {};
+  std::vector<std::string> v;
+  for (const InputFormat f : {InputFormat::f32, InputFormat::bf16, InputFormat::fp16, InputFormat::tf32})
+    v.push_back(input_format_name(f));
+  return v;
+}
+
 const OrderParam kInputParam{"input", "f32",
                              "float32 orders: round x, w and bias to bf16, fp16 or tf32 (nearest-even) first; "
-                             "bounds stay against the original inputs"};
+                             "bounds stay against the original inputs",
+                             sweep_input_formats};
 
 std::vector<OrderInfo> build_list() {
   std::vector<OrderInfo> v{
@@ -30,7 +41,7 @@ std::vector<OrderInfo> build_list() {
       make_kahan_order(),         make_split_k_order(),     make_winograd_order(),
       make_openblas_haswell_order(),
   };
-  // The real libraries (kind "backend"), where the build found them.
+  // The real libraries (OrderKind::backend), where the build found them.
 #if CERTCONV_HAVE_ONEDNN
   v.push_back(make_onednn_order());
 #endif
@@ -81,23 +92,15 @@ const OrderInfo& find_order(std::string_view name) {
 
 OrderSpec parse_order(std::string_view text) {
   OrderSpec s;
-  const std::size_t colon = text.find(':');
-  s.name = std::string(text.substr(0, colon));
+  const auto [name, list] = split_name(text);
+  s.name = name;
   const OrderInfo& info = find_order(s.name);
-  if (colon == std::string_view::npos) return s;
-  std::string_view rest = text.substr(colon + 1);
-  require(!rest.empty(), "order '" + s.name + "': empty parameter list after ':'");
-  while (true) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    const std::size_t eq = item.find('=');
-    require(eq != std::string_view::npos && eq > 0 && eq + 1 < item.size(),
-            "order '" + s.name + "': parameter '" + std::string(item) + "' is not key=value");
-    const std::string key(item.substr(0, eq));
-    require(s.params.emplace(key, std::string(item.substr(eq + 1))).second,
-            "order '" + s.name + "': parameter '" + key + "' given twice");
-    if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
+  if (!list) return s;
+  require(!list->empty(), "order '" + s.name + "': empty parameter list after ':'");
+  for (const KeyValue& kv : split_key_values(*list)) {
+    require(kv.has_eq && !kv.key.empty() && !kv.value.empty(),
+            "order '" + s.name + "': parameter '" + kv.item + "' is not key=value");
+    require(s.params.emplace(kv.key, kv.value).second, "order '" + s.name + "': parameter '" + kv.key + "' given twice");
   }
   check_params(info, s.params);
   return s;
@@ -138,18 +141,15 @@ OrderOutput<T> run_order(const OrderSpec& order, const ConvProblem<T>& p, const 
       // Round the inputs, run the order on them, then add the input-rounding term:
       // |ŷ − y| ≤ |ŷ − ỹ| + |ỹ − y|, ỹ the exact convolution of the rounded inputs.
       check_problem(p);
-      const Tensor<float> xr = round_tensor(p.x, fmt, "x"), wr = round_tensor(p.w, fmt, "w");
-      Tensor<float> br;
-      if (p.bias) br = round_tensor(*p.bias, fmt, "bias");
-      const ConvProblem<float> pr{p.spec, xr, wr, p.bias ? &br : nullptr};
-      OrderOutput<float> out = info.run_f32(inner, pr, opt);
+      const OwnedProblem<float> rounded = round_problem(p, fmt);
+      OrderOutput<float> out = info.run_f32(inner, rounded.view(), opt);
       if (opt.want_bound && !out.bound.data.empty()) {
-        const Tensor<double> e = input_rounding_error(p, pr, resolve_threads(opt.threads));
+        const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(opt.threads));
         for (std::size_t i = 0; i < e.data.size(); ++i) {
           out.bound.data[i] = add_up(out.bound.data[i], e.data[i]);
           if (!out.running_bound.data.empty()) out.running_bound.data[i] = add_up(out.running_bound.data[i], e.data[i]);
         }
-        out.bound_kind += "+input-rounding";
+        out.bound_kind.input_rounding = true;
       }
       return out;
     }

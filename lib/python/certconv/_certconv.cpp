@@ -140,7 +140,7 @@ py::dict order_dict(OrderOutput<TC>&& out, const OrderSpec& os) {
   d["dtype"] = std::is_same_v<TC, float> ? "f32" : "f64";
   d["y"] = to_array(std::move(out.y));
   d["bound"] = out.bound.data.empty() ? py::object(py::none()) : py::object(to_array(std::move(out.bound)));
-  d["bound_kind"] = out.bound_kind;
+  d["bound_kind"] = bound_kind_name(out.bound_kind);
   d["running_bound"] = out.running_bound.data.empty() ? py::object(py::none())
                                                       : py::object(to_array(std::move(out.running_bound)));
   d["provenance"] = out.provenance;
@@ -309,7 +309,7 @@ py::dict check_py(const py::array& observed, const py::array& x, const py::array
   d["passed"] = r.passed;
   d["beyond"] = r.beyond;
   d["outputs"] = r.outputs;
-  d["bound_kind"] = r.bound_kind;
+  d["bound_kind"] = bound_kind_name(r.bound_kind);
   d["message"] = r.message;
   py::list list;
   for (const OutputRecord& o : r.worst) list.append(record_dict(o));
@@ -338,7 +338,7 @@ py::dict certified_tolerance_py(const py::array& x, const py::array& w, const st
   d["per_element"] = to_array(std::move(t.per_element));
   d["atol"] = t.atol;
   d["rtol"] = t.rtol;
-  d["bound_kind"] = t.bound_kind;
+  d["bound_kind"] = bound_kind_name(t.bound_kind);
   return d;
 }
 

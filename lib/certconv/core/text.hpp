@@ -1,0 +1,32 @@
+#pragma once
+// Shapes and numbers as the messages and documents print them, one way each.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace certconv {
+
+// "1, 3, 224, 224": a shape's extents, or an index into it.
+inline std::string extents_text(const std::vector<std::int64_t>& v) {
+  std::string r;
+  for (std::size_t i = 0; i < v.size(); ++i) r += (i ? ", " : "") + std::to_string(v[i]);
+  return r;
+}
+
+// "(1, 3, 224, 224)": a shape as Python prints it ("(4,)" for one dimension).
+inline std::string shape_text(const std::vector<std::int64_t>& s) {
+  std::string r = "(";
+  r += extents_text(s);
+  r += s.size() == 1 ? ",)" : ")";
+  return r;
+}
+
+// v with `digits` significant digits, printf's %.*g (17 reads back exactly).
+inline std::string number_text(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+}  // namespace certconv
