@@ -70,7 +70,7 @@ class Hostile {
 template <class T>
 bool same_bits(const Tensor<T>& a, const Tensor<T>& b) {
   return a.shape == b.shape && a.data.size() == b.data.size() &&
-         std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(T)) == 0;
+         (a.data.empty() || std::memcmp(a.data.data(), b.data.data(), a.data.size() * sizeof(T)) == 0);
 }
 
 // Products and sums in the subnormal range of T: x ~ N(0, 1)·2^s with s chosen so
