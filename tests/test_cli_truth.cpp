@@ -136,3 +136,53 @@ BOOST_AUTO_TEST_CASE(bad_input_exits_2_naming_file_and_field) {
   fs::resize_file(trunc, fs::file_size(trunc) - 7);
   expect2({"truth", "--spec", kDesc, "--x", trunc, "--w", f.w, "--out", out}, "trunc.npy");
 }
+
+// The problem in PyTorch terms (shapes read off the files) is the --spec problem,
+// byte for byte; given both, a disagreement names the option, dimension and field.
+BOOST_AUTO_TEST_CASE(pytorch_terms_match_spec) {
+  const Files f = write_inputs("truth-torch");
+  const std::string by_spec = (f.dir / "spec.npy").string(), by_torch = (f.dir / "torch.npy").string(),
+                    out = (f.dir / "t.npy").string();
+  const auto a = run_cli({"truth", "--spec", kDesc, "--x", f.x, "--w", f.w, "--bias", f.b, "--out", by_spec});
+  BOOST_TEST_REQUIRE(a.rc == 0, a.err);
+  // kDesc: g2, sh2 sw1, ph1 pw1, dh1 dw0 (oneDNN) = dilation (2, 1) in torch terms.
+  const auto b = run_cli({"truth", "--x", f.x, "--w", f.w, "--bias", f.b, "--stride", "2,1", "--padding", "1",
+                          "--dilation", "2,1", "--groups", "2", "--out", by_torch});
+  BOOST_TEST_REQUIRE(b.rc == 0, b.err);
+  BOOST_TEST(contains(b.out, "g2mb2ic4ih6iw5oc4oh2ow6kh3kw2sh2sw1ph1pw1dh1dw0"), b.out);
+  BOOST_TEST(certconv::test::slurp(by_spec) == certconv::test::slurp(by_torch));
+  // Both, agreeing: accepted.
+  const auto c = run_cli({"truth", "--spec", kDesc, "--x", f.x, "--w", f.w, "--stride", "2,1", "--dilation", "2,1",
+                          "--groups", "2", "--out", out});
+  BOOST_TEST(c.rc == 0, c.err);
+  fs::remove(out);
+
+  auto expect2 = [&](std::vector<std::string> args, const std::string& part) {
+    const auto r = run_cli(args);
+    BOOST_TEST(r.rc == 2, "rc " << r.rc << " for " << part);
+    BOOST_TEST(contains(r.err, part), "stderr '" << r.err << "' lacks '" << part << "'");
+    BOOST_TEST(!fs::exists(out), "output written despite the error: " << part);
+  };
+  const std::vector<std::string> files = {"truth", "--x", f.x, "--w", f.w, "--out", out};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> v = files;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  };
+  expect2(with({"--spec", kDesc, "--stride", "2"}), "--stride: 2 for the width disagrees with --spec");
+  expect2(with({"--spec", kDesc, "--stride", "2"}), "sw=1");
+  expect2(with({"--spec", kDesc, "--padding", "0,1"}), "for the height disagrees");
+  expect2(with({"--spec", kDesc, "--dilation", "1"}), "whose dh=1");
+  expect2(with({"--spec", kDesc, "--groups", "1"}), "--groups: 1 disagrees with --spec");
+  // A spec whose shape disagrees with a file names the dimension and the field.
+  expect2(with({"--spec", "mb2g2ic4ih7iw5oc4kh3kw2sh2ph1pw1dh1"}), "dimension 2 is 6, the problem's ih is 7");
+  expect2(with({"--groups", "2", "--stride", "2,2,2"}), "3-D convolution");
+  expect2(with({"--groups", "2", "--padding", "-1"}), "--padding: -1 must be >= 0");
+  expect2(with({"--groups", "2", "--dilation", "0"}), "1 means no dilation");
+  expect2(with({"--groups", "2", "--stride", "2x"}), "--stride: expected an int or H,W");
+  expect2(with({"--groups", "2", "--mb", "1"}), "--mb: only with --spec");
+  expect2(with({"--groups", "3"}), "× groups 3 != 4");
+  expect2(with({}), "× groups 1 != 4");
+  write_npy((f.dir / "x3.npy").string(), Tensor<float>({2, 4, 6}, 1.0f));
+  expect2({"truth", "--x", (f.dir / "x3.npy").string(), "--w", f.w, "--out", out}, "x must be 4-D NCHW");
+}
