@@ -5,6 +5,7 @@ to the build's lib/python; works under pytest and unittest."""
 import ctypes
 import ctypes.util
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -300,7 +301,8 @@ class TestArrays(unittest.TestCase):
     def test_bad_arguments(self):
         x, w, b = inputs()
         cases = [
-            (TypeError, "x: expected a NumPy array", dict(x=x.tolist())),
+            (TypeError, "x: dtype <U3 is not supported", dict(x="abc")),
+            (TypeError, "x is float64, w is float32", dict(x=x.tolist())),
             (TypeError, "x: dtype int64 is not supported", dict(x=x.astype(np.int64))),
             (TypeError, "w: dtype float16 is not supported", dict(w=w.astype(np.float16))),
             (ValueError, r"x: expected a 4-D array \(NCHW\), got 3-D", dict(x=x[0])),
@@ -408,6 +410,86 @@ def subnormal_inputs():
     that flush-to-zero or denormals-are-zero would change every result."""
     x, w, b = inputs(seed=9)
     return (x * np.float32(2.0 ** -128)).astype(np.float32), w, (b * np.float32(2.0 ** -128)).astype(np.float32)
+
+
+PUBLIC_FUNCTIONS = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
+                    "assert_conv_close", "order_names"]
+
+
+class TestApi(unittest.TestCase):
+    """The public API is typed and documented (NumPy style), as help() shows it."""
+
+    def test_every_public_function_is_annotated_and_documented(self):
+        import inspect
+        exported = [n for n in certconv.__all__ if inspect.isfunction(getattr(certconv, n))]
+        self.assertEqual(sorted(set(PUBLIC_FUNCTIONS) - set(exported)), [])
+        for name in exported:
+            with self.subTest(name):
+                f = getattr(certconv, name)
+                sig = inspect.signature(f)
+                self.assertIsNot(sig.return_annotation, inspect.Signature.empty)
+                for p in sig.parameters.values():
+                    self.assertIsNot(p.annotation, inspect.Parameter.empty, p.name)
+                doc = inspect.getdoc(f)
+                for section in ("Returns\n-------", "Examples\n--------"):
+                    self.assertIn(section, doc)
+                if sig.parameters:
+                    self.assertIn("Parameters\n----------", doc)
+                    self.assertIn("Raises\n------", doc)
+                    for p in sig.parameters:  # each parameter described (alone or in a "a, b :" line)
+                        self.assertRegex(doc, rf"(^|\n)([a-z_, ]*\b){p}\b[a-z_, ]* : ", p)
+
+    def test_py_typed_marker_is_installed_beside_the_module(self):
+        self.assertTrue(os.path.exists(os.path.join(os.path.dirname(certconv.__file__), "py.typed")))
+
+    def test_array_likes_go_through_asarray(self):
+        x, w, b = inputs(np.float64)
+        want = certconv.truth(x, w, b, padding=1)["y"]
+        got = certconv.truth(x.tolist(), w.tolist(), tuple(b.tolist()), padding=1)["y"]
+        self.assertTrue(np.array_equal(bits(got), bits(want)))
+        y = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        self.assertTrue(certconv.check_conv(y.tolist(), x, w, b, padding=1)["passed"])
+
+
+class TestIdentify(unittest.TestCase):
+    def test_identifies_an_order_and_agrees_with_the_cli(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="pairwise:fma=1")["y"]
+        doc = certconv.identify(y, x, w, b, padding=1, threads=2)
+        self.assertEqual(doc["schema"], "certconv.identify/1")
+        best = doc["candidates"][0]
+        self.assertEqual(best["identical_fraction"], 1.0)
+        self.assertEqual(best["mismatches"], 0)
+        self.assertTrue(best["order"].startswith("pairwise:"), best["order"])
+        self.assertIn("fma=1", best["order"])
+        # Replaying the identified order gives y again, bit for bit.
+        again = certconv.run(x, w, b, padding=1, order=best["order"])["y"]
+        self.assertTrue(np.array_equal(bits(again), bits(y)))
+        with tempfile.TemporaryDirectory() as d:
+            paths = {k: os.path.join(d, k + ".npy") for k in ("x", "w", "b", "y")}
+            for k, a in zip("xwby", (x, w, b, y)):
+                np.save(paths[k], a)
+            out = os.path.join(d, "id.json")
+            subprocess.run([os.environ.get("CERTCONV_BIN", "certconv"), "identify", "--x", paths["x"], "--w",
+                            paths["w"], "--bias", paths["b"], "--padding", "1", paths["y"], "--json", out],
+                           check=True, capture_output=True)
+            with open(out) as f:
+                cli = json.load(f)
+        self.assertEqual([c["order"] for c in cli["candidates"]], [c["order"] for c in doc["candidates"]])
+        self.assertEqual([c["identical_fraction"] for c in cli["candidates"]],
+                         [c["identical_fraction"] for c in doc["candidates"]])
+
+    def test_float64_output_of_float32_inputs_and_bad_arguments(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="im2col", dtype="f64")["y"]
+        self.assertEqual(certconv.identify(y, x, w, b, padding=1)["candidates"][0]["identical_fraction"], 1.0)
+        with self.assertRaisesRegex(ValueError, r"y: shape \(2, 5, 7, 6\) is not the output shape \(2, 5, 5, 4\)"):
+            certconv.identify(y, x, w, b)
+        x64, w64, b64 = (a.astype(np.float64) for a in (x, w, b))
+        with self.assertRaisesRegex(ValueError, "float64 inputs cannot give a float32 output"):
+            certconv.identify(y.astype(np.float32), x64, w64, b64, padding=1)
+        with self.assertRaisesRegex(ValueError, r"y: expected a 4-D array"):
+            certconv.identify(y[0], x, w, b, padding=1)
 
 
 def entry_point_results(x, w, b):

@@ -16,6 +16,7 @@
 #include "arrays.hpp"
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
+#include "certconv/analysis/identify.hpp"
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -24,6 +25,7 @@
 #include "certconv/core/parallel.hpp"
 #include "certconv/report/analyze_doc.hpp"
 #include "certconv/report/explain_doc.hpp"
+#include "certconv/report/identify_doc.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/testing.hpp"
 
@@ -278,6 +280,35 @@ std::string explain_py(const py::array& a, const py::array& b, const py::array& 
       ap);
 }
 
+// As `certconv identify` writes it (apps/certconv/cmd_identify.cpp): y in its own
+// dtype; float32 inputs may give a float64 y (widened exactly), not the reverse.
+std::string identify_py(const py::array& y, const py::array& x, const py::array& w,
+                        const std::optional<py::array>& bias, const ConvArgs& c, int threads) {
+  AnyTensor ty = to_tensor(y, "y", 4);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  require(ty.index() == 1 || ap.index() == 0,
+          "y is float32 but x is float64: float64 inputs cannot give a float32 output exactly");
+  return std::visit(
+      [&](const auto& p) {
+        const auto go = [&](auto tag) {
+          using T = decltype(tag);
+          const Tensor<T>& yt = std::get<Tensor<T>>(ty);
+          require(yt.shape == p.spec.y_shape(), "y: shape " + shape_text(yt.shape) + " is not the output shape " +
+                                                    shape_text(p.spec.y_shape()) + " of " + to_benchdnn(p.spec));
+          py::gil_scoped_release unlocked;
+          const IdentifyResult r = identify(p.view(), yt, threads);
+          json arrays = arrays_json(p);
+          arrays["y"] = tensor_json(yt);
+          return identify_document(p.spec, r, dtype_of<T>(), threads, {{"source", "python"}, {"arrays", std::move(arrays)}})
+              .dump();
+        };
+        using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
+        if constexpr (std::is_same_v<TI, double>) return go(double{});  // y float32 was refused above
+        else return ty.index() == 0 ? go(float{}) : go(double{});
+      },
+      ap);
+}
+
 py::dict record_dict(const OutputRecord& r) {
   py::dict d;
   d["index"] = py::make_tuple(r.nchw[0], r.nchw[1], r.nchw[2], r.nchw[3]);
@@ -378,6 +409,7 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("run", &Guarded<&run_py>::call);
   m.def("analyze", &Guarded<&analyze_py>::call);
   m.def("explain", &Guarded<&explain_py>::call);
+  m.def("identify", &Guarded<&identify_py>::call);
   m.def("check_conv", &Guarded<&check_py>::call);
   m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
 }
