@@ -9,6 +9,7 @@
 
 #include "certconv/bounds/any_order.hpp"
 #include "certconv/bounds/input_rounding.hpp"
+#include "certconv/bounds/output_rounding.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -47,8 +48,14 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
   return {std::move(out.bound), out.bound_kind};
 }
 
+// DAZ: inputs below float32's normal range are read as zero (sign kept).
+void flush_subnormals(Tensor<float>& t) {
+  for (float& v : t.data)
+    if (std::fabs(v) < 0x1p-126f) v = std::copysign(0.0f, v);
+}
+
 template <class TI>
-Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
+Bound accumulation_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
   require(dt == Dtype::f64 || std::is_same_v<TI, float>,
           "tolerance " + tol.str() + ": float32 arithmetic needs float32 inputs; x and w are float64");
   const std::int64_t n = p.spec.n_terms() + (p.bias ? 1 : 0);
@@ -58,15 +65,24 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
         if (dt == Dtype::f32) return order_bound<float>(p, tol);
       return order_bound<double>(p, tol);
     case Tolerance::Kind::any_order:
-      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
+      if (tol.input == InputFormat::f32 && !tol.ftz)
+        return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
       if constexpr (std::is_same_v<TI, float>) {
-        const OwnedProblem<float> rounded = round_problem(p, tol.input);
-        const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(tol.threads));
-        return {any_order_bound(truth.absdot, n, dt, &e),
+        require(dt == Dtype::f32 || !tol.ftz, "tolerance " + tol.str() + ": ftz=1 models float32 kernels; dtype must be f32");
+        // The inputs as the kernel saw them: rounded to the input format, then
+        // flushed (DAZ); e covers both exactly.
+        OwnedProblem<float> seen = round_problem(p, tol.input);
+        if (tol.ftz) {
+          flush_subnormals(seen.x);
+          flush_subnormals(seen.w);
+          if (seen.bias) flush_subnormals(*seen.bias);
+        }
+        const Tensor<double> e = input_rounding_error(p, seen.view(), resolve_threads(tol.threads));
+        return {any_order_bound(truth.absdot, n, dt, &e, tol.ftz ? Underflow::flush : Underflow::gradual),
                 {.theorem = Theorem::order_free, .input_rounding = true}};
       }
       throw InputError("tolerance " + tol.str() + ": input=" + input_format_name(tol.input) +
-                       " rounds float32 inputs; x and w are float64");
+                       (tol.ftz ? " with ftz=1" : "") + " models float32 inputs; x and w are float64");
     case Tolerance::Kind::probabilistic: {
       require(tol.lambda > 0 && std::isfinite(tol.lambda), "tolerance " + tol.str() + ": lambda must be positive");
       Tensor<double> b(truth.absdot.shape);
@@ -76,6 +92,25 @@ Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, co
     }
   }
   throw InputError("tolerance: unknown kind");
+}
+
+// The accumulation bound, then the rounding of the result to tol.output
+// (bounds/output_rounding.hpp), with M = max(|lo|, |hi|) ≥ |y|.
+template <class TI>
+Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
+  Bound b = accumulation_bound(p, truth, dt, tol);
+  if (tol.output == InputFormat::f32) return b;
+  require(tol.kind != Tolerance::Kind::order, "tolerance " + tol.str() +
+                                                  ": output= goes with any-order or probabilistic; an emulated "
+                                                  "order's output is float32");
+  require(tol.output == InputFormat::bf16 || tol.output == InputFormat::fp16,
+          std::string("tolerance: output=") + input_format_name(tol.output) + " is not a storage format");
+  Tensor<double> magnitude(truth.lo.shape);
+  for (std::size_t i = 0; i < magnitude.data.size(); ++i)
+    magnitude.data[i] = std::max(std::fabs(truth.lo.data[i]), std::fabs(truth.hi.data[i]));
+  b.b = output_rounding_bound(b.b, magnitude, tol.output == InputFormat::bf16 ? kBf16 : kFp16, tol.ftz);
+  b.kind.output_rounding = true;
+  return b;
 }
 
 std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
@@ -94,7 +129,8 @@ std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
 template <class TO>
 std::string message_of(const CheckResult& r, const ConvSpec& spec, const Tolerance& tol) {
   std::ostringstream o;
-  const std::string prec = std::is_same_v<TO, float> ? "float32" : "float64";
+  std::string prec = std::is_same_v<TO, float> ? "float32" : "float64";
+  if (tol.output != InputFormat::f32) prec += std::string(" accumulation, ") + input_format_name(tol.output) + " output";
   if (r.passed)
     o << "check_conv passed: all " << r.outputs << " outputs of " << to_benchdnn(spec) << " (" << prec
       << ") are within " << describe(tol, r.bound_kind);
@@ -129,6 +165,14 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
   require(!tol.dtype || *tol.dtype == dt, "tolerance " + tol.str() + ": the observed output is " +
                                               dtype_name(dt) + ", but the tolerance is for " +
                                               (tol.dtype ? dtype_name(*tol.dtype) : "") + " arithmetic");
+  if (tol.output != InputFormat::f32)
+    for (std::size_t i = 0; i < observed.data.size(); ++i) {
+      const float v = static_cast<float>(observed.data[i]);
+      require(static_cast<TO>(v) == observed.data[i] && round_to_format(v, tol.output) == v,
+              std::string("observed: ") + number_text(observed.data[i], 17) + " at index " +
+                  index_text(observed.shape, static_cast<std::int64_t>(i)) + " is not a " +
+                  input_format_name(tol.output) + " value (tolerance " + tol.str() + ")");
+    }
   TruthOptions topt;
   topt.threads = tol.threads;
   const Truth truth = compute_truth(p, topt);

@@ -9,20 +9,6 @@ namespace certconv {
 
 namespace {
 
-// "[n, c, h, w]" for a flat index into a tensor of the given shape.
-std::string index_str(const std::vector<std::int64_t>& shape, std::int64_t flat) {
-  std::vector<std::int64_t> idx(shape.size());
-  for (std::size_t d = shape.size(); d-- > 0;) {
-    idx[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  // Appended, not "[" + ...: GCC 12 -O2 reports a false -Wrestrict on the prepend.
-  std::string text = "[";
-  text += extents_text(idx);
-  text += ']';
-  return text;
-}
-
 // fields: the descriptor fields behind each dimension ("ic/g" for w's second).
 template <class T>
 void check_tensor(const Tensor<T>& t, const std::vector<std::int64_t>& want, const char* name,
@@ -37,7 +23,7 @@ void check_tensor(const Tensor<T>& t, const std::vector<std::int64_t>& want, con
                                to_benchdnn(s) + ", which needs " + shape_text(want) + which);
   for (std::int64_t i = 0; i < t.size(); ++i)
     if (!std::isfinite(t.data[static_cast<std::size_t>(i)]))
-      throw InputError(std::string(name) + ": non-finite value at index " + index_str(t.shape, i));
+      throw InputError(std::string(name) + ": non-finite value at index " + index_text(t.shape, i));
 }
 
 }  // namespace

@@ -113,9 +113,23 @@ def order_names() -> list[str]:
     return _certconv.order_names()
 
 
+def _reduced_format(a: Any) -> Optional[str]:
+    """"bf16" or "fp16" for a torch bfloat16/float16 tensor or a NumPy float16
+    array, else None."""
+    dt = str(getattr(a, "dtype", ""))
+    if dt == "torch.bfloat16":
+        return "bf16"
+    return "fp16" if dt in ("torch.float16", "float16") else None
+
+
 def _array(a: Any, name: str, ndim: int, layout: str) -> _np.ndarray:
     if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor
-        a = a.detach().cpu().numpy()
+        a = a.detach().cpu()
+        if str(getattr(a, "dtype", "")) == "torch.bfloat16":  # NumPy has no bfloat16: widened to float32, exactly
+            a = a.float()
+        a = a.numpy()
+    if getattr(a, "dtype", None) == _np.float16:  # widened to float32, exactly
+        a = _np.asarray(a, dtype=_np.float32)
     try:
         a = _np.asarray(a)
     except (TypeError, ValueError) as e:
@@ -139,7 +153,47 @@ def _pair(v: Any, name: str) -> Tuple[int, int]:
     raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
 
 
+def _input_format(x: Any, w: Any, bias: Any) -> Optional[str]:
+    """The reduced format x, w and bias share (bf16, fp16), or None; they must agree,
+    as torch's conv2d requires."""
+    named = [("x", x), ("w", w)] + ([("bias", bias)] if bias is not None else [])
+    formats = {name: _reduced_format(a) for name, a in named}
+    if len(set(formats.values())) > 1:
+        raise TypeError("; ".join(f"{n} is {f or 'float32/float64'}" for n, f in formats.items())
+                        + "; x, w and bias must share one dtype")
+    return formats["x"]
+
+
+def _tolerance(tolerance: str, input_format: Optional[str], output: Optional[str]) -> str:
+    """tolerance with the formats of the operands added where it does not name them:
+    bf16/fp16 inputs, the output's format (its final rounding), and for bf16 flush to
+    zero, as the x86 bf16 dot-product instructions do (the bound then holds with or
+    without it)."""
+    if not isinstance(tolerance, str):
+        raise TypeError(f"tolerance: expected a string, got {tolerance!r}")
+    if output not in (None, "bf16", "fp16"):
+        raise ValueError(f"output: expected 'bf16', 'fp16' or None, got {output!r}")
+    if input_format is None and output is None:
+        return tolerance
+    head, _, params = tolerance.partition(":")
+    if head not in ("any-order", "probabilistic"):
+        if output is not None:
+            raise ValueError(f"tolerance {tolerance!r}: the output is {output}; an emulated order's bound is for "
+                             f"its float32 output, use tolerance='any-order'")
+        return tolerance
+    given = {kv.split("=", 1)[0] for kv in params.split(",") if kv}
+    extra = []
+    if head == "any-order" and input_format and "input" not in given:
+        extra.append(f"input={input_format}")
+    if output and "output" not in given:
+        extra.append(f"output={output}")
+    if head == "any-order" and "bf16" in (input_format, output) and "ftz" not in given:
+        extra.append("ftz=1")
+    return tolerance if not extra else head + ":" + ",".join(([params] if params else []) + extra)
+
+
 def _problem(x: Any, w: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any):
+    _input_format(x, w, bias)
     x = _array(x, "x", 4, "NCHW")
     w = _array(w, "w", 4, "OIHW: out_channels, in_channels/groups, kh, kw")
     if bias is not None:
@@ -415,7 +469,9 @@ identify.__doc__ = _doc("""Which emulated summation order reproduces y bit for b
 
 def certified_tolerance(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
                         stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
-                        dtype: Any = None, tolerance: str = "any-order", threads: int = 0) -> ToleranceResult:
+                        dtype: Any = None, tolerance: str = "any-order", output: Optional[str] = None,
+                        threads: int = 0) -> ToleranceResult:
+    tolerance = _tolerance(tolerance, _input_format(x, w, bias), output)
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.certified_tolerance(x, w, bias, conv, tolerance, _dtype(dtype), threads)
 
@@ -423,9 +479,18 @@ def certified_tolerance(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = 
 _TOLERANCE = """tolerance : str
         ``"any-order"`` (any summation order in the output's precision, with
         or without FMA), ``"any-order:input=bf16"`` (likewise ``fp16``,
-        ``tf32``: inputs rounded first, as tensor cores do), an order string
-        such as ``"im2col"`` (that order's own, tighter bound) or
-        ``"probabilistic[:lambda=L]"`` (a model, not a theorem)."""
+        ``tf32``: inputs rounded first, as tensor cores do),
+        ``"any-order:input=bf16,output=bf16,ftz=1"`` (a float32 accumulation
+        rounded to a bf16 output, subnormals flushed), an order string such as
+        ``"im2col"`` (that order's own, tighter bound) or
+        ``"probabilistic[:lambda=L]"`` (a model, not a theorem). With bf16 or
+        fp16 operands (torch tensors, NumPy float16) the formats are added
+        where the string does not name them: ``check_conv(y_bf16, x_bf16,
+        w_bf16)`` checks float32 accumulation, then rounding to bf16.
+    output : {None, "bf16", "fp16"}
+        The format the output was rounded to, for float32 arrays that hold
+        bf16/fp16 values (each is checked representable); None = the output
+        array's own dtype, if any."""
 
 certified_tolerance.__doc__ = _doc("""A proven tolerance for outputs computed in dtype.
 
@@ -458,7 +523,9 @@ certified_tolerance.__doc__ = _doc("""A proven tolerance for outputs computed in
 
 def check_conv(actual: ArrayLike, x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
                stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
-               tolerance: str = "any-order", threads: int = 0, worst: int = 10) -> CheckResult:
+               tolerance: str = "any-order", output: Optional[str] = None, threads: int = 0,
+               worst: int = 10) -> CheckResult:
+    tolerance = _tolerance(tolerance, _input_format(x, w, bias), output or _reduced_format(actual))
     actual = _array(actual, "actual", 4, "NCHW")
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.check_conv(actual, x, w, bias, conv, tolerance, threads, worst)
@@ -499,8 +566,9 @@ check_conv.__doc__ = _doc("""actual against the certified truth, within the tole
 def assert_conv_close(actual: ArrayLike, x: ArrayLike, w: ArrayLike,
                       bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0,
                       dilation: IntPair = 1, groups: int = 1, *, tolerance: str = "any-order",
-                      msg: Optional[str] = None, threads: int = 0) -> None:
-    r = check_conv(actual, x, w, bias, stride, padding, dilation, groups, tolerance=tolerance, threads=threads)
+                      output: Optional[str] = None, msg: Optional[str] = None, threads: int = 0) -> None:
+    r = check_conv(actual, x, w, bias, stride, padding, dilation, groups, tolerance=tolerance, output=output,
+                   threads=threads)
     if not r["passed"]:
         raise AssertionError(r["message"] if msg is None else f"{msg}\n{r['message']}")
 
