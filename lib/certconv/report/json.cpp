@@ -1,6 +1,7 @@
 // JSON building blocks shared by the documents (report/json.hpp).
 #include "certconv/report/json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -112,6 +113,38 @@ json tensor_json(const Tensor<T>& t) {
 template json tensor_json(const Tensor<float>&);
 template json tensor_json(const Tensor<double>&);
 
-void write_json(const std::string& path, const json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+namespace {
+
+// As json::dump(2), except that an array of numbers, strings, booleans or nulls
+// stays on one line: the samples would otherwise take a line per value.
+void dump_to(const json& j, int depth, std::string& out) {
+  const auto pad = [&](int d) { out.append(static_cast<std::size_t>(2 * d), ' '); };
+  const bool leaf_array =
+      j.is_array() && std::none_of(j.begin(), j.end(), [](const json& e) { return e.is_structured(); });
+  if (!j.is_structured() || j.empty() || leaf_array) {
+    out += j.dump();
+    return;
+  }
+  out += j.is_object() ? "{\n" : "[\n";
+  bool first = true;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!first) out += ",\n";
+    first = false;
+    pad(depth + 1);
+    if (j.is_object()) out += json(it.key()).dump() + ": ";
+    dump_to(*it, depth + 1, out);
+  }
+  out += '\n';
+  pad(depth);
+  out += j.is_object() ? '}' : ']';
+}
+
+}  // namespace
+
+void write_json(const std::string& path, const json& j) {
+  std::string text;
+  dump_to(j, 0, text);
+  write_file_atomic(path, text + "\n");
+}
 
 }  // namespace certconv

@@ -37,7 +37,8 @@ json file_json(const std::string& path);
 template <class T>
 json tensor_json(const Tensor<T>& t);
 
-// Serializes and writes atomically (temp file + rename).
+// Serializes (indented, arrays of scalars on one line) and writes atomically
+// (temp file + rename).
 void write_json(const std::string& path, const json& j);
 
 }  // namespace certconv
