@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -83,7 +85,46 @@ json metrics_json(const ObservedMetrics& m) {
   j["norm_err_histogram"] = histogram_json(m.histogram);
   j["worst"] = json::array();
   for (const auto& r : m.worst) j["worst"].push_back(record_json(r));
+  if (m.norm_bound) j["norm_bound"] = distribution_json(*m.norm_bound);
+  if (m.sample) j["samples"] = sample_json(*m.sample);
   return j;
+}
+
+namespace {
+
+// Plot data needs no more: 3 significant digits keep the samples short. +inf
+// (cond where y = 0, norm_err where absdot = 0) is the only non-finite value
+// and is written null.
+json plot_number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return std::strtod(buf, nullptr);
+}
+
+}  // namespace
+
+json sample_json(const OutputSample& s) {
+  json cond = json::array(), norm_err = json::array(), failure = json::array();
+  for (std::size_t j = 0; j < s.index.size(); ++j) {
+    cond.push_back(plot_number(s.cond[j]));
+    norm_err.push_back(plot_number(s.norm_err[j]));
+    failure.push_back(s.isclose_failure[j] ? 1 : 0);
+  }
+  return {{"outputs", s.outputs},
+          {"cap", s.cap},
+          {"count", s.index.size()},
+          {"worst", s.worst},
+          {"isclose_failures", s.failures},
+          {"failure_step", s.failure_step},
+          {"stride", s.stride},
+          {"method", "the " + std::to_string(s.worst) + " largest norm_err; every failure_step-th isclose failure "
+                     "by index; then every stride-th output from index 0; at most cap in all, deterministic"},
+          {"values", "cond and norm_err rounded to 3 significant digits; null = +inf"},
+          {"flat_index", s.index},
+          {"cond", std::move(cond)},
+          {"norm_err", std::move(norm_err)},
+          {"isclose_failure", std::move(failure)}};
 }
 
 json truth_json(const TruthSummary& t) {

@@ -27,6 +27,8 @@ json record_json(const OutputRecord& r);
 json histogram_json(const Histogram& h);
 // The per-observed metric fields of docs/json-schema.md (without name/kind/params).
 json metrics_json(const ObservedMetrics& m);
+// observed[].samples: the plot sample, in columns.
+json sample_json(const OutputSample& s);
 // The "truth" block: cond distribution, fractions above 1e3 and 1e6, exact zeros.
 json truth_json(const TruthSummary& t);
 
