@@ -170,18 +170,24 @@ def plot(doc, *, ax=None):
         who = "every series" if len(line["series"]) == len(ss) > 1 else ", ".join(s["label"] for s in line["series"])
         color = "black" if len(line["series"]) > 1 else colors[ss.index(line["series"][0]) % len(colors)]
         lo, med, hi = nb.get("min", nb["median"]), nb["median"], nb.get("max", nb["median"])
-        label = f"rigorous bound ({line['kind']}) of {who}: bound/(u*absdot) = {med:.4g}"
+        label = f"rigorous bound ({line['kind']}) of {who}: bound/(u·absdot) = {med:.4g}"
         if hi > 1.01 * lo:
             ax.axhspan(lo, hi, color=color, alpha=0.12, zorder=1)
             label += f" (median; band {lo:.3g} to {hi:.3g})"
         ax.axhline(med, color=color, linestyle="--", linewidth=1.2, label=label, zorder=1)
 
+    # gamma_tilde is the probabilistic bound at absdot = 1; series with the same n and u share one line.
+    prob = {}
     for s in ss:
         pb = s["observed"].get("probabilistic")
         if isinstance(pb, dict) and isinstance(pb.get("gamma_tilde"), (int, float)):
-            i = ss.index(s)
-            ax.axhline(pb["gamma_tilde"] / s["u"], color=colors[i % len(colors)], linestyle=":", linewidth=1,
-                       label=f"probabilistic bound of {s['label']} (lambda = {pb.get('lambda')}; a model, not rigorous)")
+            prob.setdefault((f"{pb['gamma_tilde'] / s['u']:.4g}", pb.get("lambda")), []).append(s)
+    for (value, lam), group in prob.items():
+        one = len(group) == 1
+        who = group[0]["label"] if one else "every series" if len(group) == len(ss) else ", ".join(
+            s["label"] for s in group)
+        ax.axhline(float(value), color=colors[ss.index(group[0]) % len(colors)] if one else "gray", linestyle=":",
+                   linewidth=1.2, label=f"probabilistic bound of {who}: {value} (lambda = {lam}; a model, not rigorous)")
 
     # |err| <= rtol*|y| is norm_err <= rtol/(u*cond): a line of slope -1, drawn
     # only where it crosses the view (float64's lies far above float32's).
@@ -191,13 +197,17 @@ def plot(doc, *, ax=None):
         if not rtol or rtol / (u * x1) > y1:
             continue
         ax.plot([x0, x1], [rtol / (u * x0), rtol / (u * x1)], color="gray", linewidth=1, scalex=False, scaley=False,
-                label=f"relative error = rtol = {rtol:g} in {label}: norm_err = rtol/(u*cond)")
+                label=f"relative error = rtol = {rtol:g} in {label}: norm_err = rtol/(u·cond)")
 
-    ax.set_xlabel("cond = sum|w*x| / |y|   (how much the output amplifies round-off; dimensionless)")
-    ax.set_ylabel("norm_err = |computed - exact| / (u * sum|w*x|)   (units of u*absdot)")
+    ax.set_xlabel("cond = Σ|w·x| / |y|   (how much the output amplifies round-off; dimensionless)")
+    ax.set_ylabel("norm_err = |computed − exact| / (u·Σ|w·x|)   (in units of u·absdot)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), fontsize=8, frameon=False, markerscale=2.5,
-              title=f"{doc.get('problem', {}).get('desc', '')}; points: the worst norm_err, the isclose failures, then "
-                    "a stride through the outputs", title_fontsize=8)
+    legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), fontsize=8, frameon=False,
+                       title=f"{doc.get('problem', {}).get('desc', '')}; points: the worst norm_err, the isclose "
+                             "failures, then a stride through the outputs", title_fontsize=8)
+    # Legend markers of one size, whatever the size of the points (legendHandles before Matplotlib 3.7).
+    for h in getattr(legend, "legend_handles", None) or legend.legendHandles:
+        if hasattr(h, "set_sizes"):
+            h.set_sizes([30])
     ax.set_title("\n".join(textwrap.wrap(verdict(doc), 120)), fontsize=8, loc="left")
     return fig
