@@ -93,7 +93,7 @@ class TestFigure(unittest.TestCase):
         self.assertEqual(len([c for c in ax.collections if c.get_gid() == "series"]), 2)
         self.assertEqual(ax.get_title(loc="left"), "Every output of im2col, kahan is within its rigorous bound.")
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
-        self.assertTrue(any(t.startswith("probabilistic bound of im2col") for t in labels), labels)
+        self.assertTrue(any(t.startswith("probabilistic bound of every series: ") for t in labels), labels)
 
     def test_import_certconv_does_not_import_matplotlib(self):
         code = "import sys, certconv, certconv.plot; sys.exit('matplotlib' in sys.modules)"
