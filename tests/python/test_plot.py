@@ -95,6 +95,10 @@ class TestFigure(unittest.TestCase):
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         self.assertTrue(any(t.startswith("probabilistic bound of every series: ") for t in labels), labels)
 
+    def test_bad_dict_raises_document_error(self):
+        with self.assertRaisesRegex(DocumentError, "schema 'certconv.identify/1' cannot be plotted"):
+            plot({"schema": "certconv.identify/1"})
+
     def test_import_certconv_does_not_import_matplotlib(self):
         code = "import sys, certconv, certconv.plot; sys.exit('matplotlib' in sys.modules)"
         self.assertEqual(subprocess.run([sys.executable, "-c", code]).returncode, 0)
