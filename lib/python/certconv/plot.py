@@ -147,9 +147,8 @@ def plot(doc, *, ax=None):
         if xs:
             ymin, ymax, xmin, xmax = min(ymin, *ys), max(ymax, *ys), min(xmin, *xs), max(xmax, *xs)
         note = f", {hidden} exact or y = 0 not shown" if hidden else ""
-        s["label_full"] = f"{s['label']}: {len(sm['cond'])} of {sm['outputs']} outputs{note}"
-        ax.scatter(xs, ys, s=5, color=colors[i % len(colors)], linewidths=0, label=s["label_full"], zorder=2,
-                   gid="series")
+        ax.scatter(xs, ys, s=5, color=colors[i % len(colors)], linewidths=0, zorder=2, gid="series",
+                   label=f"{s['label']}: {len(sm['cond'])} of {sm['outputs']} outputs{note}")
     if fail_x:
         means = ss[0]["observed"]["samples"].get("isclose_failure_means", "isclose fails")
         ax.scatter(fail_x, fail_y, s=60, facecolors="none", edgecolors="red", linewidths=1.2, zorder=3,
@@ -192,7 +191,7 @@ def plot(doc, *, ax=None):
     # |err| <= rtol*|y| is norm_err <= rtol/(u*cond): a line of slope -1, drawn
     # only where it crosses the view (float64's lies far above float32's).
     x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
+    y1 = ax.get_ylim()[1]
     for u, rtol, label in sorted({(s["u"], s["rtol"], _FORMAT_NAMES.get(s["dtype"], s["dtype"])) for s in ss}):
         if not rtol or rtol / (u * x1) > y1:
             continue
