@@ -414,7 +414,7 @@ def subnormal_inputs():
 
 
 PUBLIC_FUNCTIONS = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
-                    "assert_conv_close", "order_names"]
+                    "assert_conv_close", "order_names", "plot"]
 
 
 class TestApi(unittest.TestCase):

@@ -62,10 +62,17 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
   const std::int64_t n = spec.n_terms() + (bias ? 1 : 0);
   const Tensor<double> bound = bound_for_inputs<T>(truth, n, 0);
 
+  // torch.isclose(A, B, rtol, atol), in T as PyTorch evaluates it; the samples
+  // mark these failures, not those against the truth.
+  std::vector<char> failing(a.data.size());
+  for (std::size_t i = 0; i < a.data.size(); ++i) failing[i] = !isclose<T>(a.data[i], b.data[i], req.rtol, req.atol);
+
   MetricsOptions mo;
   mo.u = u;
   mo.rtol = req.rtol;
   mo.atol = req.atol;
+  mo.sample = SampleOptions{};
+  mo.sample_failures = &failing;
   const ObservedMetrics ma = measure(spec, truth, a, bound, mo), mb = measure(spec, truth, b, bound, mo);
 
   ExplainResult r;
@@ -94,7 +101,6 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
     }
   }
 
-  // torch.isclose(A, B, rtol, atol), in T as PyTorch evaluates it.
   std::vector<double> cond_all(a.data.size()), cond_fail;
   for (std::size_t i = 0; i < a.data.size(); ++i) {
     const double c = cond_of(truth.absdot.data[i], truth.y.data[i]);
@@ -106,7 +112,7 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
     r.certified_atol = std::max(r.certified_atol, t);
     if (t > req.atol)
       r.certified_rtol = std::max(r.certified_rtol, b.data[i] == 0 ? kInf : up((t - req.atol) / std::fabs(b.data[i])));
-    if (isclose<T>(a.data[i], b.data[i], req.rtol, req.atol)) continue;
+    if (!failing[i]) continue;
     ++r.failures;
     cond_fail.push_back(c);
     if (r.failing.size() < req.max_listed) {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/report/json.hpp"
@@ -29,7 +30,9 @@ json explanation_json(const ExplainResult& r) {
     j["name"] = s.name;
     j["kind"] = "file";
     j["dtype"] = dtype_name(r.dtype);
+    j["u"] = format_consts(r.dtype).u;
     j["bound_kind"] = "order-free";
+    if (j.contains("samples")) j["samples"]["isclose_failure_means"] = "torch.isclose(A, B, rtol, atol) is false";
     if (!s.consistent) j["suggested_cause"] = s.suggested_cause;
     observed.push_back(std::move(j));
     consistent[s.name] = s.consistent;

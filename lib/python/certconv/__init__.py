@@ -27,11 +27,14 @@ import numpy.typing as _npt
 from . import _certconv
 
 if TYPE_CHECKING:
+    import os
+
+    import matplotlib.axes
     import matplotlib.figure
 
 __version__: str = _certconv.__version__
 __all__ = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
-           "assert_conv_close", "order_names", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
+           "assert_conv_close", "order_names", "plot", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
            "ToleranceResult", "CheckResult", "OutputRecord"]
 
 #: Anything numpy.asarray takes: a NumPy array, a CPU torch tensor, nested lists.
@@ -605,3 +608,44 @@ assert_conv_close.__doc__ = _doc("""Assert that actual is within the certified t
     --------
     >>> certconv.assert_conv_close(F.conv2d(x, w, padding=1), x, w, padding=1)
     """)
+
+
+def plot(doc: Union[Document, str, "os.PathLike[str]"], *, ax: Optional["matplotlib.axes.Axes"] = None
+         ) -> "matplotlib.figure.Figure":
+    """The picture of an explain or analyze document: norm_err against cond per output.
+
+    Each series' sampled outputs (``observed[].samples``: the worst and the
+    isclose failures always among them) on log-log axes, each series' rigorous
+    bound in norm_err units as a line or band, the rtol line
+    norm_err = rtol/(u*cond), isclose failures ringed, the verdict as the title.
+    Matplotlib (Debian's ``python3-matplotlib``) is imported only here.
+
+    Parameters
+    ----------
+    doc : dict or path
+        A ``certconv.explain/1`` or ``certconv.analyze/1`` document, as
+        :func:`explain`/:func:`analyze` return it or a path to its JSON file.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (in a notebook it shows itself; ``fig.savefig(path)`` writes it).
+
+    Raises
+    ------
+    ValueError
+        The document cannot be plotted: unreadable, another schema, or without
+        samples (written by an older certconv); the message names the file
+        and the key.
+
+    Examples
+    --------
+    >>> fig = certconv.plot(certconv.explain(a, b, x, w, padding=1))
+    >>> fig.savefig("explain.png")
+
+    From the shell: ``python3 -m certconv plot seed/seed.json -o seed.png``.
+    """
+    from ._plot import plot as _plot
+    return _plot(doc, ax=ax)
