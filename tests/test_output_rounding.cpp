@@ -219,7 +219,8 @@ BOOST_AUTO_TEST_CASE(bad_tolerances_and_values_are_input_errors) {
   });
   y(0, 1, 2, 3) = 1 + 0x1p-10f;  // not a bf16 value
   BOOST_CHECK_EXCEPTION(check(y, pr.view(), "any-order:input=bf16,output=bf16"), InputError, [](const InputError& e) {
-    return std::string(e.what()).find("observed: 1.0009765625 at index [0, 1, 2, 3] is not a bf16 value") !=
-           std::string::npos;
+    return std::string(e.what()).find(
+               "observed (tolerance any-order:input=bf16,output=bf16): 1.00097656 at index [0, 1, 2, 3] is not a bf16 "
+               "value") != std::string::npos;
   });
 }

@@ -564,7 +564,7 @@ class TestReducedPrecision(unittest.TestCase):
     def test_bad_reduced_precision_arguments(self):
         x, w, b = inputs()
         y = certconv.run(x, w, b, padding=1, order="direct")["y"]
-        with self.assertRaisesRegex(ValueError, r"observed: .* at index \[0, 0, 0, 0\] is not a bf16 value"):
+        with self.assertRaisesRegex(ValueError, r"observed \(tolerance .*\): .* at index \[0, 0, 0, 0\] is not a bf16 value"):
             certconv.check_conv(y, x, w, b, padding=1, output="bf16")
         with self.assertRaisesRegex(ValueError, "output: expected 'bf16', 'fp16' or None"):
             certconv.check_conv(y, x, w, b, padding=1, output="fp8")

@@ -23,6 +23,50 @@ void flush_subnormals(Tensor<float>& t) {
 
 }  // namespace
 
+const char* output_format_name(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::f64: return "f64";
+    case OutputFormat::bf16: return "bf16";
+    case OutputFormat::fp16: return "fp16";
+    case OutputFormat::f32: break;
+  }
+  return "f32";
+}
+
+std::string output_format_words(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::f64: return "float64";
+    case OutputFormat::f32: return "float32";
+    default: return std::string(output_format_name(f)) + " (float32 accumulation)";
+  }
+}
+
+OutputFormat parse_output_format(std::string_view s, const std::string& what) {
+  for (const OutputFormat f : {OutputFormat::f64, OutputFormat::f32, OutputFormat::bf16, OutputFormat::fp16})
+    if (s == output_format_name(f)) return f;
+  throw InputError(what + ": format must be f64, f32, bf16 or fp16, got '" + std::string(s) + "'");
+}
+
+FormatModel format_model(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::f64: return {.acc = Dtype::f64};
+    case OutputFormat::f32: return {.acc = Dtype::f32};
+    case OutputFormat::bf16: return {Dtype::f32, InputFormat::bf16, InputFormat::bf16, true};
+    case OutputFormat::fp16: return {Dtype::f32, InputFormat::fp16, InputFormat::fp16, false};
+  }
+  return {};
+}
+
+double unit_roundoff(OutputFormat f) {
+  switch (f) {
+    case OutputFormat::f64: return 0x1p-53;
+    case OutputFormat::bf16: return 0x1p-8;
+    case OutputFormat::fp16: return 0x1p-11;
+    case OutputFormat::f32: break;
+  }
+  return 0x1p-24;
+}
+
 template <class TI>
 FormatBound format_bound(const ConvProblem<TI>& p, const Truth& truth, const FormatModel& m, int threads) {
   const std::int64_t n = p.spec.n_terms() + (p.bias ? 1 : 0);

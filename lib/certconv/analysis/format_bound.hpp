@@ -8,6 +8,9 @@
 //   |o − y| ≤ that + u_o·(M + that) + under     (bounds/output_rounding.hpp)
 // check_conv's any-order tolerance, explain's sides and the backends' reduced-
 // precision modes all take their bound from here.
+#include <string>
+#include <string_view>
+
 #include "certconv/bounds/bound_kind.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
@@ -23,6 +26,21 @@ struct FormatModel {
   InputFormat output = InputFormat::f32;  // the result rounded to bf16/fp16 (f32: stored as accumulated)
   bool ftz = false;                       // DAZ on the inputs, FTZ on every result
 };
+
+// The format an output was computed in, as explain names each side:
+//   f64, f32    accumulated and stored in that precision, the inputs as given;
+//   bf16, fp16  the inputs rounded to the format, a float32 accumulation, the
+//               result rounded to the format; bf16 with DAZ/FTZ, as x86 bf16
+//               kernels (VDPBF16PS, TDPBF16PS) run.
+enum class OutputFormat { f64, f32, bf16, fp16 };
+
+const char* output_format_name(OutputFormat f);   // "f64", "f32", "bf16", "fp16"
+std::string output_format_words(OutputFormat f);  // "float64", "float32", "bf16 (float32 accumulation)"
+// "f64" | "f32" | "bf16" | "fp16"; else an InputError naming `what`.
+OutputFormat parse_output_format(std::string_view s, const std::string& what);
+FormatModel format_model(OutputFormat f);
+// The unit roundoff of the stored values: 2^-53, 2^-24, 2^-8, 2^-11.
+double unit_roundoff(OutputFormat f);
 
 struct FormatBound {
   Tensor<double> bound;  // per output, NCHW
