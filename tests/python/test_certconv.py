@@ -347,8 +347,12 @@ class TestArrays(unittest.TestCase):
             certconv.run(x, w, b, padding=1, dtype="f16")
         with self.assertRaisesRegex(ValueError, "method must be 'auto', 'exact' or 'mpfi', got 'fast'"):
             certconv.truth(x, w, b, padding=1, method="fast")
-        with self.assertRaisesRegex(ValueError, "a and b must share one dtype"):
-            certconv.explain(y, y.astype(np.float64), x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "A: a float64 output must be a float64 array"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f64", "f32"))
+        with self.assertRaisesRegex(ValueError, r"formats\[1\]: format must be f64, f32, bf16 or fp16, got 'f8'"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f32", "f8"))
+        with self.assertRaisesRegex(ValueError, r"B: .* at index \[0, 0, 0, 0\] is not a bf16 value"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f32", "bf16"))
         with self.assertRaisesRegex(ValueError, r"b: shape \(2, 5, 7, 5\) is not the output shape"):
             certconv.explain(y, y[..., :5].copy(), x, w, b, padding=1)
         with self.assertRaisesRegex(ValueError, "give orders or observed outputs"):
@@ -572,6 +576,42 @@ class TestReducedPrecision(unittest.TestCase):
             certconv.check_conv(y, x.astype(np.float16), w, b, padding=1)
         with self.assertRaisesRegex(ValueError, "an emulated order's bound is for its float32 output"):
             certconv.check_conv(y.astype(np.float16), x, w, b, padding=1, tolerance="im2col")
+
+
+class TestMixedExplain(unittest.TestCase):
+    """The seed thread's follow-up: a float64 manual result against the float32
+    library one, and float32 against bf16."""
+
+    def test_float64_against_float32(self):
+        x, w, b = inputs(shape=((1, 8, 12, 12), (6, 8, 3, 3)))
+        mine = certconv.run(x, w, b, padding=1, order="im2col", dtype="f64")["y"]
+        theirs = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        doc = certconv.explain(mine, theirs, x, w, b, padding=1, names=("mine64", "conv2d"), rtol=1e-7)
+        self.assertEqual(doc["parameters"]["formats"], ["f64", "f32"])
+        t = certconv.truth(x, w, b, padding=1)["y"]
+        # Each side's max |error| equals an independent computation.
+        self.assertEqual(doc["observed"][0]["max_abs_err"], float(np.max(np.abs(mine - t))))
+        self.assertEqual(doc["observed"][1]["max_abs_err"], float(np.max(np.abs(theirs.astype(np.float64) - t))))
+        self.assertIn("The difference is conv2d's round-off", doc["verdict"])
+        self.assertEqual(doc["isclose"]["failures_dominated"]["conv2d"], doc["isclose"]["failures"])
+        self.assertGreater(doc["isclose"]["failures"], 0)
+
+    def test_float32_against_torch_bf16(self):
+        try:
+            import torch
+        except ImportError:
+            print("skipped test_float32_against_torch_bf16: python3-torch is not installed", file=sys.stderr)
+            self.skipTest("needs python3-torch")
+        torch.manual_seed(1)
+        x = torch.randn(1, 8, 10, 10).bfloat16()
+        w = (torch.rand(6, 8, 3, 3) / 6 - 1 / 12).bfloat16()
+        y16 = torch.nn.functional.conv2d(x, w, padding=1)
+        y32 = torch.nn.functional.conv2d(x.float(), w.float(), padding=1)
+        doc = certconv.explain(y32, y16, x, w, padding=1, names=("f32", "bf16"))
+        self.assertEqual(doc["parameters"]["formats"], ["f32", "bf16"])
+        self.assertTrue(all(doc["consistent_with_some_order"].values()), doc["verdict"])
+        self.assertEqual(doc["observed"][1]["u"], 2.0 ** -8)
+        self.assertIn("The difference is bf16's round-off", doc["verdict"])
 
 
 def entry_point_results(x, w, b):

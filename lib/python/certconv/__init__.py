@@ -381,14 +381,19 @@ analyze.__doc__ = _doc("""Every order and every observed output against the cert
 
 def explain(a: ArrayLike, b: ArrayLike, x: ArrayLike, w: ArrayLike,
             bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1,
-            groups: int = 1, *, names: Sequence[str] = ("A", "B"), rtol: float = 1e-3, atol: float = 1e-8,
-            f64: bool = False, threads: int = 0) -> Document:
-    a = _array(a, "a", 4, "NCHW")
-    b = _array(b, "b", 4, "NCHW")
+            groups: int = 1, *, names: Sequence[str] = ("A", "B"), formats: Optional[Sequence[str]] = None,
+            rtol: float = 1e-3, atol: float = 1e-8, f64: bool = False, threads: int = 0) -> Document:
     if len(names) != 2 or not all(isinstance(n, str) for n in names):
         raise TypeError(f"names: expected two strings, got {names!r}")
+    if formats is not None and (len(formats) != 2 or not all(isinstance(f, str) for f in formats)):
+        raise TypeError(f"formats: expected two strings such as ('f64', 'f32'), got {formats!r}")
+    given = formats or (_reduced_format(a), _reduced_format(b))
+    a = _array(a, "a", 4, "NCHW")
+    b = _array(b, "b", 4, "NCHW")
+    fa, fb = (f or ("f64" if y.dtype == _np.float64 else "f32") for f, y in zip(given, (a, b)))
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
-    return _json.loads(_certconv.explain(a, b, x, w, bias, conv, names[0], names[1], rtol, atol, f64, threads))
+    return _json.loads(_certconv.explain(a, b, x, w, bias, conv, names[0], names[1], fa, fb, rtol, atol, f64,
+                                         threads))
 
 
 explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same convolution, explained.
@@ -396,12 +401,20 @@ explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same conv
     Parameters
     ----------
     a, b : array_like
-        The two outputs (NCHW, one dtype), e.g. a manual unfold + matmul and
-        ``torch.nn.functional.conv2d``.
+        The two outputs (NCHW), e.g. a manual unfold + matmul and
+        ``torch.nn.functional.conv2d``. They may differ in format: a float64
+        result against a float32 one, float32 against torch bfloat16, ...;
+        each is measured against the truth in its own unit roundoff.
     {conv}
     names : (str, str)
         What to call a and b in the verdict; with ``f64=True`` they must be
         order names.
+    formats : (str, str), optional
+        The format of a and of b: ``"f64"``, ``"f32"``, ``"bf16"``, ``"fp16"``
+        (bf16/fp16: inputs rounded to it, a float32 accumulation, the result
+        rounded to it). Default: read off each array (float64, float32, torch
+        bfloat16/float16, NumPy float16); give ``"bf16"`` for a float32 array
+        that holds bf16 values.
     rtol, atol : float
         The ``numpy.isclose`` tolerances whose failures are explained.
     f64 : bool
@@ -425,6 +438,7 @@ explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same conv
     >>> doc = certconv.explain(a, b, x, w, stride=2, padding=3, names=("unfold+matmul", "conv2d"))
     >>> print(doc["verdict"])
     No bug: ...
+    >>> doc = certconv.explain(mine_f64, torch_f32, x, w, stride=2, padding=3)  # which side carries it
     """)
 
 

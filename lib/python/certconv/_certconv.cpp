@@ -226,8 +226,8 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
 }
 
 // As `certconv explain` writes it (apps/certconv/cmd_explain.cpp), inputs from Python.
-template <class TI, class T>
-json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, const ExplainRequest& req, bool f64,
+template <class TI, class TA, class TB>
+json explain_doc(const Problem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req, bool f64,
                  int threads) {
   TruthOptions topt;
   topt.threads = threads;
@@ -241,21 +241,10 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
   return explain_document(p.spec, o, threads, {{"source", "python"}, {"arrays", std::move(arrays)}});
 }
 
-template <class T>
-Tensor<T> check_output(AnyTensor& t, const std::string& what, const ConvSpec& spec) {
-  require(t.index() == (std::is_same_v<T, float> ? 0 : 1),
-          "a and b must share one dtype; " + what + " is " + dtype_word(t.index()));
-  Tensor<T>& y = std::get<Tensor<T>>(t);
-  require(y.shape == spec.y_shape(), what + ": shape " + shape_text(y.shape) + " is not the output shape " +
-                                         shape_text(spec.y_shape()) + " of " + to_benchdnn(spec));
-  for (std::size_t i = 0; i < y.data.size(); ++i)
-    require(std::isfinite(y.data[i]), what + ": non-finite value at flat index " + std::to_string(i));
-  return std::move(y);
-}
-
 std::string explain_py(const py::array& a, const py::array& b, const py::array& x, const py::array& w,
                        const std::optional<py::array>& bias, const ConvArgs& c, const std::string& name_a,
-                       const std::string& name_b, double rtol, double atol, bool f64, int threads) {
+                       const std::string& name_b, const std::string& format_a, const std::string& format_b,
+                       double rtol, double atol, bool f64, int threads) {
   AnyTensor ta = to_tensor(a, "a", 4), tb = to_tensor(b, "b", 4);
   const AnyProblem ap = make_problem(x, w, bias, c);
   ExplainRequest req;
@@ -263,21 +252,26 @@ std::string explain_py(const py::array& a, const py::array& b, const py::array& 
   req.name_b = name_b;
   req.rtol = rtol;
   req.atol = atol;
+  req.formats = {parse_output_format(format_a, "formats[0]"), parse_output_format(format_b, "formats[1]")};
   if (f64) {  // float64 recomputes A and B: their names must be orders
     parse_order(name_a);
     parse_order(name_b);
   }
   return std::visit(
-      [&](const auto& p) {
-        const auto go = [&](auto tag) {
-          using T = decltype(tag);
-          const Tensor<T> ya = check_output<T>(ta, "a", p.spec), yb = check_output<T>(tb, "b", p.spec);
-          py::gil_scoped_release unlocked;
-          return explain_doc(p, ya, yb, req, f64, threads).dump();
+      [&](const auto& p, const auto& ya, const auto& yb) {
+        const auto check = [&](const auto& y, const char* what) {
+          require(y.shape == p.spec.y_shape(), std::string(what) + ": shape " + shape_text(y.shape) +
+                                                   " is not the output shape " + shape_text(p.spec.y_shape()) +
+                                                   " of " + to_benchdnn(p.spec));
+          for (std::size_t i = 0; i < y.data.size(); ++i)
+            require(std::isfinite(y.data[i]), std::string(what) + ": non-finite value at flat index " + std::to_string(i));
         };
-        return ta.index() == 0 ? go(float{}) : go(double{});
+        check(ya, "a");
+        check(yb, "b");
+        py::gil_scoped_release unlocked;
+        return explain_doc(p, ya, yb, req, f64, threads).dump();
       },
-      ap);
+      ap, ta, tb);
 }
 
 // As `certconv identify` writes it (apps/certconv/cmd_identify.cpp): y in its own
