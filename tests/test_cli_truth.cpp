@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE cli_truth
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -104,6 +105,30 @@ BOOST_AUTO_TEST_CASE(example_seed_explains_the_seed_question) {
   BOOST_TEST(doc["isclose"]["cond_failing"]["median"].get<double>() > 100 * doc["truth"]["cond"]["median"].get<double>());
   BOOST_TEST(doc["f64"]["isclose"]["failures"] == 0);
   BOOST_TEST(doc["f64"]["certified_tolerance"]["atol"].get<double>() < 1e-9);
+
+  // The follow-up: float64 unfold + matmul against the float32 library, each side
+  // against the truth in its own format; per-side max |error| as computed here.
+  std::ifstream fm(dir / "seed-f64-vs-f32.json");
+  const auto mixed = nlohmann::json::parse(fm);
+  BOOST_TEST(mixed["parameters"]["formats"] == nlohmann::json({"f64", "f32"}));
+  const auto t = read_npy_as<double>((dir / "im2col_f64.npy").string(), "a");
+  const auto lib = read_npy_as<float>((dir / "library.npy").string(), "b");
+  const SeedWorkload s = seed_workload();
+  const Truth truth = compute_truth(ConvProblem<float>{s.spec, s.x, s.w, nullptr}, {});
+  double ea = 0, eb = 0;
+  for (std::size_t i = 0; i < truth.y.data.size(); ++i) {
+    ea = std::max(ea, std::fabs(t.data[i] - truth.y.data[i]));
+    eb = std::max(eb, std::fabs(double(lib.data[i]) - truth.y.data[i]));
+  }
+  BOOST_TEST(mixed["observed"][0]["max_abs_err"].get<double>() == ea);
+  BOOST_TEST(mixed["observed"][1]["max_abs_err"].get<double>() == eb);
+  BOOST_TEST(contains(mixed["verdict"].get<std::string>(), "round-off: its largest |error| against the exact result"));
+  BOOST_TEST(mixed["isclose"]["failures_dominated"]["im2col-f64"] == 0);
+  // The last question: an order that reproduces the library, shown and replayed.
+  BOOST_TEST(contains(r.out, "Is there a custom implementation that matches the library's conv2d?"), r.out);
+  BOOST_TEST(contains(r.out, "Yes: the order "), r.out);
+  BOOST_TEST(contains(r.out, "on 100% of the 802816 outputs, bit for bit"), r.out);
+  BOOST_TEST(read_npy_as<float>((dir / "replay.npy").string(), "replay").data == lib.data);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_naming_file_and_field) {
