@@ -8,7 +8,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "certconv/exact/generate.hpp"
 #include "certconv/exact/truth.hpp"
+#include "certconv/orders/input_format.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/core/npy.hpp"
 #include "cli_util.hpp"
 #include "schema_keys.hpp"
@@ -248,4 +251,47 @@ BOOST_AUTO_TEST_CASE(explain_mixed_formats) {
   BOOST_TEST(contains(r16.out, "float64 vs fp16 (float32 accumulation)"), r16.out);
   BOOST_TEST(load(out)["parameters"]["formats"] == json({"f64", "fp16"}));
   BOOST_TEST(load(out)["observed"][1]["bound_kind"] == "order-free+input-rounding+output-rounding");
+}
+
+// Reduced-precision observed files: a float32 .npy declared to hold bf16 values
+// (NAME=FILE:bf16) is measured with its input and output rounding in the bound and
+// in bf16's u; the same file taken as float32 violates float32's bound.
+BOOST_AUTO_TEST_CASE(analyze_observed_bf16_file) {
+  const auto dir = certconv::test::scratch_dir("analyze-bf16");
+  const ConvSpec spec = parse_benchdnn("mb1ic16ih8oc4kh3ph1");
+  Rng rng(21);
+  const Tensor<float> x = round_tensor(normal_tensor<float>(spec.x_shape(), rng), InputFormat::bf16, "x"),
+                      w = round_tensor(uniform_tensor<float>(spec.w_shape(), 0.1, rng), InputFormat::bf16, "w");
+  RunOptions ro;
+  ro.want_bound = false;
+  const Tensor<float> y =
+      round_tensor(run_order(parse_order("direct"), ConvProblem<float>{spec, x, w, nullptr}, ro).y, InputFormat::bf16, "y");
+  const std::string xp = (dir / "x.npy").string(), wp = (dir / "w.npy").string(), yp = (dir / "y.npy").string(),
+                    out = (dir / "a.json").string();
+  write_npy(xp, x);
+  write_npy(wp, w);
+  write_npy(yp, y);
+  const auto r = run_cli({"analyze", "--x", xp, "--w", wp, "--padding", "1", "--dtype", "f32", "--observed",
+                          "torch=" + yp + ":bf16", "--json", out});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err << r.out);
+  const json o = load(out)["observed"][0];
+  BOOST_TEST(o["dtype"] == "bf16");
+  BOOST_TEST(o["u"] == 0x1p-8);
+  BOOST_TEST(o["bound_kind"] == "order-free+input-rounding+output-rounding");
+  BOOST_TEST(o["violations"] == 0);
+  const auto r32 = run_cli({"analyze", "--x", xp, "--w", wp, "--padding", "1", "--dtype", "f32", "--observed",
+                            "torch=" + yp, "--json", out});
+  BOOST_TEST(r32.rc == 1, r32.err << r32.out);
+  BOOST_TEST(load(out)["observed"][0]["violations"].get<int>() > 10);
+  // A value that is not bf16 in a file declared bf16: exit 2 naming file and index.
+  Tensor<float> bad = y;
+  bad(0, 2, 3, 4) = 1 + 0x1p-9f;
+  write_npy(yp, bad);
+  fs::remove(out);
+  const auto rb = run_cli({"analyze", "--x", xp, "--w", wp, "--padding", "1", "--dtype", "f32", "--observed",
+                           "torch=" + yp + ":bf16", "--json", out});
+  BOOST_TEST(rb.rc == 2);
+  BOOST_TEST(contains(rb.err, "y.npy: observed output 'torch': 1.00195312 at index [0, 2, 3, 4] is not a bf16 value"),
+             rb.err);
+  BOOST_TEST(!fs::exists(out));
 }

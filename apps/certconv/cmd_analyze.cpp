@@ -2,6 +2,7 @@
 // measured against it; a summary table on stdout and the whole result as JSON.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/core/error.hpp"
@@ -49,9 +50,21 @@ int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
   for (const auto& o : a.observed) {
     const auto eq = o.find('=');
     require(eq != std::string::npos && eq > 0 && eq + 1 < o.size(),
-            "--observed: expected NAME=FILE.npy, got '" + o + "'");
-    const std::string path = o.substr(eq + 1);
-    req.observed.push_back({o.substr(0, eq), path, read_npy(path)});
+            "--observed: expected NAME=FILE.npy[:FORMAT], got '" + o + "'");
+    std::string path = o.substr(eq + 1);
+    // ":bf16" etc. after the file: its format (a path may hold colons of its own).
+    std::optional<OutputFormat> format;
+    if (const auto colon = path.rfind(':'); colon != std::string::npos) {
+      const std::string tail = path.substr(colon + 1);
+      if (tail == "f64" || tail == "f32" || tail == "bf16" || tail == "fp16") {
+        format = parse_output_format(tail, "--observed");
+        path.resize(colon);
+      }
+    }
+    bool half = false;
+    AnyTensor y = read_npy(path, true, &half);
+    if (half && !format) format = OutputFormat::fp16;
+    req.observed.push_back({o.substr(0, eq), path, std::move(y), format});
   }
   require(!req.orders.empty() || !req.observed.empty(), "--orders or --observed: nothing to analyze");
   const AnalyzeResult r = analyze(p, req);
@@ -100,7 +113,9 @@ Runner add_analyze(CLI::App& app) {
   cmd->add_option("--seed", a->seed, "generator seed");
   add_dtype_option(*cmd, a->dtype, "working precision of the orders");
   cmd->add_option("--orders", a->orders, "orders/backends, comma-separated (NAME[:k=v,...]), or 'all'");
-  cmd->add_option("--observed", a->observed, "your own output as NAME=Y.npy (repeatable)");
+  cmd->add_option("--observed", a->observed,
+                  "your own output as NAME=Y.npy[:FORMAT] (repeatable); FORMAT f64, f32, bf16, fp16 (default: the "
+                  "file's dtype, '<f2' = fp16; bf16 for a '<f4' file holding bf16 values, checked value by value)");
   cmd->add_option("--rtol", a->rtol, "isclose rtol against the truth");
   cmd->add_option("--atol", a->atol, "isclose atol against the truth");
   cmd->add_option("--lambda", a->lambda, "lambda of the probabilistic bound")->check(CLI::PositiveNumber);

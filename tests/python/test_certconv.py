@@ -542,6 +542,19 @@ class TestReducedPrecision(unittest.TestCase):
         # ... unless the output format is named.
         self.assertTrue(certconv.check_conv(*widened, padding=1, output="bf16")["passed"])
 
+    def test_analyze_takes_bf16_observed_outputs(self):
+        torch, x, w, b, y = self.torch_bf16()
+        doc = certconv.analyze(x, w, b, padding=1, observed={"torch": y, "widened": (y.float(), "bf16"),
+                                                             "as_f32": y.float()}, allow_violations=True)
+        o = {r["name"]: r for r in doc["observed"]}
+        for name in ("torch", "widened"):
+            self.assertEqual(o[name]["dtype"], "bf16")
+            self.assertEqual(o[name]["u"], 2.0 ** -8)
+            self.assertEqual(o[name]["violations"], 0)
+        self.assertEqual(o["torch"]["identical_fraction"]["widened"], 1.0)
+        self.assertEqual(o["as_f32"]["dtype"], "f32")
+        self.assertGreater(o["as_f32"]["violations"], 0)  # as float32 it would be a bug
+
     def test_two_ulps_off_fails_and_names_the_element(self):
         torch, x, w, b, y = self.torch_bf16()
         r = certconv.check_conv(bf16_bits_moved(y, (0, 5, 3, 4), 2), x, w, b, padding=1)

@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <type_traits>
 #include <variant>
 
 #include "certconv/analysis/metrics.hpp"
-#include "certconv/bounds/any_order.hpp"
+#include "certconv/orders/input_format.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/registry/registry.hpp"
@@ -26,12 +27,14 @@ using AnyOutput = std::variant<Tensor<float>, Tensor<double>>;
 // Terms per output for the order-free and probabilistic bounds: a bias is one more.
 std::int64_t terms(const ConvSpec& s, bool bias) { return s.n_terms() + (bias ? 1 : 0); }
 
+// format: of y (f32/f64 for T, or bf16/fp16 held in float32): norm_err in its u.
 template <class T>
 ObservedResult measure_entry(const ConvSpec& spec, const Truth& truth, const Tensor<T>& y, const Tensor<double>& bound,
-                             const std::string& bound_kind, const AnalyzeRequest& req, bool bias) {
+                             const std::string& bound_kind, const AnalyzeRequest& req, bool bias,
+                             OutputFormat format = std::is_same_v<T, float> ? OutputFormat::f32 : OutputFormat::f64) {
   constexpr Dtype dt = dtype_of<T>();
   MetricsOptions opt;
-  opt.u = format_consts(dt).u;
+  opt.u = unit_roundoff(format);
   opt.rtol = req.rtol;
   opt.atol = req.atol;
   // γ̃_n(λ) is linear in absdot: evaluate the factor once at absdot = 1.
@@ -41,6 +44,7 @@ ObservedResult measure_entry(const ConvSpec& spec, const Truth& truth, const Ten
   ObservedResult r;
   r.metrics = measure(spec, truth, y, bound, opt);
   r.dtype = dt;
+  r.format = format;
   r.u = opt.u;
   r.bound_kind = bound_kind;
   r.probabilistic = pb;
@@ -83,9 +87,10 @@ void run_orders(const ConvProblem<TC>& pc, const Truth& truth, const AnalyzeRequ
   }
 }
 
-template <class T>
-void add_observed(const Observed& o, const Tensor<T>& y, const ConvSpec& spec, const Truth& truth,
-                  const AnalyzeRequest& req, bool bias, std::vector<ObservedResult>& results) {
+template <class TI, class T>
+void add_observed(const Observed& o, const Tensor<T>& y, const ConvProblem<TI>& p, const Truth& truth,
+                  const AnalyzeRequest& req, std::vector<ObservedResult>& results) {
+  const ConvSpec& spec = p.spec;
   const auto want = spec.y_shape();
   if (y.shape != want) {
     std::string got, need;
@@ -101,8 +106,21 @@ void add_observed(const Observed& o, const Tensor<T>& y, const ConvSpec& spec, c
                        std::to_string(r.nchw[0]) + ", " + std::to_string(r.nchw[1]) + ", " + std::to_string(r.nchw[2]) +
                        ", " + std::to_string(r.nchw[3]) + "]");
     }
-  const Tensor<double> bound = any_order_bound(truth.absdot, terms(spec, bias), dtype_of<T>());
-  ObservedResult r = measure_entry(spec, truth, y, bound, "order-free", req, bias);
+  const std::string what = o.source + ": observed output '" + o.name + "'";
+  const OutputFormat f = o.format.value_or(std::is_same_v<T, double> ? OutputFormat::f64 : OutputFormat::f32);
+  require((f == OutputFormat::f64) == std::is_same_v<T, double>,
+          what + " is " + (std::is_same_v<T, double> ? "float64" : "float32") + " but its format is " +
+              output_format_name(f));
+  if constexpr (std::is_same_v<T, float>)
+    if (f == OutputFormat::bf16 || f == OutputFormat::fp16)
+      require_in_format(y, f == OutputFormat::bf16 ? InputFormat::bf16 : InputFormat::fp16, what);
+  FormatBound b;
+  try {
+    b = format_bound(p, truth, format_model(f), req.threads);
+  } catch (const InputError& e) {
+    throw InputError(what + " (" + output_format_name(f) + "): " + e.what());
+  }
+  ObservedResult r = measure_entry(spec, truth, y, b.bound, bound_kind_name(b.kind), req, p.bias != nullptr, f);
   r.name = o.name;
   r.kind = "file";
   r.params = o.source;
@@ -150,7 +168,7 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
   std::vector<const AnyOutput*> ys;
   for (const AnyOutput& y : order_ys) ys.push_back(&y);
   for (const Observed& o : req.observed) {
-    std::visit([&](const auto& y) { add_observed(o, y, spec, truth, req, p.bias != nullptr, r.observed); }, o.y);
+    std::visit([&](const auto& y) { add_observed(o, y, p, truth, req, r.observed); }, o.y);
     ys.push_back(&o.y);
   }
 

@@ -12,6 +12,7 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/truth_summary.hpp"
+#include "certconv/analysis/format_bound.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
@@ -23,6 +24,9 @@ struct Observed {
   std::string name;
   std::string source;  // where it came from, for messages and the document: a path, or "<array>"
   std::variant<Tensor<float>, Tensor<double>> y;
+  // Its format (analysis/format_bound.hpp); unset: f64 or f32 from y's type. bf16
+  // and fp16 are float32 tensors holding that format's values (each checked).
+  std::optional<OutputFormat> format;
 };
 
 struct AnalyzeRequest {
@@ -46,6 +50,7 @@ struct RunningBoundCheck {
 struct ObservedResult {
   std::string name, kind, params;  // kind: "order", "backend" or "file"; params: order string or source
   Dtype dtype = Dtype::f32;
+  OutputFormat format = OutputFormat::f32;  // f32/f64 as dtype; bf16/fp16 for such files
   double u = 0;
   std::string bound_kind;
   ObservedMetrics metrics;          // violations include the running bound's

@@ -15,7 +15,7 @@ json observed_json(const ObservedResult& o, double lambda) {
   j["name"] = o.name;
   j["kind"] = o.kind;
   j["params"] = o.params;
-  j["dtype"] = dtype_name(o.dtype);
+  j["dtype"] = output_format_name(o.format);
   j["u"] = o.u;
   j["bound_kind"] = o.bound_kind;
   if (j.contains("samples"))

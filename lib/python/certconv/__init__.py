@@ -333,8 +333,11 @@ def analyze(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     if isinstance(orders, str):
         orders = [orders]
-    observed_list = [(str(name), _array(y, f"observed[{name!r}]", 4, "NCHW"))
-                     for name, y in dict(observed or {}).items()]
+    observed_list = []
+    for name, y in dict(observed or {}).items():
+        y, fmt = y if isinstance(y, tuple) else (y, None)  # (array, "bf16") names the format
+        fmt = fmt or _reduced_format(y) or ""
+        observed_list.append((str(name), _array(y, f"observed[{name!r}]", 4, "NCHW"), fmt))
     return _json.loads(_certconv.analyze(x, w, bias, conv, list(orders), observed_list, _dtype(dtype), rtol, atol,
                                          lambda_, threads, allow_violations))
 
@@ -348,7 +351,9 @@ analyze.__doc__ = _doc("""Every order and every observed output against the cert
         Order strings as for :func:`run`; ``"all"`` = every order and backend
         of this build (those that reject the problem are listed as skipped).
     observed : mapping of str to array_like, optional
-        Outputs computed elsewhere (name -> NCHW array), measured too.
+        Outputs computed elsewhere (name -> NCHW array), measured too, each in
+        its format (float64, float32, torch bfloat16/float16, NumPy float16;
+        ``(array, "bf16")`` for a float32 array that holds bf16 values).
     dtype : {None, "f32", "f64"}
         Working precision of the orders; None = the inputs' dtype.
     rtol, atol : float

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <optional>
+#include <tuple>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -188,7 +189,7 @@ py::dict run_py(const py::array& x, const py::array& w, const std::optional<py::
 
 std::string analyze_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
                        const ConvArgs& c, const std::vector<std::string>& orders,
-                       const std::vector<std::pair<std::string, py::array>>& observed,
+                       const std::vector<std::tuple<std::string, py::array, std::string>>& observed,
                        const std::optional<std::string>& dtype, double rtol, double atol, double lambda, int threads,
                        bool allow_violations) {
   const AnyProblem ap = make_problem(x, w, bias, c);
@@ -201,8 +202,10 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
     for (const std::string& name : all_order_names()) req.orders.push_back(name);
     req.skip_unsupported = true;
   }
-  for (const auto& [name, y] : observed)
-    req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", 4)});
+  for (const auto& [name, y, format] : observed)
+    req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", 4),
+                            format.empty() ? std::nullopt
+                                           : std::optional(parse_output_format(format, "observed['" + name + "']"))});
   require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
   require(lambda > 0, "lambda_ must be positive");
   req.rtol = rtol;
