@@ -497,6 +497,16 @@ class TestIdentify(unittest.TestCase):
             certconv.identify(y[0], x, w, b, padding=1)
 
 
+def torch_or_skip(test, name):
+    """torch, or skip test (with the reason printed) where python3-torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        print(f"skipped {name}: python3-torch is not installed", file=sys.stderr)
+        test.skipTest("needs python3-torch")
+    return torch
+
+
 def bf16_bits_moved(t, index, ulps):
     """t (a torch bfloat16 tensor) with the element at index moved by ulps bf16 ulps away from zero."""
     import torch
@@ -512,11 +522,7 @@ class TestReducedPrecision(unittest.TestCase):
     output's final rounding and flush to zero in the default tolerance."""
 
     def torch_bf16(self):
-        try:
-            import torch
-        except ImportError:
-            print("skipped a bf16 test: python3-torch is not installed", file=sys.stderr)
-            self.skipTest("needs python3-torch")
+        torch = torch_or_skip(self, self.id())
         torch.manual_seed(0)
         x = torch.randn(1, 16, 12, 12).bfloat16()
         w = (torch.rand(16, 16, 3, 3) / 6 - 1 / 12).bfloat16()
@@ -610,11 +616,7 @@ class TestMixedExplain(unittest.TestCase):
         self.assertGreater(doc["isclose"]["failures"], 0)
 
     def test_float32_against_torch_bf16(self):
-        try:
-            import torch
-        except ImportError:
-            print("skipped test_float32_against_torch_bf16: python3-torch is not installed", file=sys.stderr)
-            self.skipTest("needs python3-torch")
+        torch = torch_or_skip(self, "test_float32_against_torch_bf16")
         torch.manual_seed(1)
         x = torch.randn(1, 8, 10, 10).bfloat16()
         w = (torch.rand(6, 8, 3, 3) / 6 - 1 / 12).bfloat16()
@@ -656,11 +658,7 @@ class TestHostileCaller(unittest.TestCase):
         self.assertGreater(np.count_nonzero(certconv.truth(*subnormal_inputs(), padding=1)["y32"]), 0)
 
     def test_torch_flush_denormal(self):
-        try:
-            import torch
-        except ImportError:
-            print("skipped test_torch_flush_denormal: torch is not importable", file=sys.stderr)
-            self.skipTest("torch is not importable")
+        torch = torch_or_skip(self, "test_torch_flush_denormal")
         args = subnormal_inputs()  # made before the host changes anything
         want = entry_point_results(*args)
         tiny = np.float32(2.0 ** -140)
