@@ -48,6 +48,8 @@ class TempDir {
     require(mkdtemp(t.data()) != nullptr, "cannot create a temporary directory under " +
                                               std::filesystem::temp_directory_path().string());
     path_ = t;
+    require(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") == std::string::npos,
+            "the temporary directory " + t + " has characters a shell would interpret; set TMPDIR");
   }
   ~TempDir() {
     std::error_code ec;
@@ -114,9 +116,9 @@ BlackBox<T> command_box(const std::string& cmd, const TempDir& dir, double timeo
     write_npy(w, p.w);
     if (p.bias) write_npy(b, *p.bias);
     std::filesystem::remove(y);
-    auto q = [](const std::string& s) { return "'" + s + "'"; };  // mkdtemp paths hold no quote
+    // Unquoted, so that the command may quote them itself: TempDir checks the characters.
     const std::string line =
-        replace_all(replace_all(replace_all(replace_all(cmd, "{x}", q(x)), "{w}", q(w)), "{bias}", q(b)), "{y}", q(y));
+        replace_all(replace_all(replace_all(replace_all(cmd, "{x}", x), "{w}", w), "{bias}", b), "{y}", y);
     const int rc = run_shell(line, log, timeout);
     require(rc != -1, "--command timed out after " + std::to_string(timeout) + " s; its output: " + tail_of(log, 2000));
     require(rc == 0, "--command failed (exit status " + std::to_string(rc) + "); its output: " + tail_of(log, 2000));
