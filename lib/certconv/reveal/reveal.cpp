@@ -431,6 +431,13 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
       best_cls = std::move(k);
     }
   }
+  // A compensated sum (or one in extra precision) swamps like a tree, but no rounding
+  // of that tree comes close to it: most outputs differ whatever the numerics.
+  if (r.chosen.identical_fraction < 0.5)
+    return finish(RevealStatus::not_a_tree,
+                  "the probes fit a summation tree, but no choice of numerics replays even half of the outputs "
+                  "(best " + std::to_string(r.chosen.identical_fraction) +
+                      "): not plain rounded additions (compensated, extra precision or a transform?)");
   cls = std::move(best_cls);
   r.class_lanes.assign(nc, 0);
   for (const std::int32_t c : cls) ++r.class_lanes[static_cast<std::size_t>(c)];
