@@ -133,12 +133,12 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
   RevealOptions opt;
   opt.seed = a.seed;
   opt.threads = a.threads;
-  nlohmann::json source;
+  nlohmann::json black_box;
   std::unique_ptr<TempDir> dir;
   BlackBox<T> box;
   if (!a.backend.empty()) {
     const OrderSpec o = parse_order(a.backend);
-    source = {{"kind", order_kind_name(find_order(o.name).kind)}, {"order", order_str(o)}};
+    black_box = {{"kind", order_kind_name(find_order(o.name).kind)}, {"order", order_str(o)}};
     box = [o, threads = a.threads](const ConvProblem<T>& p) {
       RunOptions ro;
       ro.threads = threads;
@@ -149,7 +149,7 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
     require(has_bias || a.command.find("{bias}") == std::string::npos,
             "--command uses {bias}, but --no-bias says the problem has none");
     require(a.command.find("{y}") != std::string::npos, "--command must write its output to {y}");
-    source = {{"kind", "command"}, {"command", a.command}, {"timeout_s", a.timeout}};
+    black_box = {{"kind", "command"}, {"command", a.command}, {"timeout_s", a.timeout}};
     dir = std::make_unique<TempDir>();
     box = command_box<T>(a.command, *dir, a.timeout);
   }
@@ -164,7 +164,7 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
                                   ",first=" + (r.chosen.first_lo ? "lo" : "hi")));
   }
   if (tree && !a.dot.empty()) write_file_atomic(a.dot, reveal_dot(spec, r.trees));
-  const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, source, order, a.tree_out, opt};
+  const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, black_box, order, a.tree_out, opt};
   write_json(a.json_out, reveal_document(q, r));
 
   std::printf("%s, %lld terms%s: %s\n", to_benchdnn(spec).c_str(), static_cast<long long>(spec.n_terms()),

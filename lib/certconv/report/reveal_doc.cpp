@@ -12,7 +12,10 @@ json reveal_document(const RevealRequest& q, const RevealResult& r) {
   doc["problem"] = problem_json(q.spec);
   doc["dtype"] = dtype_name(q.dtype);
   doc["bias"] = q.has_bias;
-  doc["source"] = q.source;
+  doc["inputs"] = {{"source", "generator"},
+                   {"dist", "probes (ones and +-M), then kaiming: x ~ N(0, 1), w and bias ~ U(+-1/sqrt(terms))"},
+                   {"seed", q.options.seed}};
+  doc["black_box"] = q.black_box;
   doc["parameters"] = {{"dtype", dtype_name(q.dtype)},
                        {"threads", resolve_threads(q.threads)},
                        {"seed", q.options.seed},

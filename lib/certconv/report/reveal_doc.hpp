@@ -12,7 +12,7 @@ namespace certconv {
 
 inline constexpr const char* kRevealSchema = "certconv.reveal/1";
 
-// What was revealed and how to replay it: `source` describes the black box (backend
+// What was revealed and how to replay it: `black_box` describes it (order, backend
 // or command), `order` is the `tree:file=...` order (empty when no tree was found),
 // tree_file where the trees were written.
 struct RevealRequest {
@@ -20,7 +20,7 @@ struct RevealRequest {
   bool has_bias;
   Dtype dtype;
   int threads;
-  nlohmann::json source;
+  nlohmann::json black_box;
   std::string order, tree_file;
   RevealOptions options;
 };
