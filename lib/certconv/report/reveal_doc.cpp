@@ -23,8 +23,9 @@ json reveal_document(const RevealRequest& q, const RevealResult& r) {
   const bool tree = r.status == RevealStatus::tree;
   doc["status"] = reveal_status_name(r.status);
   doc["reason"] = r.reason.empty() ? json(nullptr) : json(r.reason);
-  doc["order"] = tree ? json(q.order) : json(nullptr);
-  doc["tree_file"] = tree ? json(q.tree_file) : json(nullptr);
+  // Null when no tree was found, or no file was asked for (Python without tree_out).
+  doc["order"] = tree && !q.order.empty() ? json(q.order) : json(nullptr);
+  doc["tree_file"] = tree && !q.tree_file.empty() ? json(q.tree_file) : json(nullptr);
   const std::int64_t K = q.spec.n_terms();
   doc["terms"] = K;
   doc["leaves"] = K + (q.has_bias ? 1 : 0);
