@@ -3,26 +3,15 @@
 // when the revealed trees replay every output of a fresh random input bit for bit,
 // 1 otherwise (not a tree, non-deterministic, or a replay below 1), 2 on bad input
 // (including a command that fails, times out or writes a wrong output).
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
-#include <thread>
 
 #include "certconv/core/atomic_file.hpp"
 #include "certconv/core/error.hpp"
-#include "certconv/core/npy.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/reveal_doc.hpp"
+#include "black_box.hpp"
 #include "commands.hpp"
 #include "inputs.hpp"
 #include "options.hpp"
@@ -39,122 +28,18 @@ struct RevealArgs {
   std::uint64_t seed = 1;
 };
 
-// A temporary directory, removed with everything in it when this goes out of scope
-// (also when an error unwinds).
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "certconv-reveal-XXXXXX").string();
-    require(mkdtemp(t.data()) != nullptr, "cannot create a temporary directory under " +
-                                              std::filesystem::temp_directory_path().string());
-    path_ = t;
-    require(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") == std::string::npos,
-            "the temporary directory " + t + " has characters a shell would interpret; set TMPDIR");
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string tail_of(const std::string& path, std::size_t n) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string s = ss.str();
-  return s.size() > n ? "..." + s.substr(s.size() - n) : s;
-}
-
-// `sh -c CMD` with stdout and stderr to `log`, killed (its process group) after
-// `timeout` seconds. Returns the exit status, or −1 after a timeout.
-int run_shell(const std::string& cmd, const std::string& log, double timeout) {
-  const pid_t pid = fork();
-  require(pid >= 0, "--command: fork failed");
-  if (pid == 0) {
-    setpgid(0, 0);
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > end) {
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) s.replace(i, from.size(), to);
-  return s;
-}
-
-// The command as a black box: x, w, bias written as .npy in the temporary directory,
-// {x} {w} {bias} {y} replaced by their quoted paths, y read back.
-template <class T>
-BlackBox<T> command_box(const std::string& cmd, const TempDir& dir, double timeout) {
-  return [&cmd, &dir, timeout](const ConvProblem<T>& p) {
-    const std::string x = dir.file("x.npy"), w = dir.file("w.npy"), b = dir.file("bias.npy"), y = dir.file("y.npy"),
-                      log = dir.file("log.txt");
-    write_npy(x, p.x);
-    write_npy(w, p.w);
-    if (p.bias) write_npy(b, *p.bias);
-    std::filesystem::remove(y);
-    // Unquoted, so that the command may quote them itself: TempDir checks the characters.
-    const std::string line =
-        replace_all(replace_all(replace_all(replace_all(cmd, "{x}", x), "{w}", w), "{bias}", b), "{y}", y);
-    const int rc = run_shell(line, log, timeout);
-    require(rc != -1, "--command timed out after " + std::to_string(timeout) + " s; its output: " + tail_of(log, 2000));
-    require(rc == 0, "--command failed (exit status " + std::to_string(rc) + "); its output: " + tail_of(log, 2000));
-    require(std::filesystem::exists(y), "--command exited 0 but wrote no {y}; its output: " + tail_of(log, 2000));
-    return read_npy_as<T>(y, "{y}");
-  };
-}
-
 template <class T>
 int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
   const bool has_bias = !a.no_bias;
   RevealOptions opt;
   opt.seed = a.seed;
   opt.threads = a.threads;
-  nlohmann::json black_box;
-  std::unique_ptr<TempDir> dir;
-  BlackBox<T> box;
-  if (!a.backend.empty()) {
-    const OrderSpec o = parse_order(a.backend);
-    black_box = {{"kind", order_kind_name(find_order(o.name).kind)}, {"order", order_str(o)}};
-    box = [o, threads = a.threads](const ConvProblem<T>& p) {
-      RunOptions ro;
-      ro.threads = threads;
-      ro.want_bound = false;
-      return run_order(o, p, ro).y;
-    };
-  } else {
-    require(has_bias || a.command.find("{bias}") == std::string::npos,
-            "--command uses {bias}, but --no-bias says the problem has none");
-    require(a.command.find("{y}") != std::string::npos, "--command must write its output to {y}");
-    black_box = {{"kind", "command"}, {"command", a.command}, {"timeout_s", a.timeout}};
-    dir = std::make_unique<TempDir>();
-    box = command_box<T>(a.command, *dir, a.timeout);
-  }
-  const RevealResult r = reveal_conv<T>(spec, has_bias, box, opt);
-  dir.reset();
+  require(has_bias || a.command.find("{bias}") == std::string::npos,
+          "--command uses {bias}, but --no-bias says the problem has none");
+  const BlackBoxSpec bs{a.backend, a.command, a.timeout, a.threads};
+  AppBlackBox<T> box(bs);
+  const RevealResult r = reveal_conv<T>(spec, has_bias, box.fn, opt);
+  box.close();
 
   const bool tree = r.status == RevealStatus::tree;
   std::string order;
@@ -164,7 +49,7 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
                                   ",first=" + (r.chosen.first_lo ? "lo" : "hi")));
   }
   if (tree && !a.dot.empty()) write_file_atomic(a.dot, reveal_dot(spec, r.trees));
-  const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, black_box, order, a.tree_out, opt};
+  const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, box.describe, order, a.tree_out, opt};
   write_json(a.json_out, reveal_document(q, r));
 
   std::printf("%s, %lld terms%s: %s\n", to_benchdnn(spec).c_str(), static_cast<long long>(spec.n_terms()),
