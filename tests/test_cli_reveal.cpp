@@ -167,3 +167,31 @@ BOOST_AUTO_TEST_CASE(bad_commands_exit_2_with_their_output) {
   BOOST_TEST(run_cli({"reveal", "--spec", "mb1ic2ih5oc4kh3", "--dtype", "f32", "--json", (d / "r.json").string()}).rc == 2);
   BOOST_TEST(no_temp_left(tmp));
 }
+
+// identify finds no catalog setting for an odd K block; --reveal-backend reveals it and
+// the revealed order reproduces Y.
+BOOST_AUTO_TEST_CASE(identify_falls_back_to_reveal) {
+  const fs::path d = certconv::test::scratch_dir("reveal-identify");
+  const std::string desc = "mb1ic6ih7oc8kh3ph1";
+  const ConvSpec s = parse_benchdnn(desc);
+  Rng rng(8);
+  write_npy((d / "x.npy").string(), normal_tensor<float>(s.x_shape(), rng));
+  write_npy((d / "w.npy").string(), uniform_tensor<float>(s.w_shape(), 0.2, rng));
+  write_npy((d / "b.npy").string(), uniform_tensor<float>({s.oc}, 0.2, rng));
+  const std::vector<std::string> in{"--spec", desc, "--x", (d / "x.npy").string(), "--w", (d / "w.npy").string(),
+                                    "--bias", (d / "b.npy").string()};
+  std::vector<std::string> run{"run", "--order", "gemm-blocked:kc=21,unroll=2", "--dtype", "f32", "--out",
+                               (d / "y.npy").string()};
+  run.insert(run.end(), in.begin(), in.end());
+  BOOST_TEST_REQUIRE(run_cli(run).rc == 0);
+  std::vector<std::string> id{"identify", (d / "y.npy").string(), "--json", (d / "id.json").string()};
+  id.insert(id.end(), in.begin(), in.end());
+  BOOST_TEST_REQUIRE(run_cli(id).rc == 1);  // no catalog setting
+  id.insert(id.end(), {"--reveal-backend", "gemm-blocked:kc=21,unroll=2"});
+  const auto r = run_cli(id);
+  BOOST_TEST(r.rc == 0, r.out + r.err);
+  const auto j = read_json(d / "id.json");
+  BOOST_TEST(j["reveal"]["status"] == "tree");
+  BOOST_TEST(j["reveal"]["reproduces_y"]["identical_fraction"] == 1.0);
+  BOOST_TEST(fs::exists(d / "y.tree.json"));
+}
