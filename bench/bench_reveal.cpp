@@ -19,7 +19,8 @@ int main() {
   for (const OrderInfo& o : order_list())
     if (o.kind == OrderKind::backend) boxes.push_back(o.name);
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& [desc, target] : {std::pair{"mb1ic3ih224oc64oh112kh7sh2ph3", 30}, std::pair{"mb1ic256ih28oc256kh3ph1", 60}}) {
+  for (const auto& [desc, target] :
+       {std::pair{"mb1ic3ih224oc64oh112kh7sh2ph3", 30}, std::pair{"mb1ic256ih28oc256kh3ph1", 60}}) {
     const ConvSpec s = parse_benchdnn(desc);
     for (const std::string& name : boxes) {
       const OrderSpec o = parse_order(name);

@@ -61,14 +61,19 @@ BOOST_AUTO_TEST_CASE(reveals_an_order_and_the_tree_order_replays_it) {
   write_npy((d / "x.npy").string(), normal_tensor<float>(s.x_shape(), rng));
   write_npy((d / "w.npy").string(), uniform_tensor<float>(s.w_shape(), 0.2, rng));
   write_npy((d / "b.npy").string(), uniform_tensor<float>({s.oc}, 0.2, rng));
-  const std::vector<std::string> in{"--spec", "mb1ic6ih7oc8kh3ph1", "--x", (d / "x.npy").string(), "--w",
-                                    (d / "w.npy").string(), "--bias", (d / "b.npy").string(), "--dtype", "f32"};
+  const std::vector<std::string> in{"--spec",  "mb1ic6ih7oc8kh3ph1",
+                                    "--x",     (d / "x.npy").string(),
+                                    "--w",     (d / "w.npy").string(),
+                                    "--bias",  (d / "b.npy").string(),
+                                    "--dtype", "f32"};
   auto with = [&](std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
   };
-  BOOST_TEST_REQUIRE(run_cli(with({"run", "--order", j["order"]}, with(in, {"--out", (d / "a.npy").string()}))).rc == 0);
-  BOOST_TEST_REQUIRE(run_cli(with({"run", "--order", "gemm-blocked:kc=20"}, with(in, {"--out", (d / "b.npy").string()}))).rc == 0);
+  BOOST_TEST_REQUIRE(run_cli(with({"run", "--order", j["order"]}, with(in, {"--out", (d / "a.npy").string()}))).rc ==
+                     0);
+  BOOST_TEST_REQUIRE(
+      run_cli(with({"run", "--order", "gemm-blocked:kc=20"}, with(in, {"--out", (d / "b.npy").string()}))).rc == 0);
   BOOST_TEST(slurp(d / "a.npy") == slurp(d / "b.npy"));
 }
 
@@ -76,7 +81,8 @@ BOOST_AUTO_TEST_CASE(compensated_and_winograd_are_no_trees) {
   const fs::path d = certconv::test::scratch_dir("reveal-notree");
   for (const char* order : {"kahan", "winograd"}) {
     const std::string js = (d / (std::string(order) + ".json")).string();
-    const auto r = run_cli({"reveal", "--spec", "mb1ic4ih8oc8kh3ph1", "--backend", order, "--dtype", "f32", "--json", js});
+    const auto r =
+        run_cli({"reveal", "--spec", "mb1ic4ih8oc8kh3ph1", "--backend", order, "--dtype", "f32", "--json", js});
     BOOST_TEST(r.rc == 1, order << r.err);
     BOOST_TEST(read_json(js)["status"] != "tree", order);
   }
@@ -85,8 +91,8 @@ BOOST_AUTO_TEST_CASE(compensated_and_winograd_are_no_trees) {
 #if CERTCONV_HAVE_ONEDNN
 BOOST_AUTO_TEST_CASE(reveals_onednn) {
   const fs::path d = certconv::test::scratch_dir("reveal-onednn");
-  const auto r = run_cli({"reveal", "--spec", "mb1ic3ih32oc16kh7sh2ph3", "--backend", "onednn", "--dtype", "f32", "--json",
-                          (d / "r.json").string()});
+  const auto r = run_cli({"reveal", "--spec", "mb1ic3ih32oc16kh7sh2ph3", "--backend", "onednn", "--dtype", "f32",
+                          "--json", (d / "r.json").string()});
   BOOST_TEST(r.rc == 0, r.out + r.err);
   const auto r2 = run_cli({"reveal", "--spec", "mb1ic16ih10oc16kh3ph1", "--backend", "onednn:alg=winograd", "--dtype",
                            "f32", "--json", (d / "w.json").string()});
@@ -120,9 +126,9 @@ np.save(sys.argv[4], y)
   const std::string cmd = py + " " + shell_quote((d / "conv.py").string()) + " {x} {w} {bias} {y}";
   const fs::path tmp = d / "tmp";
   fs::create_directories(tmp);
-  const auto r = run_cli({"reveal", "--spec", "mb1ic2ih5oc4kh3", "--command", cmd, "--dtype", "f32", "--json",
-                          (d / "r.json").string()},
-                         "TMPDIR=" + shell_quote(tmp.string()));
+  const auto r = run_cli(
+      {"reveal", "--spec", "mb1ic2ih5oc4kh3", "--command", cmd, "--dtype", "f32", "--json", (d / "r.json").string()},
+      "TMPDIR=" + shell_quote(tmp.string()));
   BOOST_TEST_REQUIRE(r.rc == 0, r.out + r.err);
   const auto j = read_json(d / "r.json");
   BOOST_TEST(j["trees"].size() == 2u);
@@ -138,8 +144,8 @@ BOOST_AUTO_TEST_CASE(bad_commands_exit_2_with_their_output) {
   fs::create_directories(tmp);
   const std::string env = "TMPDIR=" + shell_quote(tmp.string());
   auto reveal = [&](const std::string& cmd, std::vector<std::string> more = {}) {
-    std::vector<std::string> a{"reveal", "--spec", "mb1ic2ih5oc4kh3", "--command", cmd, "--dtype", "f32", "--json",
-                               (d / "r.json").string()};
+    std::vector<std::string> a{"reveal", "--spec", "mb1ic2ih5oc4kh3",      "--command", cmd, "--dtype",
+                               "f32",    "--json", (d / "r.json").string()};
     a.insert(a.end(), more.begin(), more.end());
     return run_cli(a, env);
   };
@@ -164,7 +170,8 @@ BOOST_AUTO_TEST_CASE(bad_commands_exit_2_with_their_output) {
   }
   r = reveal("cp {x} {y}", {"--no-bias"});
   BOOST_TEST(r.rc == 2);
-  BOOST_TEST(run_cli({"reveal", "--spec", "mb1ic2ih5oc4kh3", "--dtype", "f32", "--json", (d / "r.json").string()}).rc == 2);
+  BOOST_TEST(run_cli({"reveal", "--spec", "mb1ic2ih5oc4kh3", "--dtype", "f32", "--json", (d / "r.json").string()}).rc ==
+             2);
   BOOST_TEST(no_temp_left(tmp));
 }
 
@@ -178,10 +185,10 @@ BOOST_AUTO_TEST_CASE(identify_falls_back_to_reveal) {
   write_npy((d / "x.npy").string(), normal_tensor<float>(s.x_shape(), rng));
   write_npy((d / "w.npy").string(), uniform_tensor<float>(s.w_shape(), 0.2, rng));
   write_npy((d / "b.npy").string(), uniform_tensor<float>({s.oc}, 0.2, rng));
-  const std::vector<std::string> in{"--spec", desc, "--x", (d / "x.npy").string(), "--w", (d / "w.npy").string(),
-                                    "--bias", (d / "b.npy").string()};
-  std::vector<std::string> run{"run", "--order", "gemm-blocked:kc=21,unroll=2", "--dtype", "f32", "--out",
-                               (d / "y.npy").string()};
+  const std::vector<std::string> in{
+      "--spec", desc, "--x", (d / "x.npy").string(), "--w", (d / "w.npy").string(), "--bias", (d / "b.npy").string()};
+  std::vector<std::string> run{"run", "--order", "gemm-blocked:kc=21,unroll=2", "--dtype",
+                               "f32", "--out",   (d / "y.npy").string()};
   run.insert(run.end(), in.begin(), in.end());
   BOOST_TEST_REQUIRE(run_cli(run).rc == 0);
   std::vector<std::string> id{"identify", (d / "y.npy").string(), "--json", (d / "id.json").string()};

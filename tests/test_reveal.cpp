@@ -43,11 +43,11 @@ BOOST_AUTO_TEST_CASE(tree_text_round_trips_and_rejects_bad_trees) {
   const SumTree t = parse_tree("(b ((0 1) (2 3 4)))", 5, true, "t");
   BOOST_TEST(tree_text(t, 5) == "(b ((0 1) (2 3 4)))");
   BOOST_TEST(tree_depth(t) == 3);
-  BOOST_CHECK_THROW(parse_tree("((0 1) 2)", 4, false, "t"), InputError);   // leaf 3 missing
-  BOOST_CHECK_THROW(parse_tree("((0 1) 1)", 2, false, "t"), InputError);   // twice
-  BOOST_CHECK_THROW(parse_tree("((0 1) b)", 2, false, "t"), InputError);   // no bias here
-  BOOST_CHECK_THROW(parse_tree("((0 1)", 2, false, "t"), InputError);      // syntax
-  BOOST_CHECK_THROW(parse_tree("((0) 1)", 2, false, "t"), InputError);     // one child
+  BOOST_CHECK_THROW(parse_tree("((0 1) 2)", 4, false, "t"), InputError);  // leaf 3 missing
+  BOOST_CHECK_THROW(parse_tree("((0 1) 1)", 2, false, "t"), InputError);  // twice
+  BOOST_CHECK_THROW(parse_tree("((0 1) b)", 2, false, "t"), InputError);  // no bias here
+  BOOST_CHECK_THROW(parse_tree("((0 1)", 2, false, "t"), InputError);     // syntax
+  BOOST_CHECK_THROW(parse_tree("((0) 1)", 2, false, "t"), InputError);    // one child
 }
 
 BOOST_AUTO_TEST_CASE(reconstruct_recovers_binary_and_nary_trees) {
@@ -65,9 +65,8 @@ BOOST_AUTO_TEST_CASE(reconstruct_recovers_binary_and_nary_trees) {
 
 BOOST_AUTO_TEST_CASE(reconstruct_rejects_answers_of_no_tree) {
   // l(0, j) = 3 for every j of 5 leaves: three leaves cannot share a 3-leaf node with four.
-  const ReconstructResult r = reconstruct_tree(5, [](const std::vector<ProbePair>& q) {
-    return std::vector<std::int64_t>(q.size(), 3);
-  });
+  const ReconstructResult r =
+      reconstruct_tree(5, [](const std::vector<ProbePair>& q) { return std::vector<std::int64_t>(q.size(), 3); });
   BOOST_TEST(!r.is_tree);
   BOOST_TEST(!r.why_not.empty());
 }

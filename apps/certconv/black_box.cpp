@@ -25,7 +25,8 @@ std::string tail_of(const std::string& path, std::size_t n) {
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size())) s.replace(i, from.size(), to);
+  for (std::size_t i = s.find(from); i != std::string::npos; i = s.find(from, i + to.size()))
+    s.replace(i, from.size(), to);
   return s;
 }
 
@@ -37,8 +38,9 @@ TempDir::TempDir() {
           "cannot create a temporary directory under " + std::filesystem::temp_directory_path().string());
   path_ = t;
   // The placeholders are replaced unquoted, so that the command may quote them itself.
-  require(t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") == std::string::npos,
-          "the temporary directory " + t + " has characters a shell would interpret; set TMPDIR");
+  require(
+      t.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") == std::string::npos,
+      "the temporary directory " + t + " has characters a shell would interpret; set TMPDIR");
 }
 
 TempDir::~TempDir() {
@@ -73,7 +75,8 @@ void run_command(const std::string& line, const std::string& log, double timeout
     if (std::chrono::steady_clock::now() > end) {
       kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
-      throw InputError("--command timed out after " + std::to_string(timeout) + " s; its output: " + tail_of(log, 2000));
+      throw InputError("--command timed out after " + std::to_string(timeout) +
+                       " s; its output: " + tail_of(log, 2000));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

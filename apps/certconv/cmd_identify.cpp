@@ -66,7 +66,8 @@ json reveal_fallback(const OwnedProblem<T>& in, const Tensor<T>& y, const Identi
     std::printf("revealed %s: %s (%s)\n", box.describe.dump().c_str(), reveal_status_name(r.status), r.reason.c_str());
   }
   reproduced = frac == 1.0;
-  json d = reveal_document({spec, has_bias, dtype_of<T>(), a.threads, box.describe, order, a.reveal_tree_out, opt}, r);
+  const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, box.describe, order, a.reveal_tree_out, opt};
+  json d = reveal_document(q, r);
   d["reproduces_y"] = {{"identical_fraction", frac}, {"outputs", y.size()}};
   return d;
 }

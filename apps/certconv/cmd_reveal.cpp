@@ -80,7 +80,8 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
 Runner add_reveal(CLI::App& app) {
   auto a = std::make_shared<RevealArgs>();
   auto* cmd = app.add_subcommand("reveal", "recover a black box's summation order by probes, then bound and replay it");
-  cmd->add_option("--spec", a->spec, "the problem, benchdnn descriptor (e.g. mb1ic3ih224oc64oh112kh7sh2ph3)")->required();
+  cmd->add_option("--spec", a->spec, "the problem, benchdnn descriptor (e.g. mb1ic3ih224oc64oh112kh7sh2ph3)")
+      ->required();
   auto* be = cmd->add_option("--backend", a->backend, "a registry order or backend NAME[:k=v,...] as the black box");
   auto* co = cmd->add_option("--command", a->command,
                              "a shell command as the black box: {x} {w} {bias} are .npy inputs, it writes {y}");

@@ -91,9 +91,9 @@ SumTree parse_tree(std::string_view text, std::int64_t K, bool has_bias, const s
   std::vector<int> seen(static_cast<std::size_t>(K + 1), 0);
   for (const SumTree::Node& n : p.t.nodes) {
     if (n.leaf < 0) continue;
-    require(n.leaf <= K && (n.leaf < K || has_bias),
-            what + ": leaf " + std::to_string(n.leaf) + " is not a term of this problem (" + std::to_string(K) +
-                " terms" + (has_bias ? " and the bias" : ", no bias") + ")");
+    require(n.leaf <= K && (n.leaf < K || has_bias), what + ": leaf " + std::to_string(n.leaf) +
+                                                         " is not a term of this problem (" + std::to_string(K) +
+                                                         " terms" + (has_bias ? " and the bias" : ", no bias") + ")");
     require(seen[static_cast<std::size_t>(n.leaf)]++ == 0,
             what + ": leaf " + (n.leaf == K ? std::string("b") : std::to_string(n.leaf)) + " appears twice");
   }
@@ -143,8 +143,8 @@ TreeFile read_tree_file(const std::string& path) {
     const nlohmann::json& trees = field("trees");
     require(trees.is_array() && !trees.empty(), path + ": field 'trees' must be a non-empty array");
     for (std::size_t c = 0; c < trees.size(); ++c)
-      f.trees.push_back(parse_tree(trees[c].get<std::string>(), f.K, f.has_bias,
-                                   path + ": trees[" + std::to_string(c) + "]"));
+      f.trees.push_back(
+          parse_tree(trees[c].get<std::string>(), f.K, f.has_bias, path + ": trees[" + std::to_string(c) + "]"));
     f.lane_class = field("lane_class").get<std::vector<std::int32_t>>();
   } catch (const nlohmann::json::exception& e) {
     throw InputError(path + ": " + e.what());
@@ -153,17 +153,22 @@ TreeFile read_tree_file(const std::string& path) {
   require(one ? f.trees.size() == 1 : f.channels >= 1 && std::ssize(f.lane_class) == f.channels * f.oh * f.ow,
           path + ": 'lane_class' must be empty (one tree) or hold channels*oh*ow entries");
   for (std::int32_t c : f.lane_class)
-    require(c >= 0 && c < std::ssize(f.trees), path + ": 'lane_class' names tree " + std::to_string(c) + " of " +
-                                                   std::to_string(f.trees.size()));
+    require(c >= 0 && c < std::ssize(f.trees),
+            path + ": 'lane_class' names tree " + std::to_string(c) + " of " + std::to_string(f.trees.size()));
   return f;
 }
 
 void write_tree_file(const std::string& path, const TreeFile& f) {
   nlohmann::json trees = nlohmann::json::array();
   for (const SumTree& t : f.trees) trees.push_back(tree_text(t, f.K));
-  const nlohmann::json j{{"schema", kTreeSchema}, {"terms", f.K},          {"bias", f.has_bias},
-                         {"oh", f.oh},            {"ow", f.ow},            {"channels", f.channels},
-                         {"trees", std::move(trees)}, {"lane_class", f.lane_class}};
+  const nlohmann::json j{{"schema", kTreeSchema},
+                         {"terms", f.K},
+                         {"bias", f.has_bias},
+                         {"oh", f.oh},
+                         {"ow", f.ow},
+                         {"channels", f.channels},
+                         {"trees", std::move(trees)},
+                         {"lane_class", f.lane_class}};
   write_file_atomic(path, j.dump() + "\n");
 }
 

@@ -75,9 +75,7 @@ class Compiler {
     if (in.op == Op::push_prod || in.op == Op::push_bias) p_.depth = std::max(p_.depth, ++sp_);
     if (in.op == Op::add) --sp_;
   }
-  void leaf(std::int32_t i) {
-    push(is_prod(i) ? Instr{Op::push_prod, node(i).leaf} : Instr{Op::push_bias, 0});
-  }
+  void leaf(std::int32_t i) { push(is_prod(i) ? Instr{Op::push_prod, node(i).leaf} : Instr{Op::push_bias, 0}); }
   // Pushes node i (a leaf or a subtree) onto the stack.
   void emit(std::int32_t i) {
     const SumTree::Node& n = node(i);
@@ -195,10 +193,11 @@ template <class T>
 OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, const ConvProblem<T>& p,
                              const RunOptions& opt) {
   const ConvSpec& s = p.spec;
-  require(f.K == s.n_terms(), "tree file: the trees sum " + std::to_string(f.K) + " terms; the problem has " +
-                                  std::to_string(s.n_terms()));
-  require(f.has_bias == (p.bias != nullptr), f.has_bias ? "tree file: the trees have a bias leaf; the problem has none"
-                                                        : "tree file: the trees have no bias leaf; the problem has a bias");
+  require(f.K == s.n_terms(),
+          "tree file: the trees sum " + std::to_string(f.K) + " terms; the problem has " + std::to_string(s.n_terms()));
+  require(f.has_bias == (p.bias != nullptr), f.has_bias
+                                                 ? "tree file: the trees have a bias leaf; the problem has none"
+                                                 : "tree file: the trees have no bias leaf; the problem has a bias");
   require(f.lane_class.empty() || (f.oh == s.oh && f.ow == s.ow && (f.channels == 1 || f.channels == s.oc / s.g)),
           "tree file: the classes are for " + std::to_string(f.channels) + " channels of " + std::to_string(f.oh) +
               "x" + std::to_string(f.ow) + " outputs; the problem has " + std::to_string(s.oc / s.g) +
@@ -211,19 +210,21 @@ OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, cons
   return run_tree_order(p, opt, ker);
 }
 
-template OrderOutput<float> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<float>&,
-                                          const RunOptions&);
+template OrderOutput<float> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<float>&, const RunOptions&);
 template OrderOutput<double> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<double>&,
                                            const RunOptions&);
 
 OrderInfo make_tree_order() {
   return {.name = "tree",
           .params = {OrderParam{"file", "", "the tree file (certconv reveal --tree-out): trees per position class"},
-                     OrderParam{"fma", "0", "1: a product leaf joins a sum as fma(x, w, sum); pairs: only two product leaves"},
-                     OrderParam{"first", "lo", "fma=1, two product leaves: the lower (lo) or higher (hi) term is "
-                                               "rounded first and the other fused into it"}},
-          .accumulation = "the summation tree of the file, per position class; fma=1 fuses product leaves into "
-                          "their sibling",
+                     OrderParam{"fma", "0",
+                                "1: a product leaf joins a sum as fma(x, w, sum); pairs: only two product leaves"},
+                     OrderParam{"first", "lo",
+                                "fma=1, two product leaves: the lower (lo) or higher (hi) term is "
+                                "rounded first and the other fused into it"}},
+          .accumulation =
+              "the summation tree of the file, per position class; fma=1 fuses product leaves into "
+              "their sibling",
           .run_f32 = run<float>,
           .run_f64 = run<double>};
 }

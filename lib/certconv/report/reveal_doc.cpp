@@ -36,15 +36,19 @@ json reveal_document(const RevealRequest& q, const RevealResult& r) {
                      {"depth", tree_depth(r.trees.trees[c])},
                      {"tree", tree_text(r.trees.trees[c], K)}});
   doc["trees"] = std::move(trees);
-  doc["classes"] = {{"by", r.trees.trees.size() <= 1 ? "none" : r.trees.channels == 1 ? "position" : "channel_position"},
+  doc["classes"] = {{"by", r.trees.trees.size() <= 1 ? "none"
+                           : r.trees.channels == 1   ? "position"
+                                                     : "channel_position"},
                     {"unexplained_lanes", r.unexplained_lanes}};
   json cands = json::array();
   for (const RevealNumerics& n : r.numerics)
-    cands.push_back({{"fma", tree_fma_name(n.fma)}, {"first", n.first_lo ? "lo" : "hi"},
+    cands.push_back({{"fma", tree_fma_name(n.fma)},
+                     {"first", n.first_lo ? "lo" : "hi"},
                      {"identical_fraction", n.identical_fraction}});
-  doc["numerics"] = {{"chosen", tree ? json{{"fma", tree_fma_name(r.chosen.fma)}, {"first", r.chosen.first_lo ? "lo" : "hi"}}
-                                     : json(nullptr)},
-                     {"candidates", std::move(cands)}};
+  doc["numerics"] = {
+      {"chosen",
+       tree ? json{{"fma", tree_fma_name(r.chosen.fma)}, {"first", r.chosen.first_lo ? "lo" : "hi"}} : json(nullptr)},
+      {"candidates", std::move(cands)}};
   const std::int64_t oc = q.spec.oc;
   doc["cost"] = {{"calls", r.calls},
                  {"probe_calls", r.probe_calls},

@@ -46,8 +46,7 @@ class Rebuild {
       const std::vector<std::int64_t> l = oracle(pairs);
       r.queries += static_cast<std::int64_t>(pairs.size());
       ++r.rounds;
-      for (std::size_t a = 0; a < asked.size() && ok_; ++a)
-        split(asked[a], l.data() + first[a], todo);
+      for (std::size_t a = 0; a < asked.size() && ok_; ++a) split(asked[a], l.data() + first[a], todo);
     }
     r.is_tree = ok_;
     if (!ok_) {
@@ -78,7 +77,8 @@ class Rebuild {
     return v;
   }
   std::size_t pivot(const Split& s) {
-    if (s.lowest_pivot) return static_cast<std::size_t>(std::min_element(s.leaves.begin(), s.leaves.end()) - s.leaves.begin());
+    if (s.lowest_pivot)
+      return static_cast<std::size_t>(std::min_element(s.leaves.begin(), s.leaves.end()) - s.leaves.begin());
     return static_cast<std::size_t>(rng_() % s.leaves.size());
   }
   void attach(std::int32_t parent, std::int32_t child) {
@@ -98,8 +98,8 @@ class Rebuild {
       const std::int64_t li = l[i - 1];
       if (li < 2 || li > s.v) {
         return fail("probe (" + std::to_string(q) + ", " + std::to_string(s.leaves[i]) + ") answered " +
-                    (li < 0 ? std::string("no leaf count") : "l = " + std::to_string(li)) +
-                    ", outside [2, " + std::to_string(s.v) + "]");
+                    (li < 0 ? std::string("no leaf count") : "l = " + std::to_string(li)) + ", outside [2, " +
+                    std::to_string(s.v) + "]");
       }
       (li == s.v ? rest : path[li]).push_back(s.leaves[i]);
     }
@@ -147,7 +147,8 @@ LcaCounts::LcaCounts(const SumTree& t, std::int64_t n) : t_(t) {
     }
   preorder_ = order;
   for (std::int32_t i : order)
-    if (t.nodes[static_cast<std::size_t>(i)].leaf >= 0) leaf_node_[static_cast<std::size_t>(t.nodes[static_cast<std::size_t>(i)].leaf)] = i;
+    if (t.nodes[static_cast<std::size_t>(i)].leaf >= 0)
+      leaf_node_[static_cast<std::size_t>(t.nodes[static_cast<std::size_t>(i)].leaf)] = i;
   size_ = counts({});
 }
 
@@ -164,8 +165,10 @@ std::vector<std::int64_t> LcaCounts::counts(const std::vector<std::uint8_t>& val
 
 std::int32_t LcaCounts::lca(std::int64_t i, std::int64_t j) const {
   std::int32_t a = leaf_node_[static_cast<std::size_t>(i)], b = leaf_node_[static_cast<std::size_t>(j)];
-  while (depth_[static_cast<std::size_t>(a)] > depth_[static_cast<std::size_t>(b)]) a = parent_[static_cast<std::size_t>(a)];
-  while (depth_[static_cast<std::size_t>(b)] > depth_[static_cast<std::size_t>(a)]) b = parent_[static_cast<std::size_t>(b)];
+  while (depth_[static_cast<std::size_t>(a)] > depth_[static_cast<std::size_t>(b)])
+    a = parent_[static_cast<std::size_t>(a)];
+  while (depth_[static_cast<std::size_t>(b)] > depth_[static_cast<std::size_t>(a)])
+    b = parent_[static_cast<std::size_t>(b)];
   while (a != b) {
     a = parent_[static_cast<std::size_t>(a)];
     b = parent_[static_cast<std::size_t>(b)];

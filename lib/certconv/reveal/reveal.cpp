@@ -37,10 +37,10 @@ constexpr T swamp() {
 struct Geometry {
   std::int64_t K = 0, n = 0, P = 0;
   std::vector<std::uint8_t> interior;
-  std::vector<std::int64_t> border;                // position of border entry b
-  std::vector<std::int64_t> border_of;             // position → b, or −1
-  std::vector<std::vector<std::uint8_t>> valid;    // per border entry, n leaves
-  std::vector<std::int64_t> n_valid;               // per border entry
+  std::vector<std::int64_t> border;              // position of border entry b
+  std::vector<std::int64_t> border_of;           // position → b, or −1
+  std::vector<std::vector<std::uint8_t>> valid;  // per border entry, n leaves
+  std::vector<std::int64_t> n_valid;             // per border entry
 };
 
 Geometry geometry(const ConvSpec& s, bool has_bias) {
@@ -178,32 +178,33 @@ class Prober {
   void assign(const SumTree& t, std::int32_t c, bool border, std::vector<std::int32_t>& cls) const {
     const LcaCounts lc(t, g_.n);
     const std::vector<std::int64_t> all = lc.counts({});
-    const std::vector<Call>& done = done_;
     // Per call and channel: the LCA of its probe (−1: none).
-    std::vector<std::int32_t> lca(done.size() * static_cast<std::size_t>(s_.oc), -1);
-    for (std::size_t k = 0; k < done.size(); ++k)
+    std::vector<std::int32_t> lca(done_.size() * static_cast<std::size_t>(s_.oc), -1);
+    for (std::size_t k = 0; k < done_.size(); ++k)
       for (std::int64_t ch = 0; ch < s_.oc; ++ch) {
-        const ProbePair pr = done[k].pairs[static_cast<std::size_t>(ch)];
-        if (pr != kNone) lca[k * static_cast<std::size_t>(s_.oc) + static_cast<std::size_t>(ch)] = lc.lca(pr.first, pr.second);
+        const ProbePair pr = done_[k].pairs[static_cast<std::size_t>(ch)];
+        if (pr != kNone)
+          lca[k * static_cast<std::size_t>(s_.oc) + static_cast<std::size_t>(ch)] = lc.lca(pr.first, pr.second);
       }
     for (std::int64_t p = 0; p < g_.P; ++p) {
       const std::int64_t b = g_.border_of[static_cast<std::size_t>(p)];
       if ((b >= 0) != border) continue;
-      const std::vector<std::int64_t> under = b < 0 ? std::vector<std::int64_t>{} : lc.counts(g_.valid[static_cast<std::size_t>(b)]);
+      const std::vector<std::int64_t> under =
+          b < 0 ? std::vector<std::int64_t>{} : lc.counts(g_.valid[static_cast<std::size_t>(b)]);
       const std::vector<std::int64_t>& cnt = b < 0 ? all : under;
       const std::int64_t nv = b < 0 ? g_.n : g_.n_valid[static_cast<std::size_t>(b)];
       for (std::int64_t ch = 0; ch < s_.oc; ++ch) {
         auto& cl = cls[static_cast<std::size_t>(ch * g_.P + p)];
         if (cl >= 0) continue;
         bool ok = true;
-        for (std::size_t k = 0; k < done.size() && ok; ++k) {
+        for (std::size_t k = 0; k < done_.size() && ok; ++k) {
           const std::int32_t a = lca[k * static_cast<std::size_t>(s_.oc) + static_cast<std::size_t>(ch)];
           if (a < 0) continue;
-          const ProbePair pr = done[k].pairs[static_cast<std::size_t>(ch)];
+          const ProbePair pr = done_[k].pairs[static_cast<std::size_t>(ch)];
           if (b >= 0 && !(g_.valid[static_cast<std::size_t>(b)][static_cast<std::size_t>(pr.first)] &&
                           g_.valid[static_cast<std::size_t>(b)][static_cast<std::size_t>(pr.second)]))
             continue;  // a padded tap: no count
-          ok = static_cast<double>(done[k].y[static_cast<std::size_t>(ch * g_.P + p)]) ==
+          ok = static_cast<double>(done_[k].y[static_cast<std::size_t>(ch * g_.P + p)]) ==
                static_cast<double>(nv - cnt[static_cast<std::size_t>(a)]);
         }
         if (ok) cl = c;
@@ -223,7 +224,7 @@ class Prober {
   Box<T>& box_;
   const Geometry& g_;
   OwnedProblem<T> p_;
-  std::vector<Call> done_;    // every call so far
+  std::vector<Call> done_;        // every call so far
   std::vector<std::size_t> cal_;  // which of them calibrate
   std::vector<std::int64_t> rep_, chans_;
 
@@ -238,7 +239,8 @@ class Prober {
   }
   bool same_calibration(std::int64_t a, std::int64_t b) const {
     for (const std::size_t i : cal_)
-      if (const Call& k = done_[i]; std::memcmp(&k.y[static_cast<std::size_t>(a)], &k.y[static_cast<std::size_t>(b)], sizeof(T)) != 0)
+      if (const Call& k = done_[i];
+          std::memcmp(&k.y[static_cast<std::size_t>(a)], &k.y[static_cast<std::size_t>(b)], sizeof(T)) != 0)
         return false;
     return true;
   }
@@ -285,8 +287,8 @@ std::int64_t mismatches(const Tensor<T>& a, const Tensor<T>& b) {
 
 // The tree bound of the replay against the truth and against the order-free bound.
 template <class T>
-void check_bounds(const ConvProblem<T>& p, const Tensor<T>& y, const Tensor<double>& bound, TreeFma fma,
-                  int threads, RevealResult& r) {
+void check_bounds(const ConvProblem<T>& p, const Tensor<T>& y, const Tensor<double>& bound, TreeFma fma, int threads,
+                  RevealResult& r) {
   TruthOptions topt;
   topt.threads = threads;
   const Truth truth = compute_truth(p, topt);
@@ -298,7 +300,8 @@ void check_bounds(const ConvProblem<T>& p, const Tensor<T>& y, const Tensor<doub
     r.bound_violations += yh < -add_up(-truth.lo.data[i], b) || yh > add_up(truth.hi.data[i], b);
     const double err = std::fabs(yh - truth.y.data[i]);
     r.max_tightness = std::max(r.max_tightness, err == 0 ? 0 : err / b);
-    const double of = order_free_bound(truth.absdot.data[i], n, dtype_of<T>(), fma != TreeFma::none ? Products::fused : Products::rounded);
+    const double of = order_free_bound(truth.absdot.data[i], n, dtype_of<T>(),
+                                       fma != TreeFma::none ? Products::fused : Products::rounded);
     ratio[i] = of > 0 ? b / of : 0;
   }
   r.max_bound_ratio = ratio.empty() ? 0 : *std::max_element(ratio.begin(), ratio.end());
@@ -313,9 +316,12 @@ void check_bounds(const ConvProblem<T>& p, const Tensor<T>& y, const Tensor<doub
 
 const char* reveal_status_name(RevealStatus s) {
   switch (s) {
-    case RevealStatus::tree: return "tree";
-    case RevealStatus::not_a_tree: return "not_a_tree";
-    case RevealStatus::non_deterministic: return "non_deterministic";
+    case RevealStatus::tree:
+      return "tree";
+    case RevealStatus::not_a_tree:
+      return "not_a_tree";
+    case RevealStatus::non_deterministic:
+      return "non_deterministic";
   }
   return "?";
 }
@@ -351,11 +357,14 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
   prober.calibrate();
   for (std::int32_t c = 0; c < opt.max_classes && prober.deterministic; ++c) {
     std::int64_t first = 0;  // the first unexplained interior lane
-    while (first < lanes && (!g.interior[static_cast<std::size_t>(first % g.P)] || cls[static_cast<std::size_t>(first)] >= 0)) ++first;
+    while (first < lanes &&
+           (!g.interior[static_cast<std::size_t>(first % g.P)] || cls[static_cast<std::size_t>(first)] >= 0))
+      ++first;
     if (first == lanes) break;
     prober.start(first, cls);
     ReconstructResult rec = reconstruct_tree(
-        g.n, [&](const std::vector<ProbePair>& q) { return prober.answer(q); }, opt.seed + static_cast<std::uint64_t>(c));
+        g.n, [&](const std::vector<ProbePair>& q) { return prober.answer(q); },
+        opt.seed + static_cast<std::uint64_t>(c));
     r.queries += rec.queries;
     r.rounds += rec.rounds;
     if (!rec.is_tree) {
@@ -399,8 +408,9 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
     if (i == 0 && !same_bits(ys[0], box(rs[0].view()))) return finish(RevealStatus::non_deterministic, kNonDet);
   }
   std::vector<std::int32_t> best_cls = cls;
-  for (const auto& [fma, lo] : {std::pair{TreeFma::none, true}, std::pair{TreeFma::all, true}, std::pair{TreeFma::all, false},
-                                std::pair{TreeFma::pairs, true}, std::pair{TreeFma::pairs, false}}) {
+  for (const auto& [fma, lo] :
+       {std::pair{TreeFma::none, true}, std::pair{TreeFma::all, true}, std::pair{TreeFma::all, false},
+        std::pair{TreeFma::pairs, true}, std::pair{TreeFma::pairs, false}}) {
     // hits[c·lanes + l]: the inputs on which tree c reproduces lane l in every image.
     std::vector<int> hits(nc * lanes_u, 0);
     for (std::size_t c = 0; c < nc; ++c) {
@@ -436,7 +446,8 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
   if (r.chosen.identical_fraction < 0.5)
     return finish(RevealStatus::not_a_tree,
                   "the probes fit a summation tree, but no choice of numerics replays even half of the outputs "
-                  "(best " + std::to_string(r.chosen.identical_fraction) +
+                  "(best " +
+                      std::to_string(r.chosen.identical_fraction) +
                       "): not plain rounded additions (compensated, extra precision or a transform?)");
   cls = std::move(best_cls);
   r.class_lanes.assign(nc, 0);

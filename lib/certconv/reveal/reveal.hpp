@@ -52,7 +52,7 @@ struct RevealResult {
   TreeFile trees;
   std::vector<std::int64_t> class_lanes;  // lanes (channel, position) per class
   std::int64_t unexplained_lanes = 0;     // matched no class by their probes
-  std::vector<RevealNumerics> numerics;       // every candidate, in the order tried
+  std::vector<RevealNumerics> numerics;   // every candidate, in the order tried
   RevealNumerics chosen;
   // Black-box calls in all; for calibration and rebuilds; probes; rounds of probes.
   std::int64_t calls = 0, probe_calls = 0, queries = 0, rounds = 0;
