@@ -180,3 +180,35 @@ BOOST_AUTO_TEST_CASE(tree_order_reads_its_file) {
   BOOST_CHECK_THROW(run_order(parse_order(spec), nob, opt), InputError);
   std::filesystem::remove(path);
 }
+
+// The tree order's numerics, operation by operation, on one output of three terms
+// and a bias: ((0 1) (2 b)) and (b 0 1 2).
+BOOST_AUTO_TEST_CASE(tree_order_numerics_are_as_stated) {
+  const ConvSpec s = parse_benchdnn("mb1ic3ih1oc1kh1");
+  Tensor<double> xv({1, 3, 1, 1}), wv({1, 3, 1, 1}), bv({1});
+  xv.data = {0.1, 0.7, 1.3};
+  wv.data = {0.3, -0.9, 0.11};
+  bv.data = {0.37};
+  const ConvProblem<double> p{s, xv, wv, &bv};
+  const double* X = xv.data.data();
+  const double* W = wv.data.data();
+  const double B = bv.data[0];
+  auto run_tree = [&](const char* text, TreeFma fma, bool lo) {
+    TreeFile f;
+    f.K = 3;
+    f.has_bias = true;
+    f.trees = {parse_tree(text, 3, true, "t")};
+    RunOptions opt;
+    opt.want_bound = false;
+    return run_tree_file(f, fma, lo, p, opt).y.data[0];
+  };
+  const double p0 = X[0] * W[0], p1 = X[1] * W[1], p2 = X[2] * W[2];
+  BOOST_TEST(run_tree("((0 1) (2 b))", TreeFma::none, true) == (p0 + p1) + (p2 + B));
+  BOOST_TEST(run_tree("((0 1) (2 b))", TreeFma::all, true) == std::fma(X[1], W[1], p0) + std::fma(X[2], W[2], B));
+  BOOST_TEST(run_tree("((0 1) (2 b))", TreeFma::all, false) == std::fma(X[0], W[0], p1) + std::fma(X[2], W[2], B));
+  BOOST_TEST(run_tree("((0 1) (2 b))", TreeFma::pairs, true) == std::fma(X[1], W[1], p0) + (p2 + B));
+  BOOST_TEST(run_tree("(b 0 1 2)", TreeFma::none, true) == ((B + p0) + p1) + p2);
+  BOOST_TEST(run_tree("(b 0 1 2)", TreeFma::all, true) ==
+             std::fma(X[2], W[2], std::fma(X[1], W[1], std::fma(X[0], W[0], B))));
+  BOOST_TEST(run_tree("(b 0 1 2)", TreeFma::pairs, true) == ((B + p0) + p1) + p2);
+}
