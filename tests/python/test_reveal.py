@@ -55,6 +55,18 @@ class Reveal(unittest.TestCase):
         self.assertEqual(len(doc["trees"]), 1)
         self.assertIsNone(doc["order"])  # no tree_out: nothing to replay from
 
+    def test_torch_conv2d(self):
+        try:
+            import torch
+        except ImportError:
+            self.skipTest("needs torch")
+        conv = lambda x, w, b: torch.nn.functional.conv2d(*map(torch.from_numpy, (x, w, b)), stride=2,
+                                                          padding=3).numpy()
+        doc = reveal(conv, (1, 3, 20, 20), (8, 3, 7, 7), stride=2, padding=3)
+        self.assertEqual(doc["status"], "tree")
+        self.assertEqual(doc["replay"]["identical_fraction"], 1.0)
+        self.assertEqual(doc["black_box"]["kind"], "python")
+
     def test_bad_functions(self):
         with self.assertRaises(ValueError):  # wrong shape
             reveal(lambda x, w, b: np.zeros((1, 1, 1, 1), np.float32), (1, 2, 5, 5), (3, 2, 2, 2))
