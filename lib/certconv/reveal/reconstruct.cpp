@@ -15,11 +15,14 @@ struct Split {
   std::int64_t v;
   std::int32_t parent;
   bool lowest_pivot;
+  // This round: the pivot is leaves[0]; a second pivot, asked in slots the round's
+  // calls have to spare, is leaves[second] (0: none). Where their answers start.
+  std::size_t second = 0, first_answer = 0, second_answer = 0;
 };
 
 class Rebuild {
  public:
-  Rebuild(std::int64_t n, std::uint64_t seed) : n_(n), rng_(seed) {}
+  Rebuild(std::int64_t n, std::int64_t per_call, std::uint64_t seed) : n_(n), per_call_(per_call), rng_(seed) {}
 
   ReconstructResult run(const ProbeOracle& oracle) {
     ReconstructResult r;
@@ -29,7 +32,6 @@ class Rebuild {
     while (!todo.empty() && ok_) {
       std::vector<Split> asked;
       std::vector<ProbePair> pairs;
-      std::vector<std::size_t> first;  // where each split's answers start
       for (Split& s : todo) {
         if (s.leaves.size() == 1) {
           attach(s.parent, t_.add_leaf(s.leaves[0]));
@@ -37,16 +39,17 @@ class Rebuild {
         }
         const std::size_t p = pivot(s);
         std::swap(s.leaves[0], s.leaves[p]);
-        first.push_back(pairs.size());
+        s.first_answer = pairs.size();
         for (std::size_t i = 1; i < s.leaves.size(); ++i) pairs.emplace_back(s.leaves[0], s.leaves[i]);
         asked.push_back(std::move(s));
       }
       todo.clear();
       if (pairs.empty()) break;
+      second_pivots(asked, pairs);
       const std::vector<std::int64_t> l = oracle(pairs);
       r.queries += static_cast<std::int64_t>(pairs.size());
       ++r.rounds;
-      for (std::size_t a = 0; a < asked.size() && ok_; ++a) split(asked[a], l.data() + first[a], todo);
+      for (std::size_t a = 0; a < asked.size() && ok_; ++a) split(asked[a], l, todo);
     }
     r.is_tree = ok_;
     if (!ok_) {
@@ -65,7 +68,7 @@ class Rebuild {
   }
 
  private:
-  std::int64_t n_;
+  std::int64_t n_, per_call_;
   std::mt19937_64 rng_;
   SumTree t_;
   bool ok_ = true;
@@ -81,6 +84,40 @@ class Rebuild {
       return static_cast<std::size_t>(std::min_element(s.leaves.begin(), s.leaves.end()) - s.leaves.begin());
     return static_cast<std::size_t>(rng_() % s.leaves.size());
   }
+  // Fills the slots the round's last call has to spare with a second pivot's probes,
+  // largest splits first: the other end of the leaf order (the bottom of a chain
+  // summed backwards) or, after a random pivot, the lowest leaf. Free in calls.
+  void second_pivots(std::vector<Split>& asked, std::vector<ProbePair>& pairs) const {
+    if (per_call_ <= 0) return;
+    const auto q = static_cast<std::int64_t>(pairs.size());
+    std::int64_t spare = (q + per_call_ - 1) / per_call_ * per_call_ - q;
+    std::vector<Split*> by_size;
+    for (Split& s : asked) by_size.push_back(&s);
+    std::stable_sort(by_size.begin(), by_size.end(),
+                     [](const Split* a, const Split* b) { return a->leaves.size() > b->leaves.size(); });
+    for (Split* s : by_size) {
+      const auto m = static_cast<std::int64_t>(s->leaves.size());
+      if (m < 3 || m - 1 > spare) continue;
+      const auto it = s->lowest_pivot ? std::max_element(s->leaves.begin(), s->leaves.end())
+                                      : std::min_element(s->leaves.begin(), s->leaves.end());
+      s->second = static_cast<std::size_t>(it - s->leaves.begin());
+      if (s->second == 0) continue;
+      s->second_answer = pairs.size();
+      for (std::size_t i = 0; i < s->leaves.size(); ++i)
+        if (i != s->second) pairs.emplace_back(s->leaves[s->second], s->leaves[i]);
+      spare -= m - 1;
+    }
+  }
+
+  // The larger of the groups pivot answers a split into: the smaller, the fewer rounds.
+  static std::size_t largest_group(const std::vector<std::int64_t>& a, std::int64_t v) {
+    std::map<std::int64_t, std::size_t> count;
+    for (const std::int64_t x : a) ++count[x < v ? x : v];
+    std::size_t m = 0;
+    for (const auto& [x, c] : count) m = std::max(m, c);
+    return m;
+  }
+
   void attach(std::int32_t parent, std::int32_t child) {
     t_.nodes[static_cast<std::size_t>(parent)].kids.push_back(child);
   }
@@ -89,8 +126,24 @@ class Rebuild {
     ok_ = false;
   }
 
-  // s.leaves[0] is the pivot q and l[i − 1] = l(q, s.leaves[i]).
-  void split(const Split& s, const std::int64_t* l, std::vector<Split>& todo) {
+  // The round's answers l for split s: of its pivot leaves[0] (and of leaves[second]);
+  // the pivot whose groups are smaller splits it.
+  void split(Split s, const std::vector<std::int64_t>& answers, std::vector<Split>& todo) {
+    const std::size_t m = s.leaves.size();
+    std::vector<std::int64_t> l(answers.begin() + static_cast<std::ptrdiff_t>(s.first_answer),
+                                answers.begin() + static_cast<std::ptrdiff_t>(s.first_answer + m - 1));
+    if (s.second != 0) {
+      // Answers of the second pivot for leaves[1 …], leaves[0] moved to its place.
+      std::vector<std::int64_t> l2(answers.begin() + static_cast<std::ptrdiff_t>(s.second_answer),
+                                   answers.begin() + static_cast<std::ptrdiff_t>(s.second_answer + m - 1));
+      if (largest_group(l2, s.v) < largest_group(l, s.v)) {
+        std::swap(s.leaves[0], s.leaves[s.second]);
+        // l2 is in leaf order without the second pivot; its first entry is the old pivot's.
+        std::vector<std::int64_t> moved(m - 1);
+        for (std::size_t i = 1; i < m; ++i) moved[i - 1] = i == s.second ? l2[0] : l2[i < s.second ? i : i - 1];
+        l = std::move(moved);
+      }
+    }
     const std::int64_t q = s.leaves[0];
     std::map<std::int64_t, std::vector<std::int64_t>> path;  // v_k → G_k, within q's child
     std::vector<std::int64_t> rest;                          // the other children of s.parent
@@ -122,14 +175,15 @@ class Rebuild {
 
 }  // namespace
 
-ReconstructResult reconstruct_tree(std::int64_t n, const ProbeOracle& oracle, std::uint64_t seed) {
+ReconstructResult reconstruct_tree(std::int64_t n, const ProbeOracle& oracle, std::int64_t per_call,
+                                   std::uint64_t seed) {
   if (n == 1) {
     ReconstructResult r;
     r.is_tree = true;
     r.tree.root = r.tree.add_leaf(0);
     return r;
   }
-  return Rebuild(n, seed).run(oracle);
+  return Rebuild(n, per_call, seed).run(oracle);
 }
 
 LcaCounts::LcaCounts(const SumTree& t, std::int64_t n) : t_(t) {

@@ -37,9 +37,11 @@ struct ReconstructResult {
   std::int64_t queries = 0, rounds = 0;
 };
 
-// The tree over leaves 0 … n−1 that the oracle's answers describe; `seed` picks the
-// random pivots.
-ReconstructResult reconstruct_tree(std::int64_t n, const ProbeOracle& oracle, std::uint64_t seed = 1);
+// The tree over leaves 0 … n−1 that the oracle's answers describe. per_call: the
+// probes one black-box call answers (0: unknown), so that a round's spare slots ask a
+// second pivot; `seed` picks the random pivots.
+ReconstructResult reconstruct_tree(std::int64_t n, const ProbeOracle& oracle, std::int64_t per_call = 0,
+                                   std::uint64_t seed = 1);
 
 // l(i, j) for every pair of leaves of a tree with n leaves: what the oracle of that
 // tree answers (for tests and for checking a tree against recorded answers).

@@ -155,6 +155,9 @@ class Prober {
       }
   }
 
+  // Probes one call answers in this rebuild: one per representative channel.
+  std::int64_t per_call() const { return static_cast<std::int64_t>(chans_.size()); }
+
   std::vector<std::int64_t> answer(const std::vector<ProbePair>& pairs) {
     std::vector<std::int64_t> l(pairs.size(), -1);
     const std::size_t cap = chans_.size();
@@ -363,7 +366,7 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
     if (first == lanes) break;
     prober.start(first, cls);
     ReconstructResult rec = reconstruct_tree(
-        g.n, [&](const std::vector<ProbePair>& q) { return prober.answer(q); },
+        g.n, [&](const std::vector<ProbePair>& q) { return prober.answer(q); }, prober.per_call(),
         opt.seed + static_cast<std::uint64_t>(c));
     r.queries += rec.queries;
     r.rounds += rec.rounds;
