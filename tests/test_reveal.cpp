@@ -212,3 +212,19 @@ BOOST_AUTO_TEST_CASE(tree_order_numerics_are_as_stated) {
              std::fma(X[2], W[2], std::fma(X[1], W[1], std::fma(X[0], W[0], B))));
   BOOST_TEST(run_tree("(b 0 1 2)", TreeFma::pairs, true) == ((B + p0) + p1) + p2);
 }
+
+// A chain summed backwards: the lowest leaf is its top; the second pivot, asked in
+// slots the call has to spare, is its bottom, and one round suffices.
+BOOST_AUTO_TEST_CASE(reconstruct_uses_spare_slots_for_a_second_pivot) {
+  std::string text = "(99 98)";
+  for (int k = 97; k >= 0; --k) text = "(" + text + " " + std::to_string(k) + ")";
+  const SumTree t = parse_tree(text, 100, false, "t");
+  const ReconstructResult slow = reconstruct_tree(100, tree_oracle(t, 100), 0);
+  const ReconstructResult fast = reconstruct_tree(100, tree_oracle(t, 100), 250);
+  BOOST_TEST_REQUIRE(fast.is_tree);
+  BOOST_TEST(fast.rounds == 1);
+  BOOST_TEST(slow.rounds > 1);
+  const LcaCounts a(t, 100), b(fast.tree, 100);
+  for (int i = 0; i < 100; ++i)
+    for (int j = i + 1; j < 100; ++j) BOOST_TEST_REQUIRE(a(i, j) == b(i, j));
+}
