@@ -202,3 +202,20 @@ BOOST_AUTO_TEST_CASE(identify_falls_back_to_reveal) {
   BOOST_TEST(j["reveal"]["reproduces_y"]["identical_fraction"] == 1.0);
   BOOST_TEST(fs::exists(d / "y.tree.json"));
 }
+
+// A command that alternates between two orders which agree on the probes but not on
+// random inputs: the repeated random input exposes it.
+BOOST_AUTO_TEST_CASE(a_non_deterministic_command_exits_1) {
+  const fs::path d = certconv::test::scratch_dir("reveal-nondet");
+  const char* bin = std::getenv("CERTCONV_BIN");
+  const std::string counter = shell_quote((d / "count").string());
+  const std::string cmd = "n=$(cat " + counter + " 2>/dev/null || echo 0); echo $((n + 1)) > " + counter +
+                          "; if [ $((n % 2)) = 0 ]; then o=direct; else o=direct:fma=1; fi; " +
+                          shell_quote(bin ? bin : "certconv") +
+                          " run --spec mb1ic4ih6oc4kh3 --x {x} --w {w} --bias {bias} --dtype f32 --order $o "
+                          "--out {y} >/dev/null";
+  const auto r = run_cli(
+      {"reveal", "--spec", "mb1ic4ih6oc4kh3", "--command", cmd, "--dtype", "f32", "--json", (d / "r.json").string()});
+  BOOST_TEST(r.rc == 1, r.out + r.err);
+  BOOST_TEST(read_json(d / "r.json")["status"] == "non_deterministic");
+}
