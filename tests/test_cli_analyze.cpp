@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <string>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -170,8 +172,17 @@ BOOST_AUTO_TEST_CASE(bad_input_exits_2) {
     v.insert(v.end(), extra.begin(), extra.end());
     return v;
   };
-  expect2(with({good, wrong}), "wrong.npy: output 'B' has the wrong shape");
-  expect2(with({good, f64}), "f64.npy: output 'B' is float64 but the other output is float32");
+  expect2(with({good, wrong}), "wrong.npy: output 'B' has shape (1, 2, 3, 4), not the output shape (1, 2, 3, 3)");
+  expect2(with({good, f64, "--formats", "f64,f32"}), "good.npy: output 'A' is float32 ('<f4') but its format is f64");
+  expect2(with({good, f64, "--formats", "f32,f32"}), "f64.npy: output 'B' is float64 ('<f8') but its format is f32");
+  expect2(with({good, good, "--formats", "f32,f8"}), "--formats: format must be f64, f32, bf16 or fp16, got 'f8'");
+  expect2(with({good, good, "--formats", "f32"}), "--formats: expected two formats");
+  Tensor<float> not_bf16(c.spec.y_shape(), 0.0f);
+  not_bf16(0, 1, 2, 0) = 1 + 0x1p-10f;
+  const std::string nb = (c.dir / "not_bf16.npy").string();
+  write_npy(nb, not_bf16);
+  expect2(with({good, nb, "--formats", "f32,bf16"}),
+          "not_bf16.npy: output 'B': 1.00097656 at index [0, 1, 2, 0] is not a bf16 value");
   expect2(with({good, (c.dir / "missing.npy").string()}), "missing.npy");
   expect2(with({good, good, "--names", "onlyone"}), "--names");
   expect2({"analyze", "--spec", "mb1ic8ih3oc2kh1", "--x", c.x, "--w", c.w, "--observed", "y=" + wrong, "--json",
@@ -184,4 +195,57 @@ BOOST_AUTO_TEST_CASE(bad_input_exits_2) {
            (c.dir / "a.json").string()},
           "unknown order 'nosuch'");
   BOOST_TEST(!fs::exists(c.dir / "a.json"));
+}
+
+// The seed thread's follow-up: a float64 result against a float32 one, and an fp16
+// file read natively ('<f2'), each side in its own format.
+BOOST_AUTO_TEST_CASE(explain_mixed_formats) {
+  Case c = make_case("explain-mixed");
+  const Truth t = compute_truth(ConvProblem<float>{c.spec, read_npy_as<float>(c.x, "x"), read_npy_as<float>(c.w, "w"),
+                                                   nullptr},
+                                {});
+  Tensor<float> b = t.y32;
+  b(0, 0, 1, 1) = std::nextafter(b(0, 0, 1, 1), 2.0f);  // one float32 ulp off: float32 round-off
+  const std::string ap = (c.dir / "a64.npy").string(), bp = (c.dir / "b32.npy").string(),
+                    out = (c.dir / "e.json").string();
+  write_npy(ap, t.y);
+  write_npy(bp, b);
+  const auto r = run_cli({"explain", "--x", c.x, "--w", c.w, ap, bp, "--names", "mine64,conv2d", "--json", out,
+                          "--rtol", "1e-9", "--atol", "0"});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err << r.out);
+  BOOST_TEST(contains(r.out, "(mine64 vs conv2d, float64 vs float32)"), r.out);
+  BOOST_TEST(contains(r.out, "The difference is conv2d's round-off"), r.out);
+  const json doc = load(out);
+  check_schema(doc, {"Common fields (every document)", "certconv.explain/1"});
+  BOOST_TEST(doc["parameters"]["formats"] == json({"f64", "f32"}));
+  BOOST_TEST(doc["parameters"]["dtype"].is_null());
+  BOOST_TEST(doc["observed"][0]["u"] == 0x1p-53);
+  BOOST_TEST(doc["observed"][1]["u"] == 0x1p-24);
+  BOOST_TEST(doc["observed"][0]["max_abs_err"] == 0.0);
+  BOOST_TEST(doc["isclose"]["failures"] == 1);
+  BOOST_TEST(doc["isclose"]["failing"][0]["dominant"] == "conv2d");
+  BOOST_TEST(doc["isclose"]["failures_dominated"]["conv2d"] == 1);
+
+  // fp16 outputs in a '<f2' file: 1 (0x3c00) and 2^-20 (a subnormal, 0x0010).
+  std::string data;
+  for (std::int64_t i = 0; i < t.y.size(); ++i) {
+    const std::uint16_t h = t.y.data[static_cast<std::size_t>(i)] == 1.0 ? 0x3c00 : 0x0010;
+    data += static_cast<char>(h & 0xff);
+    data += static_cast<char>(h >> 8);
+  }
+  std::string header = "{'descr': '<f2', 'fortran_order': False, 'shape': (1, 2, 3, 3), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header += '\n';
+  std::string file = "\x93NUMPY";
+  file += '\x01';
+  file += '\x00';
+  file += static_cast<char>(header.size() & 0xff);
+  file += static_cast<char>(header.size() >> 8);
+  const std::string hp = (c.dir / "b16.npy").string();
+  std::ofstream(hp, std::ios::binary) << file << header << data;
+  const auto r16 = run_cli({"explain", "--x", c.x, "--w", c.w, ap, hp, "--json", out});
+  BOOST_TEST_REQUIRE(r16.rc == 0, r16.err << r16.out);
+  BOOST_TEST(contains(r16.out, "float64 vs fp16 (float32 accumulation)"), r16.out);
+  BOOST_TEST(load(out)["parameters"]["formats"] == json({"f64", "fp16"}));
+  BOOST_TEST(load(out)["observed"][1]["bound_kind"] == "order-free+input-rounding+output-rounding");
 }

@@ -92,6 +92,7 @@ BOOST_AUTO_TEST_CASE(run_resume_and_documents) {
   BOOST_TEST(d["schema"] == "certconv.analyze/1");
   BOOST_TEST(d["problem"]["name"] == "tiny:conv");
   BOOST_TEST(d["inputs"]["seed"] == 1);
+  BOOST_TEST(d["inputs"]["dtype"] == "f32");  // as analyze writes it (docs/json-schema.md), not the enum's number
   BOOST_TEST(d["parameters"]["threads"] == 1);
   BOOST_TEST(d["batch"]["experiment"] == 0);
   BOOST_TEST(d["batch"]["config"]["sha256"].get<std::string>().size() == 64u);

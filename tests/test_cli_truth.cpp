@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE cli_truth
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -104,6 +105,30 @@ BOOST_AUTO_TEST_CASE(example_seed_explains_the_seed_question) {
   BOOST_TEST(doc["isclose"]["cond_failing"]["median"].get<double>() > 100 * doc["truth"]["cond"]["median"].get<double>());
   BOOST_TEST(doc["f64"]["isclose"]["failures"] == 0);
   BOOST_TEST(doc["f64"]["certified_tolerance"]["atol"].get<double>() < 1e-9);
+
+  // The follow-up: float64 unfold + matmul against the float32 library, each side
+  // against the truth in its own format; per-side max |error| as computed here.
+  std::ifstream fm(dir / "seed-f64-vs-f32.json");
+  const auto mixed = nlohmann::json::parse(fm);
+  BOOST_TEST(mixed["parameters"]["formats"] == nlohmann::json({"f64", "f32"}));
+  const auto t = read_npy_as<double>((dir / "im2col_f64.npy").string(), "a");
+  const auto lib = read_npy_as<float>((dir / "library.npy").string(), "b");
+  const SeedWorkload s = seed_workload();
+  const Truth truth = compute_truth(ConvProblem<float>{s.spec, s.x, s.w, nullptr}, {});
+  double ea = 0, eb = 0;
+  for (std::size_t i = 0; i < truth.y.data.size(); ++i) {
+    ea = std::max(ea, std::fabs(t.data[i] - truth.y.data[i]));
+    eb = std::max(eb, std::fabs(double(lib.data[i]) - truth.y.data[i]));
+  }
+  BOOST_TEST(mixed["observed"][0]["max_abs_err"].get<double>() == ea);
+  BOOST_TEST(mixed["observed"][1]["max_abs_err"].get<double>() == eb);
+  BOOST_TEST(contains(mixed["verdict"].get<std::string>(), "round-off: its largest |error| against the exact result"));
+  BOOST_TEST(mixed["isclose"]["failures_dominated"]["im2col-f64"] == 0);
+  // The last question: an order that reproduces the library, shown and replayed.
+  BOOST_TEST(contains(r.out, "Is there a custom implementation that matches the library's conv2d?"), r.out);
+  BOOST_TEST(contains(r.out, "Yes: the order "), r.out);
+  BOOST_TEST(contains(r.out, "on 100% of the 802816 outputs, bit for bit"), r.out);
+  BOOST_TEST(read_npy_as<float>((dir / "replay.npy").string(), "replay").data == lib.data);
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_exits_2_naming_file_and_field) {
@@ -135,4 +160,54 @@ BOOST_AUTO_TEST_CASE(bad_input_exits_2_naming_file_and_field) {
   fs::copy_file(f.x, trunc);
   fs::resize_file(trunc, fs::file_size(trunc) - 7);
   expect2({"truth", "--spec", kDesc, "--x", trunc, "--w", f.w, "--out", out}, "trunc.npy");
+}
+
+// The problem in PyTorch terms (shapes read off the files) is the --spec problem,
+// byte for byte; given both, a disagreement names the option, dimension and field.
+BOOST_AUTO_TEST_CASE(pytorch_terms_match_spec) {
+  const Files f = write_inputs("truth-torch");
+  const std::string by_spec = (f.dir / "spec.npy").string(), by_torch = (f.dir / "torch.npy").string(),
+                    out = (f.dir / "t.npy").string();
+  const auto a = run_cli({"truth", "--spec", kDesc, "--x", f.x, "--w", f.w, "--bias", f.b, "--out", by_spec});
+  BOOST_TEST_REQUIRE(a.rc == 0, a.err);
+  // kDesc: g2, sh2 sw1, ph1 pw1, dh1 dw0 (oneDNN) = dilation (2, 1) in torch terms.
+  const auto b = run_cli({"truth", "--x", f.x, "--w", f.w, "--bias", f.b, "--stride", "2,1", "--padding", "1",
+                          "--dilation", "2,1", "--groups", "2", "--out", by_torch});
+  BOOST_TEST_REQUIRE(b.rc == 0, b.err);
+  BOOST_TEST(contains(b.out, "g2mb2ic4ih6iw5oc4oh2ow6kh3kw2sh2sw1ph1pw1dh1dw0"), b.out);
+  BOOST_TEST(certconv::test::slurp(by_spec) == certconv::test::slurp(by_torch));
+  // Both, agreeing: accepted.
+  const auto c = run_cli({"truth", "--spec", kDesc, "--x", f.x, "--w", f.w, "--stride", "2,1", "--dilation", "2,1",
+                          "--groups", "2", "--out", out});
+  BOOST_TEST(c.rc == 0, c.err);
+  fs::remove(out);
+
+  auto expect2 = [&](std::vector<std::string> args, const std::string& part) {
+    const auto r = run_cli(args);
+    BOOST_TEST(r.rc == 2, "rc " << r.rc << " for " << part);
+    BOOST_TEST(contains(r.err, part), "stderr '" << r.err << "' lacks '" << part << "'");
+    BOOST_TEST(!fs::exists(out), "output written despite the error: " << part);
+  };
+  const std::vector<std::string> files = {"truth", "--x", f.x, "--w", f.w, "--out", out};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> v = files;
+    v.insert(v.end(), extra.begin(), extra.end());
+    return v;
+  };
+  expect2(with({"--spec", kDesc, "--stride", "2"}), "--stride: 2 for the width disagrees with --spec");
+  expect2(with({"--spec", kDesc, "--stride", "2"}), "sw=1");
+  expect2(with({"--spec", kDesc, "--padding", "0,1"}), "for the height disagrees");
+  expect2(with({"--spec", kDesc, "--dilation", "1"}), "whose dh=1");
+  expect2(with({"--spec", kDesc, "--groups", "1"}), "--groups: 1 disagrees with --spec");
+  // A spec whose shape disagrees with a file names the dimension and the field.
+  expect2(with({"--spec", "mb2g2ic4ih7iw5oc4kh3kw2sh2ph1pw1dh1"}), "dimension 2 is 6, the problem's ih is 7");
+  expect2(with({"--groups", "2", "--stride", "2,2,2"}), "3-D convolution");
+  expect2(with({"--groups", "2", "--padding", "-1"}), "--padding: -1 must be >= 0");
+  expect2(with({"--groups", "2", "--dilation", "0"}), "1 means no dilation");
+  expect2(with({"--groups", "2", "--stride", "2x"}), "--stride: expected an int or H,W");
+  expect2(with({"--groups", "2", "--mb", "1"}), "--mb: only with --spec");
+  expect2(with({"--groups", "3"}), "× groups 3 != 4");
+  expect2(with({}), "× groups 1 != 4");
+  write_npy((f.dir / "x3.npy").string(), Tensor<float>({2, 4, 6}, 1.0f));
+  expect2({"truth", "--x", (f.dir / "x3.npy").string(), "--w", f.w, "--out", out}, "x must be 4-D NCHW");
 }

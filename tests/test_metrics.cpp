@@ -104,3 +104,35 @@ BOOST_AUTO_TEST_CASE(ulp_isclose_and_identical_fraction) {
   b.data[3] = 2.0f;
   BOOST_TEST(identical_fraction(a, b) == 0.5);
 }
+
+BOOST_AUTO_TEST_CASE(the_plot_sample_carries_cond_norm_err_failures_and_the_bound_in_norm_err_units) {
+  Fixture f;
+  Tensor<float> obs(f.spec.y_shape(), 0.0f);
+  obs.data = {1.0f, 2.0f + 0x1p-22f, 0x1p-30f, -4.0f};
+  Tensor<double> bound(f.spec.y_shape(), 0.0);
+  bound.data = {0x1p-20, 0x1p-20, 0x1p-20, 0x1p-20};
+  MetricsOptions opt;
+  opt.u = 0x1p-24;
+  opt.rtol = 0;
+  opt.atol = 1e-9;  // as above: fails output 1 only
+  opt.sample = SampleOptions{};
+  const ObservedMetrics m = measure(f.spec, f.truth, obs, bound, opt);
+  BOOST_TEST_REQUIRE(m.sample.has_value());
+  BOOST_TEST((m.sample->index == std::vector<std::int64_t>{0, 1, 2, 3}));
+  BOOST_TEST((m.sample->norm_err == std::vector<double>{0, 1, 0x1p-7, 0}));
+  BOOST_TEST(m.sample->cond[1] == 2.0);
+  BOOST_TEST(std::isinf(m.sample->cond[2]));  // y = 0
+  // Against the truth.
+  BOOST_TEST((m.sample->isclose_failure == std::vector<char>{0, 1, 0, 0}));
+  // bound/(u·absdot) = 2^4/absdot: 16, 4, 8, 4.
+  BOOST_TEST_REQUIRE(m.norm_bound.has_value());
+  BOOST_TEST(m.norm_bound->min == 4.0);
+  BOOST_TEST(m.norm_bound->max == 16.0);
+
+  // Explain marks its own failures (isclose(A, B)) instead.
+  const std::vector<char> marks{1, 0, 0, 1};
+  opt.sample_failures = &marks;
+  BOOST_TEST(measure(f.spec, f.truth, obs, bound, opt).sample->isclose_failure == marks);
+  opt.sample.reset();
+  BOOST_TEST(!measure(f.spec, f.truth, obs, bound, opt).sample.has_value());
+}

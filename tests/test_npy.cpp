@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -495,4 +497,37 @@ BOOST_AUTO_TEST_CASE(numpy_interoperability) {
   }
   put(tmp("check.py"), check);
   BOOST_TEST(std::system(("/usr/bin/python3 " + tmp("check.py") + " " + d).c_str()) == 0);
+}
+
+// float16 files where the caller accepts them: every binary16 value (normal,
+// subnormal, zeros, infinities) widened exactly, both byte orders.
+BOOST_AUTO_TEST_CASE(float16_files_widen_exactly_where_accepted) {
+  std::string le, be;
+  std::vector<double> want;
+  for (std::uint32_t bits = 0; bits < 0x10000; ++bits) {
+    if (((bits >> 10) & 0x1f) == 0x1f && (bits & 0x3ff)) continue;  // NaNs: not compared
+    le += static_cast<char>(bits & 0xff);
+    le += static_cast<char>(bits >> 8);
+    be += static_cast<char>(bits >> 8);
+    be += static_cast<char>(bits & 0xff);
+    const int e = (bits >> 10) & 0x1f, m = bits & 0x3ff;
+    const double mag = e == 0x1f ? HUGE_VAL : e == 0 ? std::ldexp(m, -24) : std::ldexp(1024 + m, e - 25);
+    want.push_back(bits & 0x8000 ? -mag : mag);
+  }
+  std::string shape = "(";  // appended: GCC 12 warns falsely (-Wrestrict) on "(" + ...
+  shape += std::to_string(want.size());
+  shape += ",)";
+  for (const auto& [descr, data] : {std::pair{"<f2", le}, std::pair{">f2", be}}) {
+    const std::string p = tmp("half.npy");
+    put(p, npy_file(dict(descr, shape), data));
+    bool was_half = false;
+    const certconv::AnyTensor t = certconv::read_npy(p, true, &was_half);
+    BOOST_TEST(was_half);
+    const auto& f = std::get<Tensor<float>>(t);
+    BOOST_TEST_REQUIRE(f.data.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) BOOST_TEST_REQUIRE(double(f.data[i]) == want[i], descr << " #" << i);
+    BOOST_CHECK_EXCEPTION(certconv::read_npy(p), certconv::InputError, [](const certconv::InputError& e) {
+      return std::string(e.what()).find("unsupported dtype '") != std::string::npos;
+    });
+  }
 }

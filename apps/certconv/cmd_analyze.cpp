@@ -110,7 +110,8 @@ Runner add_analyze(CLI::App& app) {
   return [a] {
     if (!a->gen.empty()) {
       require(a->in.x.empty() && a->in.w.empty(), "--gen: give either --gen or --x/--w, not both");
-      const ConvSpec spec = parse_benchdnn(a->in.spec, a->in.mb);
+      require(!a->in.spec.empty(), "--gen: give --spec (with no operand files there are no shapes to read)");
+      const ConvSpec spec = a->in.resolve_spec({}, {});
       const json inputs = {{"source", "generator"}, {"dist", a->gen}, {"seed", a->seed}, {"dtype", a->dtype}};
       if (parse_dtype(a->dtype) == Dtype::f64) {
         const auto g = generate_inputs<double>(spec, a->gen, a->seed);

@@ -1,13 +1,17 @@
 // certconv explain: the seed question. Two outputs of one convolution "don't
 // match": bug or round-off, how far is each from the truth, what tolerance is
 // safe, and what float64 would give.
+#include <array>
 #include <cmath>
+#include <type_traits>
 #include <cstdio>
 #include <variant>
 
 #include "certconv/analysis/explain.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
+#include "certconv/core/text.hpp"
+#include "certconv/orders/input_format.hpp"
 #include "certconv/report/explain_doc.hpp"
 #include "certconv/report/json.hpp"
 #include "commands.hpp"
@@ -20,39 +24,57 @@ namespace {
 
 struct ExplainArgs {
   InputArgs in;
-  std::string a, b, names = "A,B", json_out;
+  std::string a, b, names = "A,B", formats, json_out;
   double rtol = 1e-3, atol = 1e-8;
   bool f64 = false;
   int threads = 0;
 };
 
-template <class T>
-Tensor<T> check_output(AnyTensor t, const std::string& path, const std::string& name, const ConvSpec& spec) {
-  auto* y = std::get_if<Tensor<T>>(&t);
-  require(y != nullptr, path + ": output '" + name + "' is " + (t.index() == 0 ? "float32" : "float64") +
-                            " but the other output is " + (t.index() == 0 ? "float64" : "float32") +
-                            "; A and B must share one dtype");
-  require(y->shape == spec.y_shape(), path + ": output '" + name + "' has the wrong shape for " + to_benchdnn(spec) +
-                                          " (expected [" + std::to_string(spec.mb) + ", " + std::to_string(spec.oc) +
-                                          ", " + std::to_string(spec.oh) + ", " + std::to_string(spec.ow) + "])");
-  for (std::size_t i = 0; i < y->data.size(); ++i)
-    require(std::isfinite(y->data[i]), path + ": output '" + name + "' has a non-finite value at flat index " +
-                                           std::to_string(i));
-  return std::move(*y);
+// One output file and its format: given (--formats), else read off the file's dtype
+// ('<f8' f64, '<f4' f32, '<f2' fp16, widened exactly). The values must fit it.
+struct Side {
+  AnyTensor y;
+  OutputFormat format;
+};
+
+Side read_side(const std::string& path, const std::string& name, const std::string& declared, const ConvSpec& spec) {
+  bool half = false;
+  Side s{read_npy(path, true, &half), OutputFormat::f32};
+  const OutputFormat from_file = half ? OutputFormat::fp16 : s.y.index() == 1 ? OutputFormat::f64 : OutputFormat::f32;
+  s.format = declared.empty() ? from_file : parse_output_format(declared, "--formats");
+  const std::string what = path + ": output '" + name + "'";
+  require((s.format == OutputFormat::f64) == (s.y.index() == 1),
+          what + " is " + (s.y.index() == 1 ? "float64 ('<f8')" : half ? "float16 ('<f2')" : "float32 ('<f4')") +
+              " but its format is " + output_format_name(s.format) +
+              (s.format == OutputFormat::f64 ? ", which needs '<f8'" : ", which needs '<f4' (or '<f2')"));
+  std::visit([&](const auto& y) {
+    require(y.shape == spec.y_shape(), what + " has shape " + shape_text(y.shape) + ", not the output shape " +
+                                           shape_text(spec.y_shape()) + " of " + to_benchdnn(spec));
+    for (std::size_t i = 0; i < y.data.size(); ++i)
+      require(std::isfinite(y.data[i]), what + " has a non-finite value at index " +
+                                            index_text(y.shape, static_cast<std::int64_t>(i)));
+    if constexpr (std::is_same_v<std::decay_t<decltype(y)>, Tensor<float>>)
+      if (s.format == OutputFormat::bf16 || s.format == OutputFormat::fp16)
+        require_in_format(y, s.format == OutputFormat::bf16 ? InputFormat::bf16 : InputFormat::fp16, what);
+  }, s.y);
+  return s;
 }
 
 }  // namespace
 
-template <class TI, class T>
-int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, const ExplainRequest& req,
+template <class TI, class TA, class TB>
+int explain_and_report(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req,
                        const F64Orders& f64, int threads, const std::string& json_out, json inputs) {
   TruthOptions topt;
   topt.threads = threads;
   topt.progress = true;
   // With f64, the same question in float64: both names must be orders or backends.
   const ExplainOutcome o = explain_problem(p, a, b, req, f64, topt);
+  const std::string formats = req.formats[0] == req.formats[1]
+                                  ? output_format_words(req.formats[0])
+                                  : output_format_words(req.formats[0]) + " vs " + output_format_words(req.formats[1]);
   std::printf("%s (%s vs %s, %s)\n\n%s\n", to_benchdnn(p.spec).c_str(), req.name_a.c_str(), req.name_b.c_str(),
-              std::is_same_v<T, float> ? "float32" : "float64", o.result.verdict.c_str());
+              formats.c_str(), o.result.verdict.c_str());
   if (o.f64)
     std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
                 o.f64->verdict.c_str());
@@ -63,21 +85,28 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tenso
   return o.result.consistent ? 0 : 1;
 }
 
-template int explain_and_report(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,
-                                const ExplainRequest&, const F64Orders&, int, const std::string&, json);
-template int explain_and_report(const ConvProblem<float>&, const Tensor<double>&, const Tensor<double>&,
-                                const ExplainRequest&, const F64Orders&, int, const std::string&, json);
-template int explain_and_report(const ConvProblem<double>&, const Tensor<float>&, const Tensor<float>&,
-                                const ExplainRequest&, const F64Orders&, int, const std::string&, json);
-template int explain_and_report(const ConvProblem<double>&, const Tensor<double>&, const Tensor<double>&,
-                                const ExplainRequest&, const F64Orders&, int, const std::string&, json);
+#define CERTCONV_EXPLAIN_AND_REPORT(TI, TA, TB)                                                                        \
+  template int explain_and_report(const ConvProblem<TI>&, const Tensor<TA>&, const Tensor<TB>&, const ExplainRequest&, \
+                                  const F64Orders&, int, const std::string&, json);
+CERTCONV_EXPLAIN_AND_REPORT(float, float, float)
+CERTCONV_EXPLAIN_AND_REPORT(float, float, double)
+CERTCONV_EXPLAIN_AND_REPORT(float, double, float)
+CERTCONV_EXPLAIN_AND_REPORT(float, double, double)
+CERTCONV_EXPLAIN_AND_REPORT(double, float, float)
+CERTCONV_EXPLAIN_AND_REPORT(double, float, double)
+CERTCONV_EXPLAIN_AND_REPORT(double, double, float)
+CERTCONV_EXPLAIN_AND_REPORT(double, double, double)
+#undef CERTCONV_EXPLAIN_AND_REPORT
 
 Runner add_explain(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
   auto* cmd = app.add_subcommand("explain", "two outputs don't match: bug or round-off, and what tolerance is safe");
   a->in.add_to(*cmd);
   cmd->add_option("A", a->a, "first output, NCHW .npy")->required();
-  cmd->add_option("B", a->b, "second output, same dtype")->required();
+  cmd->add_option("B", a->b, "second output, NCHW .npy (it may differ from A in dtype/format)")->required();
+  cmd->add_option("--formats", a->formats,
+                  "formats of A and B, e.g. f64,f32 or f32,bf16 (f64, f32, bf16, fp16; default: read off each "
+                  "file's dtype, '<f2' = fp16); bf16/fp16 in a '<f4' file are checked value by value");
   cmd->add_option("--names", a->names, "names of A and B (order names when --f64 is given), e.g. im2col,onednn");
   cmd->add_option("--rtol", a->rtol, "rtol of the comparison (torch.isclose)");
   cmd->add_option("--atol", a->atol, "atol of the comparison (torch.isclose)");
@@ -96,21 +125,26 @@ Runner add_explain(CLI::App& app) {
     req.atol = a->atol;
     F64Orders f64;
     if (a->f64) f64 = std::pair{req.name_a, req.name_b};
+    std::array<std::string, 2> declared;
+    if (!a->formats.empty()) {
+      const auto c = a->formats.find(',');
+      require(c != std::string::npos && a->formats.find(',', c + 1) == std::string::npos,
+              "--formats: expected two formats separated by one comma, got '" + a->formats + "'");
+      declared = {a->formats.substr(0, c), a->formats.substr(c + 1)};
+    }
     return std::visit(
         [&](const auto& in) {
           const ConvSpec& spec = in.spec;
-          AnyTensor ta = read_npy(a->a), tb = read_npy(a->b);
+          const Side sa = read_side(a->a, req.name_a, declared[0], spec), sb = read_side(a->b, req.name_b, declared[1], spec);
+          req.formats = {sa.format, sb.format};
           json inputs = {{"source", "files"}, {"files", a->in.files_json()}};
           inputs["files"]["A"] = file_json(a->a);
           inputs["files"]["B"] = file_json(a->b);
-          if (ta.index() == 0) {
-            const auto ya = check_output<float>(std::move(ta), a->a, req.name_a, spec);
-            const auto yb = check_output<float>(std::move(tb), a->b, req.name_b, spec);
-            return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);
-          }
-          const auto ya = check_output<double>(std::move(ta), a->a, req.name_a, spec);
-          const auto yb = check_output<double>(std::move(tb), a->b, req.name_b, spec);
-          return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);
+          return std::visit(
+              [&](const auto& ya, const auto& yb) {
+                return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);
+              },
+              sa.y, sb.y);
         },
         load_inputs(a->in));
   };

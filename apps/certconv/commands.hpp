@@ -34,8 +34,8 @@ Runner add_plot_data(CLI::App& app);
 // The explain flow shared by `explain` and `example seed`: truth, explain(),
 // the optional float64 rerun by two orders, stdout, JSON. Returns the exit code.
 using F64Orders = std::optional<std::pair<std::string, std::string>>;
-template <class TI, class T>
-int explain_and_report(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, const ExplainRequest& req,
+template <class TI, class TA, class TB>
+int explain_and_report(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req,
                        const F64Orders& f64, int threads, const std::string& json_out, nlohmann::json inputs);
 
 // Splits "im2col,gemm-blocked:kc=256,fma=1" into orders (a piece with '=' but no

@@ -1,11 +1,14 @@
 #pragma once
-// Loading a problem for a subcommand: --spec, --x, --w, [--bias] with matching
-// dtypes and shapes; every error names the file and the field.
+// Loading a problem for a subcommand: --x, --w, [--bias] with matching dtypes,
+// and the problem either as a benchdnn --spec or in PyTorch terms (--stride,
+// --padding, --dilation, --groups, the rest read off the operand shapes); given
+// both, they must agree. Every error names the file, option and dimension.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "certconv/core/format.hpp"
 #include "certconv/core/problem.hpp"
@@ -16,8 +19,13 @@ namespace certconv::app {
 struct InputArgs {
   std::string spec, x, w, bias;
   std::optional<std::int64_t> mb;
-  // Registers --spec, --x, --w, --bias, --mb on cmd.
+  // PyTorch's conv2d arguments as given (empty: not given): an int or "h,w".
+  std::string stride, padding, dilation, groups;
+  // Registers --spec, --mb, --x, --w, --bias and the PyTorch options on cmd.
   void add_to(CLI::App& cmd, bool files_required = true);
+  // The problem of operands with these shapes: --spec (checked against the
+  // PyTorch options given), or the PyTorch options over the shapes.
+  ConvSpec resolve_spec(const std::vector<std::int64_t>& x_shape, const std::vector<std::int64_t>& w_shape) const;
   // {"x": {path, sha256, bytes}, "w": ..., "bias": ...} for the JSON documents.
   nlohmann::json files_json() const;
 };

@@ -7,8 +7,7 @@
 #include <sstream>
 #include <type_traits>
 
-#include "certconv/bounds/any_order.hpp"
-#include "certconv/bounds/input_rounding.hpp"
+#include "certconv/analysis/format_bound.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -21,14 +20,9 @@ namespace certconv {
 
 namespace {
 
-struct Bound {
-  Tensor<double> b;
-  BoundKind kind;
-};
-
 // The order runs on the user's inputs in TC; its output is discarded, its bound kept.
 template <class TC, class TI>
-Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
+FormatBound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
   const OrderSpec os = parse_order(tol.order);
   RunOptions ro;
   ro.threads = resolve_threads(tol.threads);
@@ -48,34 +42,34 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
 }
 
 template <class TI>
-Bound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
+FormatBound tolerance_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
   require(dt == Dtype::f64 || std::is_same_v<TI, float>,
           "tolerance " + tol.str() + ": float32 arithmetic needs float32 inputs; x and w are float64");
   const std::int64_t n = p.spec.n_terms() + (p.bias ? 1 : 0);
-  switch (tol.kind) {
-    case Tolerance::Kind::order:
-      if constexpr (std::is_same_v<TI, float>)
-        if (dt == Dtype::f32) return order_bound<float>(p, tol);
-      return order_bound<double>(p, tol);
-    case Tolerance::Kind::any_order:
-      if (tol.input == InputFormat::f32) return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
-      if constexpr (std::is_same_v<TI, float>) {
-        const OwnedProblem<float> rounded = round_problem(p, tol.input);
-        const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(tol.threads));
-        return {any_order_bound(truth.absdot, n, dt, &e),
-                {.theorem = Theorem::order_free, .input_rounding = true}};
-      }
-      throw InputError("tolerance " + tol.str() + ": input=" + input_format_name(tol.input) +
-                       " rounds float32 inputs; x and w are float64");
-    case Tolerance::Kind::probabilistic: {
-      require(tol.lambda > 0 && std::isfinite(tol.lambda), "tolerance " + tol.str() + ": lambda must be positive");
-      Tensor<double> b(truth.absdot.shape);
-      for (std::size_t i = 0; i < b.data.size(); ++i)
-        b.data[i] = probabilistic_bound(truth.absdot.data[i], n, dt, tol.lambda).bound;
-      return {std::move(b), {.theorem = Theorem::probabilistic}};
-    }
+  if (tol.kind == Tolerance::Kind::order) {
+    require(tol.output == InputFormat::f32, "tolerance " + tol.str() +
+                                                ": output= goes with any-order or probabilistic; an emulated "
+                                                "order's output is float32");
+    if constexpr (std::is_same_v<TI, float>)
+      if (dt == Dtype::f32) return order_bound<float>(p, tol);
+    return order_bound<double>(p, tol);
   }
-  throw InputError("tolerance: unknown kind");
+  if (tol.kind == Tolerance::Kind::probabilistic) {
+    require(tol.lambda > 0 && std::isfinite(tol.lambda), "tolerance " + tol.str() + ": lambda must be positive");
+    FormatBound b{Tensor<double>(truth.absdot.shape), {.theorem = Theorem::probabilistic}};
+    for (std::size_t i = 0; i < b.bound.data.size(); ++i)
+      b.bound.data[i] = probabilistic_bound(truth.absdot.data[i], n, dt, tol.lambda).bound;
+    if (tol.output != InputFormat::f32) {
+      b.bound = with_output_rounding(b.bound, truth, tol.output, false);
+      b.kind.output_rounding = true;
+    }
+    return b;
+  }
+  try {
+    return format_bound(p, truth, {dt, tol.input, tol.output, tol.ftz}, tol.threads);
+  } catch (const InputError& e) {
+    throw InputError("tolerance " + tol.str() + ": " + e.what());
+  }
 }
 
 std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
@@ -94,7 +88,8 @@ std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
 template <class TO>
 std::string message_of(const CheckResult& r, const ConvSpec& spec, const Tolerance& tol) {
   std::ostringstream o;
-  const std::string prec = std::is_same_v<TO, float> ? "float32" : "float64";
+  std::string prec = std::is_same_v<TO, float> ? "float32" : "float64";
+  if (tol.output != InputFormat::f32) prec += std::string(" accumulation, ") + input_format_name(tol.output) + " output";
   if (r.passed)
     o << "check_conv passed: all " << r.outputs << " outputs of " << to_benchdnn(spec) << " (" << prec
       << ") are within " << describe(tol, r.bound_kind);
@@ -129,10 +124,16 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
   require(!tol.dtype || *tol.dtype == dt, "tolerance " + tol.str() + ": the observed output is " +
                                               dtype_name(dt) + ", but the tolerance is for " +
                                               (tol.dtype ? dtype_name(*tol.dtype) : "") + " arithmetic");
+  if (tol.output != InputFormat::f32) {
+    require(std::is_same_v<TO, float>, "tolerance " + tol.str() + ": the observed output must be float32 (" +
+                                           input_format_name(tol.output) + " values widened exactly)");
+    if constexpr (std::is_same_v<TO, float>)
+      require_in_format(observed, tol.output, "observed (tolerance " + tol.str() + ")");
+  }
   TruthOptions topt;
   topt.threads = tol.threads;
   const Truth truth = compute_truth(p, topt);
-  const Bound bound = tolerance_bound(p, truth, dt, tol);
+  const FormatBound bound = tolerance_bound(p, truth, dt, tol);
 
   CheckResult r;
   r.outputs = observed.size();
@@ -141,7 +142,7 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
   std::vector<char> beyond(n);
   std::vector<double> ratio(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const double yh = observed.data[i], b = bound.b.data[i];
+    const double yh = observed.data[i], b = bound.bound.data[i];
     const double err = std::fabs(yh - truth.y.data[i]);
     // A non-finite output is wrong for finite inputs (the truth is finite).
     beyond[i] = !std::isfinite(yh) || certainly_violates(yh, truth.lo.data[i], truth.hi.data[i], b);
@@ -160,7 +161,7 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
   const double u = format_consts(dt).u;
   for (std::size_t j = 0; j < k; ++j)
     r.worst.push_back(make_record(p.spec, truth, static_cast<std::int64_t>(idx[j]), observed.data[idx[j]],
-                                  bound.b.data[idx[j]], u));
+                                  bound.bound.data[idx[j]], u));
   r.message = message_of<TO>(r, p.spec, tol);
   return r;
 }
@@ -172,17 +173,17 @@ CertifiedTolerance certified_tolerance(const ConvProblem<TI>& p, const Tolerance
   TruthOptions topt;
   topt.threads = tol.threads;
   const Truth truth = compute_truth(p, topt);
-  Bound bound = tolerance_bound(p, truth, tol.dtype.value_or(dtype_of<TI>()), tol);
+  FormatBound bound = tolerance_bound(p, truth, tol.dtype.value_or(dtype_of<TI>()), tol);
   CertifiedTolerance c;
   c.bound_kind = bound.kind;
-  for (std::size_t i = 0; i < bound.b.data.size(); ++i) {
-    const double b = bound.b.data[i], lo = truth.lo.data[i], hi = truth.hi.data[i];
+  for (std::size_t i = 0; i < bound.bound.data.size(); ++i) {
+    const double b = bound.bound.data[i], lo = truth.lo.data[i], hi = truth.hi.data[i];
     c.atol = std::max(c.atol, b);
     // |y| ≥ the enclosure's smallest magnitude, an exact lower bound.
     const double mag = lo > 0 ? lo : (hi < 0 ? -hi : 0);
     c.rtol = std::max(c.rtol, b == 0 ? 0 : (mag > 0 ? div_up(b, mag) : kInf));
   }
-  c.per_element = std::move(bound.b);
+  c.per_element = std::move(bound.bound);
   return c;
 }
 

@@ -39,19 +39,26 @@ struct Tolerance {
   // (check_conv) or the inputs' (certified_tolerance); check_conv requires them equal.
   std::optional<Dtype> dtype;
   InputFormat input = InputFormat::f32;  // Kind::any_order: x, w, bias rounded to this format first
+  // any_order, probabilistic: the accumulated result is then rounded to this format
+  // (bf16, fp16), as reduced-precision kernels store their output; f32 = not rounded.
+  InputFormat output = InputFormat::f32;
+  // any_order: the kernel flushes subnormal inputs (DAZ) and results (FTZ) to zero,
+  // as the x86 bf16 dot-product instructions (VDPBF16PS, TDPBF16PS) do.
+  bool ftz = false;
   double lambda = 5;                     // Kind::probabilistic
   int threads = 0;                       // truth and bound threads, 0 = all cores
   std::size_t worst = 10;                // outputs listed in CheckResult::worst
 
-  std::string str() const;  // e.g. "im2col", "any-order:input=bf16", "probabilistic:lambda=5"
+  std::string str() const;  // e.g. "im2col", "any-order:input=bf16,output=bf16,ftz=1", "probabilistic:lambda=5"
 };
 
 Tolerance rigorous(std::string order);
 Tolerance rigorous_any_order(std::optional<Dtype> dtype = {}, InputFormat input = InputFormat::f32);
 Tolerance probabilistic(double lambda = 5);
 
-// "any-order[:dtype=f32|f64,input=bf16|fp16|tf32]", "probabilistic[:lambda=L]", or
-// an order string (rigorous). Throws InputError naming the part at fault.
+// "any-order[:dtype=f32|f64,input=bf16|fp16|tf32,output=bf16|fp16,ftz=0|1]",
+// "probabilistic[:lambda=L,output=bf16|fp16]", or an order string (rigorous).
+// Throws InputError naming the part at fault.
 Tolerance parse_tolerance(std::string_view text);
 
 struct CheckResult {
@@ -65,7 +72,9 @@ struct CheckResult {
 
 // observed in TO (the precision the code under test worked in), inputs in TI:
 // float32 inputs may be checked against a float64 computation, not the reverse.
-// Bad inputs (shapes, non-finite x/w, unknown order) throw InputError.
+// With tol.output bf16 or fp16, observed holds that format's values widened to
+// float32 (each checked representable). Bad inputs (shapes, non-finite x/w, unknown
+// order, a value not in the output format) throw InputError.
 template <class TO, class TI>
 CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol);
 

@@ -41,9 +41,12 @@ std::string Tolerance::str() const {
       return order + (dtype ? std::string(" in ") + dtype_name(*dtype) : "");
     case Kind::any_order:
       if (input != InputFormat::f32) add(std::string("input=") + input_format_name(input));
+      if (output != InputFormat::f32) add(std::string("output=") + input_format_name(output));
+      if (ftz) add("ftz=1");
       return "any-order" + params;
     case Kind::probabilistic:
       add("lambda=" + number_text(lambda, 17));
+      if (output != InputFormat::f32) add(std::string("output=") + input_format_name(output));
       return "probabilistic" + params;
   }
   return order;
@@ -70,6 +73,12 @@ Tolerance parse_tolerance(std::string_view text) {
       t.dtype = value == "f32" ? Dtype::f32 : Dtype::f64;
     } else if (key == "input" && t.kind == Tolerance::Kind::any_order) {
       t.input = parse_input_format(value);
+    } else if (key == "output") {
+      require(value == "bf16" || value == "fp16" || value == "f32", where + ": output must be bf16, fp16 or f32");
+      t.output = parse_input_format(value);
+    } else if (key == "ftz" && t.kind == Tolerance::Kind::any_order) {
+      require(value == "0" || value == "1", where + ": ftz must be 0 or 1");
+      t.ftz = value == "1";
     } else if (key == "lambda" && t.kind == Tolerance::Kind::probabilistic) {
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), t.lambda);
       require(!value.empty() && ec == std::errc() && end == value.data() + value.size() && t.lambda > 0 &&
@@ -77,9 +86,12 @@ Tolerance parse_tolerance(std::string_view text) {
               where + ": lambda must be a positive number");
     } else {
       throw InputError(where + " is unknown (known: dtype, " +
-                       (t.kind == Tolerance::Kind::any_order ? "input" : "lambda") + ")");
+                       (t.kind == Tolerance::Kind::any_order ? "input, output, ftz" : "lambda, output") + ")");
     }
   }
+  require(t.output == InputFormat::f32 || t.dtype.value_or(Dtype::f32) == Dtype::f32,
+          "tolerance '" + std::string(text) + "': output=" + input_format_name(t.output) +
+              " rounds a float32 accumulation; dtype must be f32");
   return t;
 }
 

@@ -5,6 +5,7 @@ to the build's lib/python; works under pytest and unittest."""
 import ctypes
 import ctypes.util
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -300,9 +301,11 @@ class TestArrays(unittest.TestCase):
     def test_bad_arguments(self):
         x, w, b = inputs()
         cases = [
-            (TypeError, "x: expected a NumPy array", dict(x=x.tolist())),
+            (TypeError, "x: dtype <U3 is not supported", dict(x="abc")),
+            (TypeError, "x is float64, w is float32", dict(x=x.tolist())),
             (TypeError, "x: dtype int64 is not supported", dict(x=x.astype(np.int64))),
-            (TypeError, "w: dtype float16 is not supported", dict(w=w.astype(np.float16))),
+            (TypeError, "w: dtype complex64 is not supported", dict(w=w.astype(np.complex64))),
+            (TypeError, "w is fp16; .* must share one dtype", dict(w=w.astype(np.float16))),
             (ValueError, r"x: expected a 4-D array \(NCHW\), got 3-D", dict(x=x[0])),
             (ValueError, "bias: expected a 1-D array", dict(b=b[:, None])),
             (TypeError, "x is float32, w is float64, bias is float32; x, w and bias must share one dtype",
@@ -344,8 +347,12 @@ class TestArrays(unittest.TestCase):
             certconv.run(x, w, b, padding=1, dtype="f16")
         with self.assertRaisesRegex(ValueError, "method must be 'auto', 'exact' or 'mpfi', got 'fast'"):
             certconv.truth(x, w, b, padding=1, method="fast")
-        with self.assertRaisesRegex(ValueError, "a and b must share one dtype"):
-            certconv.explain(y, y.astype(np.float64), x, w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "A: a float64 output must be a float64 array"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f64", "f32"))
+        with self.assertRaisesRegex(ValueError, r"formats\[1\]: format must be f64, f32, bf16 or fp16, got 'f8'"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f32", "f8"))
+        with self.assertRaisesRegex(ValueError, r"B: .* at index \[0, 0, 0, 0\] is not a bf16 value"):
+            certconv.explain(y, y, x, w, b, padding=1, formats=("f32", "bf16"))
         with self.assertRaisesRegex(ValueError, r"b: shape \(2, 5, 7, 5\) is not the output shape"):
             certconv.explain(y, y[..., :5].copy(), x, w, b, padding=1)
         with self.assertRaisesRegex(ValueError, "give orders or observed outputs"):
@@ -408,6 +415,203 @@ def subnormal_inputs():
     that flush-to-zero or denormals-are-zero would change every result."""
     x, w, b = inputs(seed=9)
     return (x * np.float32(2.0 ** -128)).astype(np.float32), w, (b * np.float32(2.0 ** -128)).astype(np.float32)
+
+
+PUBLIC_FUNCTIONS = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
+                    "assert_conv_close", "order_names", "plot"]
+
+
+class TestApi(unittest.TestCase):
+    """The public API is typed and documented (NumPy style), as help() shows it."""
+
+    def test_every_public_function_is_annotated_and_documented(self):
+        import inspect
+        exported = [n for n in certconv.__all__ if inspect.isfunction(getattr(certconv, n))]
+        self.assertEqual(sorted(set(PUBLIC_FUNCTIONS) - set(exported)), [])
+        for name in exported:
+            with self.subTest(name):
+                f = getattr(certconv, name)
+                sig = inspect.signature(f)
+                self.assertIsNot(sig.return_annotation, inspect.Signature.empty)
+                for p in sig.parameters.values():
+                    self.assertIsNot(p.annotation, inspect.Parameter.empty, p.name)
+                doc = inspect.getdoc(f)
+                for section in ("Returns\n-------", "Examples\n--------"):
+                    self.assertIn(section, doc)
+                if sig.parameters:
+                    self.assertIn("Parameters\n----------", doc)
+                    self.assertIn("Raises\n------", doc)
+                    for p in sig.parameters:  # each parameter described (alone or in a "a, b :" line)
+                        self.assertRegex(doc, rf"(^|\n)([a-z_, ]*\b){p}\b[a-z_, ]* : ", p)
+
+    def test_py_typed_marker_is_installed_beside_the_module(self):
+        self.assertTrue(os.path.exists(os.path.join(os.path.dirname(certconv.__file__), "py.typed")))
+
+    def test_array_likes_go_through_asarray(self):
+        x, w, b = inputs(np.float64)
+        want = certconv.truth(x, w, b, padding=1)["y"]
+        got = certconv.truth(x.tolist(), w.tolist(), tuple(b.tolist()), padding=1)["y"]
+        self.assertTrue(np.array_equal(bits(got), bits(want)))
+        y = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        self.assertTrue(certconv.check_conv(y.tolist(), x, w, b, padding=1)["passed"])
+
+
+class TestIdentify(unittest.TestCase):
+    def test_identifies_an_order_and_agrees_with_the_cli(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="pairwise:fma=1")["y"]
+        doc = certconv.identify(y, x, w, b, padding=1, threads=2)
+        self.assertEqual(doc["schema"], "certconv.identify/1")
+        best = doc["candidates"][0]
+        self.assertEqual(best["identical_fraction"], 1.0)
+        self.assertEqual(best["mismatches"], 0)
+        self.assertTrue(best["order"].startswith("pairwise:"), best["order"])
+        self.assertIn("fma=1", best["order"])
+        # Replaying the identified order gives y again, bit for bit.
+        again = certconv.run(x, w, b, padding=1, order=best["order"])["y"]
+        self.assertTrue(np.array_equal(bits(again), bits(y)))
+        with tempfile.TemporaryDirectory() as d:
+            paths = {k: os.path.join(d, k + ".npy") for k in ("x", "w", "b", "y")}
+            for k, a in zip("xwby", (x, w, b, y)):
+                np.save(paths[k], a)
+            out = os.path.join(d, "id.json")
+            subprocess.run([os.environ.get("CERTCONV_BIN", "certconv"), "identify", "--x", paths["x"], "--w",
+                            paths["w"], "--bias", paths["b"], "--padding", "1", paths["y"], "--json", out],
+                           check=True, capture_output=True)
+            with open(out) as f:
+                cli = json.load(f)
+        self.assertEqual([c["order"] for c in cli["candidates"]], [c["order"] for c in doc["candidates"]])
+        self.assertEqual([c["identical_fraction"] for c in cli["candidates"]],
+                         [c["identical_fraction"] for c in doc["candidates"]])
+
+    def test_float64_output_of_float32_inputs_and_bad_arguments(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="im2col", dtype="f64")["y"]
+        self.assertEqual(certconv.identify(y, x, w, b, padding=1)["candidates"][0]["identical_fraction"], 1.0)
+        with self.assertRaisesRegex(ValueError, r"y: shape \(2, 5, 7, 6\) is not the output shape \(2, 5, 5, 4\)"):
+            certconv.identify(y, x, w, b)
+        x64, w64, b64 = (a.astype(np.float64) for a in (x, w, b))
+        with self.assertRaisesRegex(ValueError, "float64 inputs cannot give a float32 output"):
+            certconv.identify(y.astype(np.float32), x64, w64, b64, padding=1)
+        with self.assertRaisesRegex(ValueError, r"y: expected a 4-D array"):
+            certconv.identify(y[0], x, w, b, padding=1)
+
+
+def bf16_bits_moved(t, index, ulps):
+    """t (a torch bfloat16 tensor) with the element at index moved by ulps bf16 ulps away from zero."""
+    import torch
+    t = t.clone()
+    v = np.array([t[index].float().item()], dtype=np.float32).view(np.uint32)
+    v += np.uint32(ulps << 16)
+    t[index] = torch.from_numpy(v.view(np.float32)).bfloat16()[0]
+    return t
+
+
+class TestReducedPrecision(unittest.TestCase):
+    """bf16/fp16 operands as PyTorch and NumPy hold them: widened exactly, the
+    output's final rounding and flush to zero in the default tolerance."""
+
+    def torch_bf16(self):
+        try:
+            import torch
+        except ImportError:
+            print("skipped a bf16 test: python3-torch is not installed", file=sys.stderr)
+            self.skipTest("needs python3-torch")
+        torch.manual_seed(0)
+        x = torch.randn(1, 16, 12, 12).bfloat16()
+        w = (torch.rand(16, 16, 3, 3) / 6 - 1 / 12).bfloat16()
+        b = (torch.rand(16) / 6 - 1 / 12).bfloat16()
+        backend = str(torch._C._select_conv_backend(x, w, b, [1, 1], [1, 1], [1, 1], False, [0, 0], 1))
+        if "Mkldnn" not in backend:  # another backend may not accumulate in float32
+            print(f"skipped a bf16 test: torch runs {backend}, not oneDNN, for bf16 conv2d here", file=sys.stderr)
+            self.skipTest("torch does not run oneDNN for bf16 here")
+        return torch, x, w, b, torch.nn.functional.conv2d(x, w, b, padding=1)
+
+    def test_torch_bf16_conv_passes_with_no_extra_arguments(self):
+        torch, x, w, b, y = self.torch_bf16()
+        r = certconv.check_conv(y, x, w, b, padding=1)
+        self.assertTrue(r["passed"], r["message"])
+        self.assertEqual(r["bound_kind"], "order-free+input-rounding+output-rounding")
+        self.assertIn("any-order:input=bf16,output=bf16,ftz=1", r["message"])
+        self.assertIn("float32 accumulation, bf16 output", r["message"])
+        certconv.assert_conv_close(y, x, w, b, padding=1)
+        # Widened by hand, the output's rounding is not in the float32 model: false alarms ...
+        widened = [t.float() for t in (y, x, w, b)]
+        r = certconv.check_conv(*widened, padding=1, tolerance="any-order:input=bf16")
+        self.assertGreater(r["beyond"], r["outputs"] // 10)
+        # ... unless the output format is named.
+        self.assertTrue(certconv.check_conv(*widened, padding=1, output="bf16")["passed"])
+
+    def test_two_ulps_off_fails_and_names_the_element(self):
+        torch, x, w, b, y = self.torch_bf16()
+        r = certconv.check_conv(bf16_bits_moved(y, (0, 5, 3, 4), 2), x, w, b, padding=1)
+        self.assertFalse(r["passed"])
+        self.assertEqual(r["beyond"], 1)
+        self.assertEqual(r["worst"][0]["index"], (0, 5, 3, 4))
+        with self.assertRaisesRegex(AssertionError, r"\[0, 5, 3, 4\].*BEYOND"):
+            certconv.assert_conv_close(bf16_bits_moved(y, (0, 5, 3, 4), 2), x, w, b, padding=1)
+
+    def test_numpy_float16_operands(self):
+        x, w, b = (a.astype(np.float16) for a in inputs())
+        # A float32 accumulation of the fp16 values, stored as fp16.
+        y = certconv.run(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), padding=1,
+                         order="direct")["y"].astype(np.float16)
+        r = certconv.check_conv(y, x, w, b, padding=1)
+        self.assertTrue(r["passed"], r["message"])
+        self.assertIn("any-order:input=fp16,output=fp16", r["message"])
+        self.assertNotIn("ftz", r["message"])
+        t = certconv.certified_tolerance(x, w, b, padding=1, output="fp16")
+        self.assertTrue(np.all(np.abs(y.astype(np.float64) - certconv.truth(x, w, b, padding=1)["y"])
+                               <= t["per_element"]))
+        self.assertGreater(t["atol"], certconv.certified_tolerance(x, w, b, padding=1)["atol"])
+
+    def test_bad_reduced_precision_arguments(self):
+        x, w, b = inputs()
+        y = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        with self.assertRaisesRegex(ValueError, r"observed \(tolerance .*\): .* at index \[0, 0, 0, 0\] is not a bf16 value"):
+            certconv.check_conv(y, x, w, b, padding=1, output="bf16")
+        with self.assertRaisesRegex(ValueError, "output: expected 'bf16', 'fp16' or None"):
+            certconv.check_conv(y, x, w, b, padding=1, output="fp8")
+        with self.assertRaisesRegex(TypeError, "x is fp16; w is float32/float64; bias is float32/float64"):
+            certconv.check_conv(y, x.astype(np.float16), w, b, padding=1)
+        with self.assertRaisesRegex(ValueError, "an emulated order's bound is for its float32 output"):
+            certconv.check_conv(y.astype(np.float16), x, w, b, padding=1, tolerance="im2col")
+
+
+class TestMixedExplain(unittest.TestCase):
+    """The seed thread's follow-up: a float64 manual result against the float32
+    library one, and float32 against bf16."""
+
+    def test_float64_against_float32(self):
+        x, w, b = inputs(shape=((1, 8, 12, 12), (6, 8, 3, 3)))
+        mine = certconv.run(x, w, b, padding=1, order="im2col", dtype="f64")["y"]
+        theirs = certconv.run(x, w, b, padding=1, order="direct")["y"]
+        doc = certconv.explain(mine, theirs, x, w, b, padding=1, names=("mine64", "conv2d"), rtol=1e-7)
+        self.assertEqual(doc["parameters"]["formats"], ["f64", "f32"])
+        t = certconv.truth(x, w, b, padding=1)["y"]
+        # Each side's max |error| equals an independent computation.
+        self.assertEqual(doc["observed"][0]["max_abs_err"], float(np.max(np.abs(mine - t))))
+        self.assertEqual(doc["observed"][1]["max_abs_err"], float(np.max(np.abs(theirs.astype(np.float64) - t))))
+        self.assertIn("The difference is conv2d's round-off", doc["verdict"])
+        self.assertEqual(doc["isclose"]["failures_dominated"]["conv2d"], doc["isclose"]["failures"])
+        self.assertGreater(doc["isclose"]["failures"], 0)
+
+    def test_float32_against_torch_bf16(self):
+        try:
+            import torch
+        except ImportError:
+            print("skipped test_float32_against_torch_bf16: python3-torch is not installed", file=sys.stderr)
+            self.skipTest("needs python3-torch")
+        torch.manual_seed(1)
+        x = torch.randn(1, 8, 10, 10).bfloat16()
+        w = (torch.rand(6, 8, 3, 3) / 6 - 1 / 12).bfloat16()
+        y16 = torch.nn.functional.conv2d(x, w, padding=1)
+        y32 = torch.nn.functional.conv2d(x.float(), w.float(), padding=1)
+        doc = certconv.explain(y32, y16, x, w, padding=1, names=("f32", "bf16"))
+        self.assertEqual(doc["parameters"]["formats"], ["f32", "bf16"])
+        self.assertTrue(all(doc["consistent_with_some_order"].values()), doc["verdict"])
+        self.assertEqual(doc["observed"][1]["u"], 2.0 ** -8)
+        self.assertIn("The difference is bf16's round-off", doc["verdict"])
 
 
 def entry_point_results(x, w, b):

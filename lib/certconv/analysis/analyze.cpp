@@ -37,6 +37,7 @@ ObservedResult measure_entry(const ConvSpec& spec, const Truth& truth, const Ten
   // γ̃_n(λ) is linear in absdot: evaluate the factor once at absdot = 1.
   const ProbabilisticBound pb = probabilistic_bound(1.0, terms(spec, bias), dt, req.lambda);
   opt.prob_factor = pb.bound;
+  opt.sample = SampleOptions{};
   ObservedResult r;
   r.metrics = measure(spec, truth, y, bound, opt);
   r.dtype = dt;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <type_traits>
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
@@ -13,6 +14,8 @@
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/bounds/any_order.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/orders/input_format.hpp"
 
 namespace certconv {
 
@@ -53,66 +56,87 @@ CondSummary cond_summary(std::vector<double> cond) {
 
 }  // namespace
 
-template <class T>
-ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const Tensor<T>& a, const Tensor<T>& b,
-                      const ExplainRequest& req) {
+template <class TA, class TB>
+ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const std::array<FormatBound, 2>& bounds,
+                      const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req) {
   const FpEnvGuard fp_env;
-  const Dtype dt = dtype_of<T>();
-  const double u = format_consts(dt).u;
   const std::int64_t n = spec.n_terms() + (bias ? 1 : 0);
-  const Tensor<double> bound = bound_for_inputs<T>(truth, n, 0);
+  const Tensor<double>&ba = bounds[0].bound, &bb = bounds[1].bound;
 
-  MetricsOptions mo;
-  mo.u = u;
-  mo.rtol = req.rtol;
-  mo.atol = req.atol;
-  const ObservedMetrics ma = measure(spec, truth, a, bound, mo), mb = measure(spec, truth, b, bound, mo);
+  // torch.isclose(A, B, rtol, atol), in the outputs' type as PyTorch evaluates it
+  // (float64 when they differ: the narrower side widened exactly); the samples
+  // mark these failures, not those against the truth.
+  using TW = std::conditional_t<std::is_same_v<TA, TB>, TA, double>;
+  std::vector<char> failing(a.data.size());
+  for (std::size_t i = 0; i < a.data.size(); ++i)
+    failing[i] = !isclose<TW>(static_cast<TW>(a.data[i]), static_cast<TW>(b.data[i]), req.rtol, req.atol);
+
+  const auto metrics = [&](const auto& y, const Tensor<double>& bound, OutputFormat f) {
+    MetricsOptions mo;
+    mo.u = unit_roundoff(f);
+    mo.rtol = req.rtol;
+    mo.atol = req.atol;
+    mo.sample = SampleOptions{};
+    mo.sample_failures = &failing;
+    return measure(spec, truth, y, bound, mo);
+  };
+  const ObservedMetrics ma = metrics(a, ba, req.formats[0]), mb = metrics(b, bb, req.formats[1]);
 
   ExplainResult r;
-  r.dtype = dt;
   r.rtol = req.rtol;
   r.atol = req.atol;
   const ObservedMetrics* ms[2] = {&ma, &mb};
   const std::string names[2] = {req.name_a, req.name_b};
-  const Tensor<T>* ys[2] = {&a, &b};
   for (int s = 0; s < 2; ++s) {
     ExplainSide& side = r.sides[s];
     side.name = names[s];
+    side.format = req.formats[s];
+    side.bound_kind = bounds[s].kind;
     side.metrics = *ms[s];
     side.consistent = ms[s]->violations == 0;
     r.consistent = r.consistent && side.consistent;
-    if (!side.consistent) {
-      // Which wider model would explain the errors? Reduced-precision inputs first.
-      side.suggested_cause = "a bug, or an algorithm that is not a summation of the products (Winograd, FFT)";
-      for (const auto& [fmt, u_in] : {std::pair{"tf32 or fp16 inputs", 0x1p-11}, std::pair{"bf16 inputs", 0x1p-8}}) {
-        if (count_violations(spec, truth, *ys[s], bound_for_inputs<T>(truth, n, u_in)) == 0) {
-          side.suggested_cause =
-              std::string("reduced-precision ") + fmt + " (the errors fit the bound for inputs rounded that way)";
-          break;
-        }
+  }
+  // Which wider model would explain the errors? Reduced-precision inputs first
+  // (for float32/float64 sides; a bf16/fp16 side already models them).
+  const auto suggest = [&](ExplainSide& side, const auto& y) {
+    using T = typename std::decay_t<decltype(y.data)>::value_type;
+    if (side.consistent) return;
+    side.suggested_cause = "a bug, or an algorithm that is not a summation of the products (Winograd, FFT)";
+    if (side.format == OutputFormat::bf16 || side.format == OutputFormat::fp16) return;
+    for (const auto& [fmt, u_in] : {std::pair{"tf32 or fp16 inputs", 0x1p-11}, std::pair{"bf16 inputs", 0x1p-8}}) {
+      if (count_violations(spec, truth, y, bound_for_inputs<T>(truth, n, u_in)) == 0) {
+        side.suggested_cause =
+            std::string("reduced-precision ") + fmt + " (the errors fit the bound for inputs rounded that way)";
+        break;
       }
     }
-  }
+  };
+  suggest(r.sides[0], a);
+  suggest(r.sides[1], b);
 
-  // torch.isclose(A, B, rtol, atol), in T as PyTorch evaluates it.
   std::vector<double> cond_all(a.data.size()), cond_fail;
   for (std::size_t i = 0; i < a.data.size(); ++i) {
     const double c = cond_of(truth.absdot.data[i], truth.y.data[i]);
     cond_all[i] = c;
     const double diff = std::fabs(double(a.data[i]) - double(b.data[i]));
     r.max_abs_diff = std::max(r.max_abs_diff, diff);
-    // Certified: |A − B| ≤ |A − y| + |y − B| ≤ bound_A + bound_B (same bound for both).
-    const double t = add_up(bound.data[i], bound.data[i]);
+    // Certified: |A − B| ≤ |A − y| + |y − B| ≤ bound_A + bound_B.
+    const double t = add_up(ba.data[i], bb.data[i]);
     r.certified_atol = std::max(r.certified_atol, t);
     if (t > req.atol)
       r.certified_rtol = std::max(r.certified_rtol, b.data[i] == 0 ? kInf : up((t - req.atol) / std::fabs(b.data[i])));
-    if (isclose<T>(a.data[i], b.data[i], req.rtol, req.atol)) continue;
+    if (!failing[i]) continue;
     ++r.failures;
     cond_fail.push_back(c);
+    const double ea = std::fabs(double(a.data[i]) - truth.y.data[i]), eb = std::fabs(double(b.data[i]) - truth.y.data[i]);
+    const int dominant = eb > ea ? 1 : 0;
+    ++r.failures_dominated[dominant];
     if (r.failing.size() < req.max_listed) {
-      const OutputRecord ra = make_record(spec, truth, static_cast<std::int64_t>(i), a.data[i], bound.data[i], u);
-      const OutputRecord rb = make_record(spec, truth, static_cast<std::int64_t>(i), b.data[i], bound.data[i], u);
-      r.failing.push_back({ra.nchw, c, ra.truth, ra.observed, rb.observed, ra.abs_err, rb.abs_err, bound.data[i]});
+      const auto ix = static_cast<std::int64_t>(i);
+      const OutputRecord ra = make_record(spec, truth, ix, a.data[i], ba.data[i], unit_roundoff(req.formats[0]));
+      const OutputRecord rb = make_record(spec, truth, ix, b.data[i], bb.data[i], unit_roundoff(req.formats[1]));
+      r.failing.push_back(
+          {ra.nchw, c, ra.truth, ra.observed, rb.observed, ra.abs_err, rb.abs_err, ba.data[i], bb.data[i], dominant});
     }
   }
   r.cond_all = cond_summary(std::move(cond_all));
@@ -120,26 +144,50 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
 
   // The verdict, in words a forum reader would understand.
   std::ostringstream text;
-  const std::string A = req.name_a, B = req.name_b, prec = dt == Dtype::f32 ? "float32" : "float64";
-  if (r.consistent) {
+  const std::string A = req.name_a, B = req.name_b;
+  const bool mixed = req.formats[0] != req.formats[1];
+  const std::string prec = output_format_words(req.formats[0]);
+  if (r.consistent && !mixed) {
     text << "No bug: both " << A << " and " << B << " are within the rigorous error bound that holds for every order "
          << "of summing the " << n << " products in " << prec << " (max norm_err " << g3(ma.norm_err.max) << " and "
          << g3(mb.norm_err.max) << "; norm_err = |error|/(u*absdot), and no order can exceed about n = " << n << "). ";
+  } else if (r.consistent) {
+    text << "No bug: " << A << " (" << output_format_words(req.formats[0]) << ") and " << B << " ("
+         << output_format_words(req.formats[1]) << ") are each within the rigorous error bound of every order of "
+         << "summing the " << n << " products in its own format (max norm_err " << g3(ma.norm_err.max) << " and "
+         << g3(mb.norm_err.max) << ", each in units of its own u*absdot). ";
   } else {
     for (const ExplainSide& side : r.sides)
       if (!side.consistent) {
         const auto& v = side.metrics.violating.front();
-        text << side.name << " is NOT consistent with any summation order in " << prec << ": "
-             << side.metrics.violations << " outputs exceed the rigorous bound, e.g. index [" << v.nchw[0] << ", "
-             << v.nchw[1] << ", " << v.nchw[2] << ", " << v.nchw[3] << "] (error " << g3(v.abs_err) << ", bound "
-             << g3(v.bound) << "). Suggested cause: " << side.suggested_cause << ". ";
+        text << side.name << " is NOT consistent with any summation order in " << output_format_words(side.format)
+             << ": " << side.metrics.violations << " outputs exceed the rigorous bound, e.g. index [" << v.nchw[0]
+             << ", " << v.nchw[1] << ", " << v.nchw[2] << ", " << v.nchw[3] << "] (error " << g3(v.abs_err)
+             << ", bound " << g3(v.bound) << "). Suggested cause: " << side.suggested_cause << ". ";
       }
+  }
+  if (mixed) {
+    // Which side carries the discrepancy: the one whose own error is the larger.
+    const int hi = mb.max_abs_err > ma.max_abs_err ? 1 : 0, lo = 1 - hi;
+    const ObservedMetrics& mh = *ms[hi];
+    const ObservedMetrics& ml = *ms[lo];
+    text << "The difference is " << names[hi] << "'s round-off: its largest |error| against the exact result is "
+         << g3(mh.max_abs_err) << ", " << names[lo] << "'s is " << g3(ml.max_abs_err);
+    if (ml.max_abs_err > 0) text << " (" << g3(mh.max_abs_err / ml.max_abs_err) << " times smaller)";
+    text << ". Computing " << names[lo] << " in " << output_format_words(req.formats[lo])
+         << " makes its own error that small, but comparing it with " << names[hi]
+         << " cannot bring |" << A << " - " << B << "| below " << names[hi] << "'s error: |" << A << " - " << B
+         << "| >= |" << names[hi] << " - exact| - |" << names[lo] << " - exact|; to check " << names[hi]
+         << ", compare it with the exact result or use the tolerance below. ";
   }
   if (r.failures > 0) {
     const double median_fail = r.cond_failing.cond.median;  // +inf where the failing outputs have y = 0
     text << "torch.isclose(rtol=" << g3(req.rtol) << ", atol=" << g3(req.atol) << ") fails at " << r.failures
-         << " of " << a.data.size() << " outputs. ";
-    text << "Those outputs are ill-conditioned: their median cond is "
+         << " of " << a.data.size() << " outputs";
+    if (mixed)
+      text << " (" << r.failures_dominated[0] << " where " << A << "'s error is the larger, "
+           << r.failures_dominated[1] << " where " << B << "'s is)";
+    text << ". Those outputs are ill-conditioned: their median cond is "
          << g3(std::isfinite(median_fail) ? median_fail : kInf)
          << " against " << g3(r.cond_all.cond.median) << " overall (cond = sum|w*x| / |y|, the factor by "
          << "which round-off is amplified relative to y), so a relative tolerance is meaningless there. ";
@@ -167,16 +215,37 @@ ExplainResult explain_f64(const ConvProblem<TI>& p, const Truth& truth, const st
   ExplainRequest req64 = req;
   req64.name_a = order_a;
   req64.name_b = order_b;
-  return explain(p.spec, truth, p.bias != nullptr, ya, yb, req64);
+  req64.formats = {OutputFormat::f64, OutputFormat::f64};
+  const FormatBound b = format_bound(pd, truth, format_model(OutputFormat::f64), threads);
+  return explain(p.spec, truth, p.bias != nullptr, {b, b}, ya, yb, req64);
 }
 
-template <class TI, class T>
-ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+template <class TI, class TA, class TB>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b,
                                const ExplainRequest& req,
                                const std::optional<std::pair<std::string, std::string>>& f64_orders,
                                const TruthOptions& truth_options) {
+  const auto check_side = [&](const auto& y, OutputFormat f, const std::string& name) {
+    using T = typename std::decay_t<decltype(y.data)>::value_type;
+    require((f == OutputFormat::f64) == std::is_same_v<T, double>,
+            name + ": a " + output_format_words(f) + " output must be a " +
+                (f == OutputFormat::f64 ? "float64" : "float32") + " array");
+    if constexpr (std::is_same_v<T, float>)
+      if (f == OutputFormat::bf16 || f == OutputFormat::fp16)
+        require_in_format(y, f == OutputFormat::bf16 ? InputFormat::bf16 : InputFormat::fp16, name);
+  };
+  check_side(a, req.formats[0], req.name_a);
+  check_side(b, req.formats[1], req.name_b);
   const Truth truth = compute_truth(p, truth_options);
-  ExplainOutcome o{summarize_truth(truth), explain(p.spec, truth, p.bias != nullptr, a, b, req), std::nullopt};
+  const auto bound = [&](OutputFormat f, const std::string& name) {
+    try {
+      return format_bound(p, truth, format_model(f), truth_options.threads);
+    } catch (const InputError& e) {
+      throw InputError(name + " (" + output_format_name(f) + "): " + e.what());
+    }
+  };
+  const std::array<FormatBound, 2> bounds = {bound(req.formats[0], req.name_a), bound(req.formats[1], req.name_b)};
+  ExplainOutcome o{summarize_truth(truth), explain(p.spec, truth, p.bias != nullptr, bounds, a, b, req), std::nullopt};
   if (f64_orders) o.f64 = explain_f64(p, truth, f64_orders->first, f64_orders->second, req, truth_options.threads);
   return o;
 }
@@ -185,18 +254,18 @@ template ExplainResult explain_f64(const ConvProblem<float>&, const Truth&, cons
                                    const ExplainRequest&, int);
 template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, const std::string&, const std::string&,
                                    const ExplainRequest&, int);
-template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<float>&, const Tensor<float>&,
-                               const ExplainRequest&);
-template ExplainResult explain(const ConvSpec&, const Truth&, bool, const Tensor<double>&, const Tensor<double>&,
-                               const ExplainRequest&);
+#define CERTCONV_EXPLAIN(TA, TB)                                                                              \
+  template ExplainResult explain(const ConvSpec&, const Truth&, bool, const std::array<FormatBound, 2>&,               \
+                                 const Tensor<TA>&, const Tensor<TB>&, const ExplainRequest&);                       \
+  template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<TA>&, const Tensor<TB>&,            \
+                                          const ExplainRequest&, const F64Orders&, const TruthOptions&);              \
+  template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<TA>&, const Tensor<TB>&,           \
+                                          const ExplainRequest&, const F64Orders&, const TruthOptions&);
 using F64Orders = std::optional<std::pair<std::string, std::string>>;
-template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<float>&, const Tensor<float>&,
-                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
-template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<double>&, const Tensor<double>&,
-                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
-template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<float>&, const Tensor<float>&,
-                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
-template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<double>&, const Tensor<double>&,
-                                        const ExplainRequest&, const F64Orders&, const TruthOptions&);
+CERTCONV_EXPLAIN(float, float)
+CERTCONV_EXPLAIN(float, double)
+CERTCONV_EXPLAIN(double, float)
+CERTCONV_EXPLAIN(double, double)
+#undef CERTCONV_EXPLAIN
 
 }  // namespace certconv

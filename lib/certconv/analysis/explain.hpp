@@ -1,11 +1,14 @@
 #pragma once
 // The seed question, answered: two outputs A and B of the same convolution
-// "don't match". explain() measures each against the certified truth, checks
-// whether each is consistent with *some* summation order in its precision (its
-// error within the order-free rigorous bound), lists torch.isclose(A, B)
-// failures with their cond, derives a certified tolerance for comparing A and
-// B, and writes a plain-language verdict. Returns plain results; the
-// certconv.explain/1 document is built by report/explain_doc.hpp.
+// "don't match". explain() measures each against the certified truth in its own
+// format (float64, float32, bf16 or fp16: A and B may differ, as a float64
+// manual result against the float32 library one), checks whether each is
+// consistent with *some* summation order in that format (its error within the
+// order-free rigorous bound of analysis/format_bound.hpp), lists
+// torch.isclose(A, B) failures with their cond and the side whose error
+// dominates, derives a certified tolerance for |A − B| (bound_A + bound_B), and
+// writes a plain-language verdict. Returns plain results; the certconv.explain/1
+// document is built by report/explain_doc.hpp.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "certconv/analysis/format_bound.hpp"
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/analysis/truth_summary.hpp"
@@ -26,11 +30,15 @@ struct ExplainRequest {
   std::string name_a = "A", name_b = "B";
   double rtol = 1e-3, atol = 1e-8;  // the comparison the user made
   std::size_t max_listed = 1000;    // failing outputs listed (all are counted)
+  // The format of A and of B; bf16/fp16 outputs are float32 tensors holding them.
+  std::array<OutputFormat, 2> formats = {OutputFormat::f32, OutputFormat::f32};
 };
 
 // A or B against the truth.
 struct ExplainSide {
   std::string name;
+  OutputFormat format = OutputFormat::f32;
+  BoundKind bound_kind;         // of the order-free bound in that format
   ObservedMetrics metrics;      // against the order-free rigorous bound
   bool consistent = true;       // no output certainly beyond that bound
   std::string suggested_cause;  // when not consistent: which wider model explains the errors
@@ -45,15 +53,16 @@ struct CondSummary {
 // One output where torch.isclose(A, B) is false.
 struct IscloseFailure {
   std::array<std::int64_t, 4> index{};  // [n, c, h, w]
-  double cond = 0, truth = 0, a = 0, b = 0, err_a = 0, err_b = 0, bound = 0;
+  double cond = 0, truth = 0, a = 0, b = 0, err_a = 0, err_b = 0, bound_a = 0, bound_b = 0;
+  int dominant = 0;  // 0: |A − y| ≥ |B − y| there, 1: B's error is the larger
 };
 
 struct ExplainResult {
-  Dtype dtype = Dtype::f32;    // of A and B
   double rtol = 0, atol = 0;   // the comparison the user made
   std::array<ExplainSide, 2> sides;
   bool consistent = true;      // both outputs within the order-free rigorous bound
   std::int64_t failures = 0;   // outputs where isclose(A, B) is false
+  std::array<std::int64_t, 2> failures_dominated = {0, 0};  // of those, where A's (B's) error is the larger
   std::vector<IscloseFailure> failing;  // the first max_listed of them
   CondSummary cond_all, cond_failing;
   double certified_atol = 0;   // guaranteed with rtol = 0: max of bound_A + bound_B
@@ -62,10 +71,11 @@ struct ExplainResult {
   std::string verdict;         // in plain words, for stdout and the document
 };
 
-// A and B in the same dtype T (the working precision they were computed in).
-template <class T>
-ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const Tensor<T>& a, const Tensor<T>& b,
-                      const ExplainRequest& req);
+// A (TA) and B (TB) in the formats req.formats, each side's rigorous bound
+// per output in bounds (format_bound of its format).
+template <class TA, class TB>
+ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const std::array<FormatBound, 2>& bounds,
+                      const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req);
 
 // The same question in float64: A and B recomputed from p's inputs (converted
 // exactly) by two orders or backends, then explained against the same truth.
@@ -82,8 +92,9 @@ struct ExplainOutcome {
   std::optional<ExplainResult> f64;
 };
 
-template <class TI, class T>
-ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<T>& a, const Tensor<T>& b,
+// bf16/fp16 sides must hold that format's values (InputError naming the side).
+template <class TI, class TA, class TB>
+ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b,
                                const ExplainRequest& req,
                                const std::optional<std::pair<std::string, std::string>>& f64_orders,
                                const TruthOptions& truth_options);

@@ -91,7 +91,9 @@ ObservedMetrics measure(const ConvSpec& spec, const Truth& truth, const Tensor<T
   ObservedMetrics m;
   const std::size_t n = observed.data.size();
   const bool have_bound = !bound.data.empty();
-  std::vector<double> norm(n), ulp(n), rel(n);
+  std::vector<double> norm(n), ulp(n), rel(n), norm_bound;
+  std::vector<char> failing;
+  if (opt.sample) failing.resize(n);
   std::int64_t correct = 0, outside_prob = 0;
   m.histogram = norm_err_histogram_bins();
   for (std::size_t i = 0; i < n; ++i) {
@@ -105,7 +107,9 @@ ObservedMetrics measure(const ConvSpec& spec, const Truth& truth, const Tensor<T
     rel[i] = err == 0 ? 0 : (y == 0 ? kInf : err / std::fabs(y));
     m.max_abs_err = std::max(m.max_abs_err, err);
     correct += yh == yt;
-    m.isclose_failures += !isclose<T>(observed.data[i], static_cast<T>(yt), opt.rtol, opt.atol);
+    const bool fails = !isclose<T>(observed.data[i], static_cast<T>(yt), opt.rtol, opt.atol);
+    m.isclose_failures += fails;
+    if (opt.sample) failing[i] = opt.sample_failures ? (*opt.sample_failures)[i] : fails;
     if (opt.prob_factor > 0) outside_prob += err > opt.prob_factor * ad;
     const auto bin = std::upper_bound(m.histogram.edges.begin(), m.histogram.edges.end(), ne) - m.histogram.edges.begin();
     ++m.histogram.counts[static_cast<std::size_t>(bin)];
@@ -113,6 +117,7 @@ ObservedMetrics measure(const ConvSpec& spec, const Truth& truth, const Tensor<T
       const double b = bound.data[i];
       const double tight = err == 0 ? 0 : (b > 0 ? err / b : kInf);
       m.max_tightness = std::max(m.max_tightness, tight);
+      if (opt.sample && ad > 0) norm_bound.push_back(b / (opt.u * ad));
       if (certainly_violates(yh, truth.lo.data[i], truth.hi.data[i], b)) {
         if (m.violating.size() < opt.worst)
           m.violating.push_back(make_record(spec, truth, static_cast<std::int64_t>(i), yh, b, opt.u));
@@ -130,6 +135,17 @@ ObservedMetrics measure(const ConvSpec& spec, const Truth& truth, const Tensor<T
   for (std::size_t j = 0; j < k; ++j) {
     const auto i = static_cast<std::size_t>(idx[j]);
     m.worst.push_back(make_record(spec, truth, idx[j], observed.data[i], have_bound ? bound.data[i] : 0, opt.u));
+  }
+  if (opt.sample) {
+    OutputSample smp = select_sample(norm, failing, *opt.sample);
+    for (const std::int64_t i : smp.index) {
+      const auto k = static_cast<std::size_t>(i);
+      smp.cond.push_back(cond_of(truth.absdot.data[k], truth.y.data[k]));
+      smp.norm_err.push_back(norm[k]);
+      smp.isclose_failure.push_back(failing[k]);
+    }
+    m.sample = std::move(smp);
+    if (have_bound) m.norm_bound = distribution(norm_bound);
   }
   m.correctly_rounded_fraction = n ? double(correct) / double(n) : 1;
   m.prob_outside_fraction = n ? double(outside_prob) / double(n) : 0;

@@ -9,9 +9,11 @@
 // reported violation is certain.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "certconv/analysis/sample.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/core/spec.hpp"
@@ -37,6 +39,11 @@ struct MetricsOptions {
   double rtol = 1e-5, atol = 1e-8;  // isclose against the truth (torch defaults)
   double prob_factor = 0;    // probabilistic bound = prob_factor · absdot (0: not computed)
   std::size_t worst = 10;    // how many worst outputs to keep
+  // The plot sample and the bound in norm_err units (nullopt: neither is made).
+  std::optional<SampleOptions> sample;
+  // The outputs the sample marks as isclose failures (explain: where isclose(A, B)
+  // fails); null: where isclose against the truth fails.
+  const std::vector<char>* sample_failures = nullptr;
 };
 
 struct ObservedMetrics {
@@ -51,6 +58,10 @@ struct ObservedMetrics {
   std::int64_t isclose_failures = 0;
   Histogram histogram;
   std::vector<OutputRecord> worst;  // largest norm_err first
+  std::optional<OutputSample> sample;
+  // bound/(u·absdot) over the outputs with absdot > 0: the rigorous bound in the
+  // units of norm_err (made with the sample, when there is a bound).
+  std::optional<Distribution> norm_bound;
 };
 
 // observed is float or double; bound is the per-element rigorous bound (same

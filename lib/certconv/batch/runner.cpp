@@ -34,8 +34,8 @@ json analyze_generated(const BatchConfig& c, const Experiment& e, int& exit_code
   req.skip_unsupported = c.skip_unsupported;
   const AnalyzeResult r = analyze(ConvProblem<T>{e.spec, g.x, g.w, nullptr}, req);
   exit_code = r.exit_code;
-  return analyze_document(e.spec, req, r,
-                          {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", e.dtype}});
+  return analyze_document(
+      e.spec, req, r, {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", dtype_name(e.dtype)}});
 }
 
 // Fills a finished entry from its (new or resumed) document.

@@ -7,16 +7,16 @@
 namespace certconv {
 
 Tensor<double> any_order_bound(const Tensor<double>& absdot, std::int64_t n, Dtype dtype,
-                               const Tensor<double>* input_error) {
+                               const Tensor<double>* input_error, Underflow underflow) {
   Tensor<double> b(absdot.shape);
   for (std::size_t i = 0; i < b.data.size(); ++i) {
     const double ad = absdot.data[i];
     if (!input_error) {
-      b.data[i] = order_free_bound(ad, n, dtype, Products::fused);
+      b.data[i] = order_free_bound(ad, n, dtype, Products::fused, underflow);
       continue;
     }
     const double e = input_error->data[i];
-    b.data[i] = add_up(order_free_bound(add_up(ad, e), n, dtype, Products::fused), e);
+    b.data[i] = add_up(order_free_bound(add_up(ad, e), n, dtype, Products::fused, underflow), e);
   }
   return b;
 }

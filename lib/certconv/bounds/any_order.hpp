@@ -8,15 +8,19 @@
 // included).
 #include <cstdint>
 
+#include "certconv/bounds/order_free.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/tensor.hpp"
 
 namespace certconv {
 
 // absdot per output (rounded up), n terms per output (a bias is one more), and e
-// per output, or nullptr for inputs that were not rounded (e = 0).
+// per output, or nullptr for inputs that were not rounded (e = 0). With
+// Underflow::flush the inputs as the computation saw them are the flushed ones
+// (DAZ): e must include |x̃w̃ − xw| of the flushed inputs.
 Tensor<double> any_order_bound(const Tensor<double>& absdot, std::int64_t n, Dtype dtype,
-                               const Tensor<double>* input_error = nullptr);
+                               const Tensor<double>* input_error = nullptr,
+                               Underflow underflow = Underflow::gradual);
 
 // e for inputs rounded with unit roundoff u_in, a model for the normal range only
 // (Higham 2002 §2.1: x̃ = x(1+δ), |δ| ≤ u_in, so |x̃w̃ − xw| ≤ (2u_in + u_in²)|xw|):

@@ -1,7 +1,8 @@
 #pragma once
 // Which theorem produced a rigorous error bound, and whether the input-rounding
-// term (bounds/input_rounding.hpp) was added to it; bound_kind_name gives the
-// string the documents carry ("tree-gamma", "order-free+input-rounding", …).
+// term (bounds/input_rounding.hpp) and the output-rounding term
+// (bounds/output_rounding.hpp) were added to it; bound_kind_name gives the string
+// the documents carry ("tree-gamma", "order-free+input-rounding+output-rounding", …).
 #include <string>
 
 namespace certconv {
@@ -18,7 +19,8 @@ enum class Theorem {
 
 struct BoundKind {
   Theorem theorem = Theorem::not_computed;
-  bool input_rounding = false;  // plus the error of rounding x, w and bias to a reduced format
+  bool input_rounding = false;   // plus the error of rounding x, w and bias to a reduced format
+  bool output_rounding = false;  // plus the rounding of the result to a narrower output format
   bool proven() const { return theorem != Theorem::not_computed && theorem != Theorem::none; }
   bool operator==(const BoundKind&) const = default;
 };
@@ -44,7 +46,8 @@ inline const char* theorem_name(Theorem t) {
 }
 
 inline std::string bound_kind_name(const BoundKind& k) {
-  return std::string(theorem_name(k.theorem)) + (k.input_rounding ? "+input-rounding" : "");
+  return std::string(theorem_name(k.theorem)) + (k.input_rounding ? "+input-rounding" : "") +
+         (k.output_rounding ? "+output-rounding" : "");
 }
 
 }  // namespace certconv

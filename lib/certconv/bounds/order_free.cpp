@@ -3,11 +3,17 @@
 // formula. n·u and 1 − n·u are exact (one_minus_ku).
 #include "certconv/bounds/order_free.hpp"
 
+#include "certconv/core/error.hpp"
+
 namespace certconv {
 
-double order_free_bound(double absdot, std::int64_t n, Dtype dtype, Products products) {
+double order_free_bound(double absdot, std::int64_t n, Dtype dtype, Products products, Underflow underflow) {
   if (!(absdot >= 0) || absdot == kInf) return kInf;
-  const FormatConsts f = format_consts(dtype);
+  FormatConsts f = format_consts(dtype);
+  if (underflow == Underflow::flush) {
+    require(products == Products::fused, "order_free_bound: flush to zero is bounded for Products::fused only");
+    f.eta /= f.u;  // η/2 becomes 2^emin: powers of two, exact
+  }
   const double nd = static_cast<double>(n);
   if (products == Products::rounded) {
     const double nm1 = nd > 0 ? nd - 1 : 0;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string_view>
 #include <system_error>
@@ -264,6 +266,7 @@ class HeaderParser {
 struct Header {
   std::string descr;
   bool is_double = false;
+  bool is_half = false;
   bool big_endian = false;
   bool fortran_order = false;
   std::vector<std::int64_t> shape;
@@ -276,10 +279,11 @@ void parse_descr(const std::string& path, const PyValue& v, Header& h) {
   const std::size_t type_char = !d.empty() && std::string_view("<>|=").find(d[0]) != std::string_view::npos ? 1 : 0;
   if (type_char < d.size() && d[type_char] == 'O')
     fail(path, "field 'descr': pickled/object arrays ('" + printable(d) + "') are not supported");
-  if (d != "<f4" && d != ">f4" && d != "<f8" && d != ">f8")
+  if (d != "<f4" && d != ">f4" && d != "<f8" && d != ">f8" && d != "<f2" && d != ">f2")
     fail(path, "field 'descr': unsupported dtype '" + printable(d) + "' (need float32 '<f4' or float64 '<f8')");
   h.descr = d;
   h.is_double = d[2] == '8';
+  h.is_half = d[2] == '2';
   h.big_endian = d[0] == '>';
 }
 
@@ -374,6 +378,28 @@ Tensor<T> decode(const Header& h, std::string_view data, std::size_t count) {
   return t;
 }
 
+// IEEE binary16 bits → the same value in binary32 (exact: 11 ≤ 24 significand bits,
+// exponents −24..15 within float32's normal range).
+float half_to_float(std::uint16_t h) {
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e == 0x1f) return m ? std::numeric_limits<float>::quiet_NaN() : sign * std::numeric_limits<float>::infinity();
+  if (e == 0) return sign * std::ldexp(static_cast<float>(m), -24);  // subnormal (or zero)
+  return sign * std::ldexp(static_cast<float>(m | 0x400), e - 25);
+}
+
+Tensor<float> decode_half(const Header& h, std::string_view data, std::size_t count) {
+  Tensor<float> t;
+  t.shape = h.shape;
+  t.data.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto lo = static_cast<unsigned char>(data[2 * i]), hi = static_cast<unsigned char>(data[2 * i + 1]);
+    t.data[i] = half_to_float(static_cast<std::uint16_t>(h.big_endian ? (lo << 8) | hi : (hi << 8) | lo));
+  }
+  if (h.fortran_order) t.data = fortran_to_c(t.data, t.shape);
+  return t;
+}
+
 std::uint64_t read_le(std::string_view b) {
   std::uint64_t x = 0;
   for (std::size_t i = b.size(); i-- > 0;) x = (x << 8) | static_cast<unsigned char>(b[i]);
@@ -391,7 +417,7 @@ const char* dtype_name() {
 
 }  // namespace
 
-AnyTensor read_npy(const std::string& path) {
+AnyTensor read_npy(const std::string& path, bool half, bool* was_half) {
   const std::string bytes = read_all(path);
   const std::string_view b(bytes);
   if (b.substr(0, kMagic.size()) != kMagic.substr(0, std::min(b.size(), kMagic.size())))
@@ -411,9 +437,12 @@ AnyTensor read_npy(const std::string& path) {
     fail(path, "truncated header: header length is " + std::to_string(header_len) + " bytes but only " +
                    std::to_string(b.size() - preamble) + " follow");
   const Header h = parse_header(path, b.substr(preamble, header_len));
+  if (h.is_half && !half)
+    fail(path, "field 'descr': unsupported dtype '" + h.descr + "' (need float32 '<f4' or float64 '<f8')");
+  if (was_half) *was_half = h.is_half;
 
   const std::string_view data = b.substr(preamble + header_len);
-  const std::int64_t item = h.is_double ? 8 : 4;
+  const std::int64_t item = h.is_double ? 8 : h.is_half ? 2 : 4;
   std::int64_t need = item;
   for (std::int64_t d : h.shape)
     if (__builtin_mul_overflow(need, d, &need))
@@ -427,6 +456,7 @@ AnyTensor read_npy(const std::string& path) {
                    " of '" + h.descr + "' needs " + std::to_string(need) + " bytes)");
   const auto count = static_cast<std::size_t>(need / item);
   if (h.is_double) return decode<double>(h, data, count);
+  if (h.is_half) return decode_half(h, data, count);
   return decode<float>(h, data, count);
 }
 

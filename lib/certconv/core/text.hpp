@@ -22,6 +22,20 @@ inline std::string shape_text(const std::vector<std::int64_t>& s) {
   return r;
 }
 
+// "[n, c, h, w]" for a flat index into a tensor of the given shape.
+inline std::string index_text(const std::vector<std::int64_t>& shape, std::int64_t flat) {
+  std::vector<std::int64_t> idx(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    idx[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  // Appended, not "[" + ...: GCC 12 -O2 reports a false -Wrestrict on the prepend.
+  std::string text = "[";
+  text += extents_text(idx);
+  text += ']';
+  return text;
+}
+
 // v with `digits` significant digits, printf's %.*g (17 reads back exactly).
 inline std::string number_text(double v, int digits) {
   char buf[48];

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "certconv/core/error.hpp"
+#include "certconv/core/text.hpp"
 
 namespace certconv {
 
@@ -77,6 +78,14 @@ Tensor<float> round_tensor(const Tensor<float>& t, InputFormat f, const std::str
                        " overflows " + input_format_name(f));
   }
   return r;
+}
+
+void require_in_format(const Tensor<float>& t, InputFormat f, const std::string& what) {
+  for (std::size_t i = 0; i < t.data.size(); ++i)
+    if (std::isfinite(t.data[i]) && round_to_format(t.data[i], f) != t.data[i])
+      throw InputError(what + ": " + number_text(t.data[i], 9) + " at index " +
+                       index_text(t.shape, static_cast<std::int64_t>(i)) + " is not a " + input_format_name(f) +
+                       " value");
 }
 
 OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f) {

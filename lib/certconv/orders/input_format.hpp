@@ -27,6 +27,10 @@ float round_to_format(float v, InputFormat f);
 // Every element rounded; `what` names the tensor in the overflow error.
 Tensor<float> round_tensor(const Tensor<float>& t, InputFormat f, const std::string& what);
 
+// Every value of t (a float32 tensor said to hold f's values) is one: else an
+// InputError "WHAT: V at index [n, c, h, w] is not a bf16 value".
+void require_in_format(const Tensor<float>& t, InputFormat f, const std::string& what);
+
 // x, w and the bias rounded (errors name them "x", "w", "bias").
 OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f);
 

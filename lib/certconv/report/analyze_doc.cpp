@@ -18,6 +18,8 @@ json observed_json(const ObservedResult& o, double lambda) {
   j["dtype"] = dtype_name(o.dtype);
   j["u"] = o.u;
   j["bound_kind"] = o.bound_kind;
+  if (j.contains("samples"))
+    j["samples"]["isclose_failure_means"] = "isclose(observed, truth rounded to its dtype, rtol, atol) is false";
   j["probabilistic"] = {{"lambda", lambda},
                         {"gamma_tilde", o.probabilistic.bound},
                         {"probability_at_least", o.probabilistic.probability},

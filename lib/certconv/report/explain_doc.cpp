@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "certconv/core/format.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/report/json.hpp"
@@ -28,8 +29,10 @@ json explanation_json(const ExplainResult& r) {
     json j = metrics_json(s.metrics);
     j["name"] = s.name;
     j["kind"] = "file";
-    j["dtype"] = dtype_name(r.dtype);
-    j["bound_kind"] = "order-free";
+    j["dtype"] = output_format_name(s.format);
+    j["u"] = unit_roundoff(s.format);
+    j["bound_kind"] = bound_kind_name(s.bound_kind);
+    if (j.contains("samples")) j["samples"]["isclose_failure_means"] = "torch.isclose(A, B, rtol, atol) is false";
     if (!s.consistent) j["suggested_cause"] = s.suggested_cause;
     observed.push_back(std::move(j));
     consistent[s.name] = s.consistent;
@@ -43,13 +46,18 @@ json explanation_json(const ExplainResult& r) {
     put_exact(j, "b", f.b);
     put_number(j, "err_a", f.err_a);
     put_number(j, "err_b", f.err_b);
-    put_number(j, "bound", f.bound);
+    put_number(j, "bound_a", f.bound_a);
+    put_number(j, "bound_b", f.bound_b);
+    j["dominant"] = r.sides[f.dominant].name;
     failing.push_back(std::move(j));
   }
   doc["observed"] = std::move(observed);
   doc["consistent_with_some_order"] = std::move(consistent);
-  doc["isclose"] = {{"semantics", "torch.isclose(A, B, rtol, atol): |A - B| <= atol + rtol*|B|, evaluated in " +
-                                      std::string(dtype_name(r.dtype))},
+  const bool wide = r.sides[0].format == OutputFormat::f64 || r.sides[1].format == OutputFormat::f64;
+  doc["isclose"] = {{"semantics", std::string("torch.isclose(A, B, rtol, atol): |A - B| <= atol + rtol*|B|, evaluated "
+                                              "in ") + (wide ? "float64" : "float32")},
+                    {"failures_dominated", {{r.sides[0].name, r.failures_dominated[0]},
+                                            {r.sides[1].name, r.failures_dominated[1]}}},
                     {"rtol", r.rtol},
                     {"atol", r.atol},
                     {"failures", r.failures},
@@ -62,7 +70,9 @@ json explanation_json(const ExplainResult& r) {
   put_number(tol, "rtol", r.certified_rtol);
   tol["rtol_with_atol"] = r.atol;
   put_number(tol, "max_abs_diff", r.max_abs_diff);
-  tol["per_element"] = "|A - B| <= bound_A + bound_B, bound = order-free rigorous bound (Higham 2002 §3.1, γ_n)";
+  tol["per_element"] =
+      "|A - B| <= bound_A + bound_B, each side's order-free rigorous bound in its format (Higham 2002 §3.1, γ_n; "
+      "plus input and output rounding for bf16/fp16, docs/reduced-precision.md)";
   tol["meaning"] = "atol: guaranteed with rtol = 0; rtol: guaranteed together with the requested atol";
   doc["certified_tolerance"] = std::move(tol);
   doc["verdict"] = r.verdict;
@@ -80,7 +90,9 @@ json explain_document(const ConvSpec& spec, const ExplainOutcome& o, int threads
   doc["parameters"] = {{"names", {r.sides[0].name, r.sides[1].name}},
                        {"rtol", r.rtol},
                        {"atol", r.atol},
-                       {"dtype", dtype_name(r.dtype)},
+                       {"dtype", r.sides[0].format == r.sides[1].format ? json(output_format_name(r.sides[0].format))
+                                                                        : json(nullptr)},
+                       {"formats", {output_format_name(r.sides[0].format), output_format_name(r.sides[1].format)}},
                        {"f64_orders", f64 ? json{f64->sides[0].name, f64->sides[1].name} : json(nullptr)},
                        {"threads", resolve_threads(threads)},
                        {"truth_method", truth_method_name(TruthOptions{}.method)}};

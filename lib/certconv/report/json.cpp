@@ -1,7 +1,10 @@
 // JSON building blocks shared by the documents (report/json.hpp).
 #include "certconv/report/json.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -82,7 +85,46 @@ json metrics_json(const ObservedMetrics& m) {
   j["norm_err_histogram"] = histogram_json(m.histogram);
   j["worst"] = json::array();
   for (const auto& r : m.worst) j["worst"].push_back(record_json(r));
+  if (m.norm_bound) j["norm_bound"] = distribution_json(*m.norm_bound);
+  if (m.sample) j["samples"] = sample_json(*m.sample);
   return j;
+}
+
+namespace {
+
+// Plot data needs no more: 3 significant digits keep the samples short. +inf
+// (cond where y = 0, norm_err where absdot = 0) is the only non-finite value
+// and is written null.
+json plot_number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return std::strtod(buf, nullptr);
+}
+
+}  // namespace
+
+json sample_json(const OutputSample& s) {
+  json cond = json::array(), norm_err = json::array(), failure = json::array();
+  for (std::size_t j = 0; j < s.index.size(); ++j) {
+    cond.push_back(plot_number(s.cond[j]));
+    norm_err.push_back(plot_number(s.norm_err[j]));
+    failure.push_back(s.isclose_failure[j] ? 1 : 0);
+  }
+  return {{"outputs", s.outputs},
+          {"cap", s.cap},
+          {"count", s.index.size()},
+          {"worst", s.worst},
+          {"isclose_failures", s.failures},
+          {"failure_step", s.failure_step},
+          {"stride", s.stride},
+          {"method", "the " + std::to_string(s.worst) + " largest norm_err; every failure_step-th isclose failure "
+                     "by index; then every stride-th output from index 0; at most cap in all, deterministic"},
+          {"values", "cond and norm_err rounded to 3 significant digits; null = +inf"},
+          {"flat_index", s.index},
+          {"cond", std::move(cond)},
+          {"norm_err", std::move(norm_err)},
+          {"isclose_failure", std::move(failure)}};
 }
 
 json truth_json(const TruthSummary& t) {
@@ -112,6 +154,38 @@ json tensor_json(const Tensor<T>& t) {
 template json tensor_json(const Tensor<float>&);
 template json tensor_json(const Tensor<double>&);
 
-void write_json(const std::string& path, const json& j) { write_file_atomic(path, j.dump(2) + "\n"); }
+namespace {
+
+// As json::dump(2), except that an array of numbers, strings, booleans or nulls
+// stays on one line: the samples would otherwise take a line per value.
+void dump_to(const json& j, int depth, std::string& out) {
+  const auto pad = [&](int d) { out.append(static_cast<std::size_t>(2 * d), ' '); };
+  const bool leaf_array =
+      j.is_array() && std::none_of(j.begin(), j.end(), [](const json& e) { return e.is_structured(); });
+  if (!j.is_structured() || j.empty() || leaf_array) {
+    out += j.dump();
+    return;
+  }
+  out += j.is_object() ? "{\n" : "[\n";
+  bool first = true;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!first) out += ",\n";
+    first = false;
+    pad(depth + 1);
+    if (j.is_object()) out += json(it.key()).dump() + ": ";
+    dump_to(*it, depth + 1, out);
+  }
+  out += '\n';
+  pad(depth);
+  out += j.is_object() ? '}' : ']';
+}
+
+}  // namespace
+
+void write_json(const std::string& path, const json& j) {
+  std::string text;
+  dump_to(j, 0, text);
+  write_file_atomic(path, text + "\n");
+}
 
 }  // namespace certconv

@@ -27,6 +27,8 @@ json record_json(const OutputRecord& r);
 json histogram_json(const Histogram& h);
 // The per-observed metric fields of docs/json-schema.md (without name/kind/params).
 json metrics_json(const ObservedMetrics& m);
+// observed[].samples: the plot sample, in columns.
+json sample_json(const OutputSample& s);
 // The "truth" block: cond distribution, fractions above 1e3 and 1e6, exact zeros.
 json truth_json(const TruthSummary& t);
 
@@ -37,7 +39,8 @@ json file_json(const std::string& path);
 template <class T>
 json tensor_json(const Tensor<T>& t);
 
-// Serializes and writes atomically (temp file + rename).
+// Serializes (indented, arrays of scalars on one line) and writes atomically
+// (temp file + rename).
 void write_json(const std::string& path, const json& j);
 
 }  // namespace certconv

@@ -1,39 +1,143 @@
 """certconv: certified truth, proven error bounds and emulated summation orders
 for 2-D convolutions, on NumPy arrays (or CPU torch tensors).
 
-Arguments follow torch.nn.functional.conv2d: x is NCHW, w is OIHW
-(out_channels, in_channels/groups, kh, kw), bias has out_channels elements;
-stride, padding and dilation are ints or pairs (dilation 1 = none). x, w and
-bias share one dtype, float32 or float64. Non-contiguous arrays are copied to C
-order (numpy.ascontiguousarray); torch tensors are taken through .numpy().
+Arguments follow ``torch.nn.functional.conv2d``: ``x`` is NCHW, ``w`` is OIHW
+(out_channels, in_channels/groups, kh, kw), ``bias`` has out_channels elements;
+``stride``, ``padding`` and ``dilation`` are ints or pairs (dilation 1 = none).
+Arrays are anything ``numpy.asarray`` takes (a torch tensor is taken through
+``.detach().cpu().numpy()``); x, w and bias share one dtype, float32 or
+float64. Non-contiguous arrays are copied to C order.
 
-    import certconv
-    certconv.assert_conv_close(y, x, w, padding=1)   # instead of a hand-tuned atol
+Examples
+--------
+>>> import certconv
+>>> certconv.assert_conv_close(y, x, w, padding=1)   # instead of a hand-tuned atol
 
 Errors in the arguments raise TypeError (wrong types) or ValueError (wrong
-shapes or values, with the argument and index at fault).
+shapes or values, naming the argument and the index at fault).
 """
+from __future__ import annotations
+
 import json as _json
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as _np
+import numpy.typing as _npt
 
 from . import _certconv
 
-__version__ = _certconv.__version__
-__all__ = ["truth", "run", "analyze", "explain", "certified_tolerance", "check_conv", "assert_conv_close",
-           "order_names"]
+if TYPE_CHECKING:
+    import os
+
+    import matplotlib.axes
+    import matplotlib.figure
+
+__version__: str = _certconv.__version__
+__all__ = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
+           "assert_conv_close", "order_names", "plot", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
+           "ToleranceResult", "CheckResult", "OutputRecord"]
+
+#: Anything numpy.asarray takes: a NumPy array, a CPU torch tensor, nested lists.
+ArrayLike = _npt.ArrayLike
+#: An int for both spatial dimensions, or (height, width).
+IntPair = Union[int, Tuple[int, int]]
+#: A certconv JSON document (``certconv.analyze/1``, ``certconv.explain/1``,
+#: ``certconv.identify/1``; docs/json-schema.md) as nested dicts and lists.
+Document = dict
 
 
-def order_names():
-    """Every emulated order and real backend of this build."""
+class TruthResult(TypedDict):
+    """What :func:`truth` returns."""
+    spec: str                      #: the problem as a benchdnn descriptor
+    y: _npt.NDArray[_np.float64]   #: correctly rounded binary64 truth, NCHW
+    y32: _npt.NDArray[_np.float32]  #: correctly rounded binary32 truth
+    lo: _npt.NDArray[_np.float64]  #: enclosure lower end (rounded down)
+    hi: _npt.NDArray[_np.float64]  #: enclosure upper end (rounded up)
+    absdot: _npt.NDArray[_np.float64]  #: sum |w x| (+|bias|), rounded up
+    cond: _npt.NDArray[_np.float64]  #: absdot/|y|, inf where y = 0
+    exact_zeros: int
+    undetermined: int
+
+
+class RunResult(TypedDict):
+    """What :func:`run` returns."""
+    y: _npt.NDArray[Any]           #: the order's output, in its dtype
+    bound: Optional[_npt.NDArray[_np.float64]]  #: rigorous per-element bound on |y - exact|
+    bound_kind: str
+    running_bound: Optional[_npt.NDArray[_np.float64]]
+    order: str
+    dtype: str
+    provenance: dict
+
+
+class ToleranceResult(TypedDict):
+    """What :func:`certified_tolerance` returns."""
+    per_element: _npt.NDArray[_np.float64]  #: |y - exact| <= per_element, proven
+    atol: float                    #: max of per_element: valid with rtol=0
+    rtol: float                    #: valid with atol=0; inf where an output may be 0
+    bound_kind: str
+
+
+class OutputRecord(TypedDict):
+    """One output in :class:`CheckResult` ``worst``."""
+    index: Tuple[int, int, int, int]
+    observed: float
+    truth: float
+    abs_err: float
+    bound: float
+    cond: float
+    norm_err: float
+
+
+class CheckResult(TypedDict):
+    """What :func:`check_conv` returns."""
+    passed: bool
+    beyond: int                    #: outputs certainly beyond the bound
+    outputs: int
+    bound_kind: str
+    worst: list                    #: list of OutputRecord, those beyond first
+    message: str
+
+
+def order_names() -> list[str]:
+    """Every emulated order and real backend of this build.
+
+    Returns
+    -------
+    list of str
+        Names that ``order=`` and ``orders=`` accept (parameters go after a
+        colon: ``"gemm-blocked:kc=256,fma=1"``; ``certconv orders`` lists them).
+
+    Examples
+    --------
+    >>> "im2col" in certconv.order_names()
+    True
+    """
     return _certconv.order_names()
 
 
-def _array(a, name, ndim, layout):
+def _reduced_format(a: Any) -> Optional[str]:
+    """"bf16" or "fp16" for a torch bfloat16/float16 tensor or a NumPy float16
+    array, else None."""
+    dt = str(getattr(a, "dtype", ""))
+    if dt == "torch.bfloat16":
+        return "bf16"
+    return "fp16" if dt in ("torch.float16", "float16") else None
+
+
+def _array(a: Any, name: str, ndim: int, layout: str) -> _np.ndarray:
     if hasattr(a, "detach") and hasattr(a, "numpy"):  # a torch tensor
-        a = a.detach().cpu().numpy()
-    if not isinstance(a, _np.ndarray):
-        raise TypeError(f"{name}: expected a NumPy array (or a torch tensor), got {type(a).__name__}")
+        a = a.detach().cpu()
+        if str(getattr(a, "dtype", "")) == "torch.bfloat16":  # NumPy has no bfloat16: widened to float32, exactly
+            a = a.float()
+        a = a.numpy()
+    if getattr(a, "dtype", None) == _np.float16:  # widened to float32, exactly
+        a = _np.asarray(a, dtype=_np.float32)
+    try:
+        a = _np.asarray(a)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name}: expected an array (NumPy, torch or a nested list), got {type(a).__name__}: {e}") \
+            from None
     if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
         raise TypeError(f"{name}: dtype {a.dtype} is not supported; certconv takes float32 or float64 arrays")
     if a.ndim != ndim:
@@ -41,8 +145,8 @@ def _array(a, name, ndim, layout):
     return _np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
 
 
-def _pair(v, name):
-    def is_int(i):
+def _pair(v: Any, name: str) -> Tuple[int, int]:
+    def is_int(i: Any) -> bool:
         return isinstance(i, (int, _np.integer)) and not isinstance(i, bool)
 
     if is_int(v):
@@ -52,7 +156,47 @@ def _pair(v, name):
     raise TypeError(f"{name}: expected an int or a pair of ints, got {v!r}")
 
 
-def _problem(x, w, bias, stride, padding, dilation, groups):
+def _input_format(x: Any, w: Any, bias: Any) -> Optional[str]:
+    """The reduced format x, w and bias share (bf16, fp16), or None; they must agree,
+    as torch's conv2d requires."""
+    named = [("x", x), ("w", w)] + ([("bias", bias)] if bias is not None else [])
+    formats = {name: _reduced_format(a) for name, a in named}
+    if len(set(formats.values())) > 1:
+        raise TypeError("; ".join(f"{n} is {f or 'float32/float64'}" for n, f in formats.items())
+                        + "; x, w and bias must share one dtype")
+    return formats["x"]
+
+
+def _tolerance(tolerance: str, input_format: Optional[str], output: Optional[str]) -> str:
+    """tolerance with the formats of the operands added where it does not name them:
+    bf16/fp16 inputs, the output's format (its final rounding), and for bf16 flush to
+    zero, as the x86 bf16 dot-product instructions do (the bound then holds with or
+    without it)."""
+    if not isinstance(tolerance, str):
+        raise TypeError(f"tolerance: expected a string, got {tolerance!r}")
+    if output not in (None, "bf16", "fp16"):
+        raise ValueError(f"output: expected 'bf16', 'fp16' or None, got {output!r}")
+    if input_format is None and output is None:
+        return tolerance
+    head, _, params = tolerance.partition(":")
+    if head not in ("any-order", "probabilistic"):
+        if output is not None:
+            raise ValueError(f"tolerance {tolerance!r}: the output is {output}; an emulated order's bound is for "
+                             f"its float32 output, use tolerance='any-order'")
+        return tolerance
+    given = {kv.split("=", 1)[0] for kv in params.split(",") if kv}
+    extra = []
+    if head == "any-order" and input_format and "input" not in given:
+        extra.append(f"input={input_format}")
+    if output and "output" not in given:
+        extra.append(f"output={output}")
+    if head == "any-order" and "bf16" in (input_format, output) and "ftz" not in given:
+        extra.append("ftz=1")
+    return tolerance if not extra else head + ":" + ",".join(([params] if params else []) + extra)
+
+
+def _problem(x: Any, w: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any):
+    _input_format(x, w, bias)
     x = _array(x, "x", 4, "NCHW")
     w = _array(w, "w", 4, "OIHW: out_channels, in_channels/groups, kh, kw")
     if bias is not None:
@@ -67,7 +211,7 @@ def _problem(x, w, bias, stride, padding, dilation, groups):
     return x, w, bias, _certconv.ConvArgs(stride, padding, dilation, int(groups))
 
 
-def _dtype(dtype):
+def _dtype(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
     names = {"f32": "f32", "float32": "f32", "f64": "f64", "float64": "f64"}
@@ -77,84 +221,445 @@ def _dtype(dtype):
     return names[key]
 
 
-def truth(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, method="auto", precision=256, threads=0):
-    """The certified true result. Returns a dict: y (correctly rounded float64),
-    y32 (correctly rounded float32), lo/hi (enclosure), absdot (sum |w x|, rounded
-    up), cond (absdot/|y|, inf where y = 0), exact_zeros, undetermined, spec.
-    method: "auto" (fast path, exact where it cannot decide), "exact" or "mpfi"
-    (the independent interval method)."""
+# The parameters every function shares, described once (appended to each docstring).
+_CONV_PARAMETERS = """x : array_like
+        Input activations, NCHW, float32 or float64.
+    w : array_like
+        Weights, OIHW (out_channels, in_channels/groups, kh, kw), x's dtype.
+    bias : array_like, optional
+        out_channels elements, x's dtype.
+    stride, padding, dilation : int or (int, int)
+        As ``torch.nn.functional.conv2d``; dilation 1 means none.
+    groups : int
+        As ``torch.nn.functional.conv2d``."""
+_CONV_RAISES = """TypeError
+        An argument of the wrong type, or a dtype other than float32/float64.
+    ValueError
+        Shapes that do not make one convolution, non-finite inputs, or a bad
+        option value; the message names the argument and the index."""
+
+
+def _doc(text: str) -> str:
+    return text.replace("{conv}", _CONV_PARAMETERS).replace("{raises}", _CONV_RAISES)
+
+
+def truth(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride: IntPair = 1,
+          padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *, method: str = "auto",
+          precision: int = 256, threads: int = 0) -> TruthResult:
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.truth(x, w, bias, conv, method, precision, threads)
 
 
-def run(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, order="im2col", dtype=None, threads=0,
-        bound=True):
-    """One emulated summation order or real backend ("NAME[:k=v,...]"). Returns a
-    dict: y (in dtype, default the inputs'), bound (rigorous per-element bound on
-    |y - exact|, float64, or None), bound_kind, running_bound, order, dtype,
-    provenance."""
+truth.__doc__ = _doc("""The certified true result of the convolution.
+
+    Parameters
+    ----------
+    {conv}
+    method : {"auto", "exact", "mpfi"}
+        ``"auto"``: fast binary64 enclosures, the exact accumulator where they
+        do not decide the rounding; ``"exact"``: the exact accumulator for every
+        output; ``"mpfi"``: the independent interval method. All give the same
+        ``y``.
+    precision : int
+        MPFI precision in bits (method ``"mpfi"``).
+    threads : int
+        Worker threads, 0 = all cores; the result does not depend on it.
+
+    Returns
+    -------
+    TruthResult
+        dict: ``y`` (correctly rounded float64), ``y32`` (correctly rounded
+        float32), ``lo``/``hi`` (enclosure), ``absdot`` (sum |w x|, rounded up),
+        ``cond`` (absdot/|y|, inf where y = 0), ``exact_zeros``,
+        ``undetermined``, ``spec`` (the benchdnn descriptor).
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> t = certconv.truth(x, w, stride=2, padding=3)
+    >>> err = abs(y.astype(np.float64) - t["y"])   # the true error of your y
+    """)
+
+
+def run(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride: IntPair = 1,
+        padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *, order: str = "im2col",
+        dtype: Any = None, threads: int = 0, bound: bool = True) -> RunResult:
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.run(x, w, bias, conv, order, _dtype(dtype), threads, bound)
 
 
-def analyze(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, orders=(), observed=None, dtype=None,
-            rtol=1e-5, atol=1e-8, lambda_=5.0, threads=0, allow_violations=False):
-    """The certconv.analyze/1 document (docs/json-schema.md) as a dict: every
-    order in `orders` ("all" for all) and every array in `observed` (name ->
-    output) against the certified truth."""
+run.__doc__ = _doc("""One emulated summation order or real backend, replayed bit for bit.
+
+    Parameters
+    ----------
+    {conv}
+    order : str
+        ``"NAME[:k=v,...]"``, one of :func:`order_names` (``"im2col"``,
+        ``"onednn"``, ``"gemm-blocked:kc=256,fma=1"``, ...).
+    dtype : {None, "f32", "f64"} or numpy dtype
+        Working precision; None = the inputs' dtype.
+    threads : int
+        Worker threads, 0 = all cores; the output does not depend on it.
+    bound : bool
+        Compute the order's rigorous per-element bound.
+
+    Returns
+    -------
+    RunResult
+        dict: ``y`` (in dtype), ``bound`` (rigorous per-element bound on
+        |y - exact|, float64, or None), ``bound_kind``, ``running_bound``,
+        ``order`` (every parameter spelled out), ``dtype``, ``provenance``.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> r = certconv.run(x, w, padding=1, order="im2col")
+    >>> bool((abs(r["y"] - certconv.truth(x, w, padding=1)["y"]) <= r["bound"]).all())
+    True
+    """)
+
+
+def analyze(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride: IntPair = 1,
+            padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
+            orders: Union[str, Iterable[str]] = (), observed: Optional[Mapping[str, ArrayLike]] = None,
+            dtype: Any = None, rtol: float = 1e-5, atol: float = 1e-8, lambda_: float = 5.0, threads: int = 0,
+            allow_violations: bool = False) -> Document:
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     if isinstance(orders, str):
         orders = [orders]
-    observed = [(str(name), _array(y, f"observed[{name!r}]", 4, "NCHW")) for name, y in dict(observed or {}).items()]
-    return _json.loads(_certconv.analyze(x, w, bias, conv, list(orders), observed, _dtype(dtype), rtol, atol, lambda_,
-                                         threads, allow_violations))
+    observed_list = [(str(name), _array(y, f"observed[{name!r}]", 4, "NCHW"))
+                     for name, y in dict(observed or {}).items()]
+    return _json.loads(_certconv.analyze(x, w, bias, conv, list(orders), observed_list, _dtype(dtype), rtol, atol,
+                                         lambda_, threads, allow_violations))
 
 
-def explain(a, b, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, names=("A", "B"), rtol=1e-3,
-            atol=1e-8, f64=False, threads=0):
-    """The seed question for two outputs a and b of the same convolution: the
-    certconv.explain/1 document as a dict (verdict, isclose failures by cond,
-    certified tolerance; with f64=True, names must be orders, recomputed in
-    float64)."""
-    a = _array(a, "a", 4, "NCHW")
-    b = _array(b, "b", 4, "NCHW")
+analyze.__doc__ = _doc("""Every order and every observed output against the certified truth.
+
+    Parameters
+    ----------
+    {conv}
+    orders : str or iterable of str
+        Order strings as for :func:`run`; ``"all"`` = every order and backend
+        of this build (those that reject the problem are listed as skipped).
+    observed : mapping of str to array_like, optional
+        Outputs computed elsewhere (name -> NCHW array), measured too.
+    dtype : {None, "f32", "f64"}
+        Working precision of the orders; None = the inputs' dtype.
+    rtol, atol : float
+        ``numpy.isclose`` tolerances against the truth (``isclose_failures``).
+    lambda_ : float
+        lambda of the probabilistic bound.
+    threads : int
+        Worker threads, 0 = all cores.
+    allow_violations : bool
+        Do not raise when an order's rigorous bound is violated.
+
+    Returns
+    -------
+    Document
+        The ``certconv.analyze/1`` document (docs/json-schema.md): per order and
+        observed output, norm_err, ulp_err, relative error, correctly rounded
+        fraction, bound tightness, violations, isclose failures, histogram,
+        worst outputs, and provenance.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> doc = certconv.analyze(x, w, padding=1, orders=["im2col", "direct"], observed={"torch": y})
+    >>> [(o["name"], o["max_norm_err"], o["violations"]) for o in doc["observed"]]
+    """)
+
+
+def explain(a: ArrayLike, b: ArrayLike, x: ArrayLike, w: ArrayLike,
+            bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1,
+            groups: int = 1, *, names: Sequence[str] = ("A", "B"), formats: Optional[Sequence[str]] = None,
+            rtol: float = 1e-3, atol: float = 1e-8, f64: bool = False, threads: int = 0) -> Document:
     if len(names) != 2 or not all(isinstance(n, str) for n in names):
         raise TypeError(f"names: expected two strings, got {names!r}")
+    if formats is not None and (len(formats) != 2 or not all(isinstance(f, str) for f in formats)):
+        raise TypeError(f"formats: expected two strings such as ('f64', 'f32'), got {formats!r}")
+    given = formats or (_reduced_format(a), _reduced_format(b))
+    a = _array(a, "a", 4, "NCHW")
+    b = _array(b, "b", 4, "NCHW")
+    fa, fb = (f or ("f64" if y.dtype == _np.float64 else "f32") for f, y in zip(given, (a, b)))
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
-    return _json.loads(_certconv.explain(a, b, x, w, bias, conv, names[0], names[1], rtol, atol, f64, threads))
+    return _json.loads(_certconv.explain(a, b, x, w, bias, conv, names[0], names[1], fa, fb, rtol, atol, f64,
+                                         threads))
 
 
-def certified_tolerance(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, dtype=None,
-                        tolerance="any-order", threads=0):
-    """A proven tolerance for outputs computed in dtype (default: the inputs'):
-    dict with per_element (float64 array: |y - exact| <= per_element), atol (its
-    max: valid with rtol=0), rtol (valid with atol=0; inf when some output may be
-    0) and bound_kind. tolerance: "any-order[:input=bf16|fp16|tf32]" (any
-    summation order), an order string (that order's bound) or
-    "probabilistic[:lambda=L]"."""
+explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same convolution, explained.
+
+    Parameters
+    ----------
+    a, b : array_like
+        The two outputs (NCHW), e.g. a manual unfold + matmul and
+        ``torch.nn.functional.conv2d``. They may differ in format: a float64
+        result against a float32 one, float32 against torch bfloat16, ...;
+        each is measured against the truth in its own unit roundoff.
+    {conv}
+    names : (str, str)
+        What to call a and b in the verdict; with ``f64=True`` they must be
+        order names.
+    formats : (str, str), optional
+        The format of a and of b: ``"f64"``, ``"f32"``, ``"bf16"``, ``"fp16"``
+        (bf16/fp16: inputs rounded to it, a float32 accumulation, the result
+        rounded to it). Default: read off each array (float64, float32, torch
+        bfloat16/float16, NumPy float16); give ``"bf16"`` for a float32 array
+        that holds bf16 values.
+    rtol, atol : float
+        The ``numpy.isclose`` tolerances whose failures are explained.
+    f64 : bool
+        Recompute both (names must be orders) in float64 and explain again.
+    threads : int
+        Worker threads, 0 = all cores.
+
+    Returns
+    -------
+    Document
+        The ``certconv.explain/1`` document: ``verdict`` (words), each side's
+        error against the truth and its bound, isclose failures by cond, a
+        certified tolerance, provenance.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> doc = certconv.explain(a, b, x, w, stride=2, padding=3, names=("unfold+matmul", "conv2d"))
+    >>> print(doc["verdict"])
+    No bug: ...
+    >>> doc = certconv.explain(mine_f64, torch_f32, x, w, stride=2, padding=3)  # which side carries it
+    """)
+
+
+def identify(y: ArrayLike, x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
+             stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
+             threads: int = 0) -> Document:
+    y = _array(y, "y", 4, "NCHW")
+    x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
+    return _json.loads(_certconv.identify(y, x, w, bias, conv, threads))
+
+
+identify.__doc__ = _doc("""Which emulated summation order reproduces y bit for bit.
+
+    Every emulated order is swept over its parameter space (FMA or not,
+    oneDNN's channel blocks, the OpenBLAS presets, where the bias enters, ...),
+    run on x and w, and compared with y element by element.
+
+    Parameters
+    ----------
+    y : array_like
+        The output to identify, NCHW, in the precision it was computed in
+        (float32, or float64; float32 inputs with a float64 y are allowed).
+    {conv}
+    threads : int
+        Worker threads, 0 = all cores.
+
+    Returns
+    -------
+    Document
+        The ``certconv.identify/1`` document: ``candidates`` best first, each
+        with ``order`` (a string :func:`run` accepts), ``identical_fraction``,
+        ``mismatches`` and how far the mismatches are from the truth.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> doc = certconv.identify(torch_y, x, w, padding=1)
+    >>> best = doc["candidates"][0]
+    >>> best["order"], best["identical_fraction"]
+    """)
+
+
+def certified_tolerance(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
+                        stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
+                        dtype: Any = None, tolerance: str = "any-order", output: Optional[str] = None,
+                        threads: int = 0) -> ToleranceResult:
+    tolerance = _tolerance(tolerance, _input_format(x, w, bias), output)
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.certified_tolerance(x, w, bias, conv, tolerance, _dtype(dtype), threads)
 
 
-def check_conv(actual, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, tolerance="any-order",
-               threads=0, worst=10):
-    """actual against the certified truth within the tolerance's per-element
-    bound. Returns a dict: passed, beyond (outputs certainly beyond), outputs,
-    bound_kind, worst (list of dicts: index, observed, truth, abs_err, bound,
-    cond, norm_err; those beyond first) and message."""
+_TOLERANCE = """tolerance : str
+        ``"any-order"`` (any summation order in the output's precision, with
+        or without FMA), ``"any-order:input=bf16"`` (likewise ``fp16``,
+        ``tf32``: inputs rounded first, as tensor cores do),
+        ``"any-order:input=bf16,output=bf16,ftz=1"`` (a float32 accumulation
+        rounded to a bf16 output, subnormals flushed), an order string such as
+        ``"im2col"`` (that order's own, tighter bound) or
+        ``"probabilistic[:lambda=L]"`` (a model, not a theorem). With bf16 or
+        fp16 operands (torch tensors, NumPy float16) the formats are added
+        where the string does not name them: ``check_conv(y_bf16, x_bf16,
+        w_bf16)`` checks float32 accumulation, then rounding to bf16.
+    output : {None, "bf16", "fp16"}
+        The format the output was rounded to, for float32 arrays that hold
+        bf16/fp16 values (each is checked representable); None = the output
+        array's own dtype, if any."""
+
+certified_tolerance.__doc__ = _doc("""A proven tolerance for outputs computed in dtype.
+
+    Parameters
+    ----------
+    {conv}
+    dtype : {None, "f32", "f64"}
+        Precision the outputs are computed in; None = the inputs' dtype.
+    """ + _TOLERANCE + """
+    threads : int
+        Worker threads, 0 = all cores.
+
+    Returns
+    -------
+    ToleranceResult
+        dict: ``per_element`` (float64 array: |y - exact| <= per_element),
+        ``atol`` (its max: valid with rtol=0), ``rtol`` (valid with atol=0; inf
+        when some output may be 0), ``bound_kind``.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> tol = certconv.certified_tolerance(x, w, padding=1)
+    >>> np.testing.assert_allclose(y, reference, rtol=0, atol=tol["atol"])
+    """)
+
+
+def check_conv(actual: ArrayLike, x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
+               stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
+               tolerance: str = "any-order", output: Optional[str] = None, threads: int = 0,
+               worst: int = 10) -> CheckResult:
+    tolerance = _tolerance(tolerance, _input_format(x, w, bias), output or _reduced_format(actual))
     actual = _array(actual, "actual", 4, "NCHW")
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.check_conv(actual, x, w, bias, conv, tolerance, threads, worst)
 
 
-def assert_conv_close(actual, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1, *, tolerance="any-order",
-                      msg=None, threads=0):
-    """Raises AssertionError, listing the worst outputs, unless actual is within
-    the certified tolerance of the exact convolution of x and w: a drop-in for
-    torch.testing.assert_close(actual, F.conv2d(x, w, ...)) in convolution tests.
-    tolerance: "any-order" (default: any summation order in actual's precision),
-    "any-order:input=bf16" (inputs rounded first), an order string such as
-    "im2col" (that order's bound) or "probabilistic[:lambda=L]"."""
-    r = check_conv(actual, x, w, bias, stride, padding, dilation, groups, tolerance=tolerance, threads=threads)
+check_conv.__doc__ = _doc("""actual against the certified truth, within the tolerance's per-element bound.
+
+    Parameters
+    ----------
+    actual : array_like
+        The output under test, NCHW, float32 or float64.
+    {conv}
+    """ + _TOLERANCE + """
+    threads : int
+        Worker threads, 0 = all cores.
+    worst : int
+        How many outputs to list in ``worst``.
+
+    Returns
+    -------
+    CheckResult
+        dict: ``passed``, ``beyond`` (outputs certainly beyond the bound),
+        ``outputs``, ``bound_kind``, ``worst`` (index, observed, truth,
+        abs_err, bound, cond, norm_err; those beyond first), ``message``.
+
+    Raises
+    ------
+    {raises}
+
+    Examples
+    --------
+    >>> r = certconv.check_conv(y, x, w, padding=1)
+    >>> r["passed"], r["beyond"]
+    (True, 0)
+    """)
+
+
+def assert_conv_close(actual: ArrayLike, x: ArrayLike, w: ArrayLike,
+                      bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0,
+                      dilation: IntPair = 1, groups: int = 1, *, tolerance: str = "any-order",
+                      output: Optional[str] = None, msg: Optional[str] = None, threads: int = 0) -> None:
+    r = check_conv(actual, x, w, bias, stride, padding, dilation, groups, tolerance=tolerance, output=output,
+                   threads=threads)
     if not r["passed"]:
         raise AssertionError(r["message"] if msg is None else f"{msg}\n{r['message']}")
+
+
+assert_conv_close.__doc__ = _doc("""Assert that actual is within the certified tolerance of the exact convolution.
+
+    A drop-in for ``torch.testing.assert_close(actual, F.conv2d(x, w, ...))``
+    in convolution tests: actual is compared with the exact result within a
+    proven bound instead of a tolerance tuned until the test passes.
+
+    Parameters
+    ----------
+    actual : array_like
+        The output under test, NCHW, float32 or float64.
+    {conv}
+    """ + _TOLERANCE + """
+    msg : str, optional
+        Put before certconv's message.
+    threads : int
+        Worker threads, 0 = all cores.
+
+    Returns
+    -------
+    None
+        Returns only when every output is within its bound.
+
+    Raises
+    ------
+    AssertionError
+        Some output is beyond its bound; the message lists the worst outputs.
+    {raises}
+
+    Examples
+    --------
+    >>> certconv.assert_conv_close(F.conv2d(x, w, padding=1), x, w, padding=1)
+    """)
+
+
+def plot(doc: Union[Document, str, "os.PathLike[str]"], *, ax: Optional["matplotlib.axes.Axes"] = None
+         ) -> "matplotlib.figure.Figure":
+    """The picture of an explain or analyze document: norm_err against cond per output.
+
+    Each series' sampled outputs (``observed[].samples``: the worst and the
+    isclose failures always among them) on log-log axes, each series' rigorous
+    bound in norm_err units as a line or band, the rtol line
+    norm_err = rtol/(u*cond), isclose failures ringed, the verdict as the title.
+    Matplotlib (Debian's ``python3-matplotlib``) is imported only here.
+
+    Parameters
+    ----------
+    doc : dict or path
+        A ``certconv.explain/1`` or ``certconv.analyze/1`` document, as
+        :func:`explain`/:func:`analyze` return it or a path to its JSON file.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (in a notebook it shows itself; ``fig.savefig(path)`` writes it).
+
+    Raises
+    ------
+    ValueError
+        The document cannot be plotted: unreadable, another schema, or without
+        samples (written by an older certconv); the message names the file
+        and the key.
+
+    Examples
+    --------
+    >>> fig = certconv.plot(certconv.explain(a, b, x, w, padding=1))
+    >>> fig.savefig("explain.png")
+
+    From the shell: ``python3 -m certconv plot seed/seed.json -o seed.png``.
+    """
+    from ._plot import plot as _plot
+    return _plot(doc, ax=ax)

@@ -16,6 +16,7 @@
 #include "arrays.hpp"
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/analysis/explain.hpp"
+#include "certconv/analysis/identify.hpp"
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -24,6 +25,7 @@
 #include "certconv/core/parallel.hpp"
 #include "certconv/report/analyze_doc.hpp"
 #include "certconv/report/explain_doc.hpp"
+#include "certconv/report/identify_doc.hpp"
 #include "certconv/report/json.hpp"
 #include "certconv/report/reveal_doc.hpp"
 #include "certconv/reveal/reveal.hpp"
@@ -226,8 +228,8 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
 }
 
 // As `certconv explain` writes it (apps/certconv/cmd_explain.cpp), inputs from Python.
-template <class TI, class T>
-json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, const ExplainRequest& req, bool f64,
+template <class TI, class TA, class TB>
+json explain_doc(const Problem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b, const ExplainRequest& req, bool f64,
                  int threads) {
   TruthOptions topt;
   topt.threads = threads;
@@ -241,21 +243,10 @@ json explain_doc(const Problem<TI>& p, const Tensor<T>& a, const Tensor<T>& b, c
   return explain_document(p.spec, o, threads, {{"source", "python"}, {"arrays", std::move(arrays)}});
 }
 
-template <class T>
-Tensor<T> check_output(AnyTensor& t, const std::string& what, const ConvSpec& spec) {
-  require(t.index() == (std::is_same_v<T, float> ? 0 : 1),
-          "a and b must share one dtype; " + what + " is " + dtype_word(t.index()));
-  Tensor<T>& y = std::get<Tensor<T>>(t);
-  require(y.shape == spec.y_shape(), what + ": shape " + shape_text(y.shape) + " is not the output shape " +
-                                         shape_text(spec.y_shape()) + " of " + to_benchdnn(spec));
-  for (std::size_t i = 0; i < y.data.size(); ++i)
-    require(std::isfinite(y.data[i]), what + ": non-finite value at flat index " + std::to_string(i));
-  return std::move(y);
-}
-
 std::string explain_py(const py::array& a, const py::array& b, const py::array& x, const py::array& w,
                        const std::optional<py::array>& bias, const ConvArgs& c, const std::string& name_a,
-                       const std::string& name_b, double rtol, double atol, bool f64, int threads) {
+                       const std::string& name_b, const std::string& format_a, const std::string& format_b,
+                       double rtol, double atol, bool f64, int threads) {
   AnyTensor ta = to_tensor(a, "a", 4), tb = to_tensor(b, "b", 4);
   const AnyProblem ap = make_problem(x, w, bias, c);
   ExplainRequest req;
@@ -263,19 +254,53 @@ std::string explain_py(const py::array& a, const py::array& b, const py::array& 
   req.name_b = name_b;
   req.rtol = rtol;
   req.atol = atol;
+  req.formats = {parse_output_format(format_a, "formats[0]"), parse_output_format(format_b, "formats[1]")};
   if (f64) {  // float64 recomputes A and B: their names must be orders
     parse_order(name_a);
     parse_order(name_b);
   }
   return std::visit(
+      [&](const auto& p, const auto& ya, const auto& yb) {
+        const auto check = [&](const auto& y, const char* what) {
+          require(y.shape == p.spec.y_shape(), std::string(what) + ": shape " + shape_text(y.shape) +
+                                                   " is not the output shape " + shape_text(p.spec.y_shape()) +
+                                                   " of " + to_benchdnn(p.spec));
+          for (std::size_t i = 0; i < y.data.size(); ++i)
+            require(std::isfinite(y.data[i]), std::string(what) + ": non-finite value at flat index " + std::to_string(i));
+        };
+        check(ya, "a");
+        check(yb, "b");
+        py::gil_scoped_release unlocked;
+        return explain_doc(p, ya, yb, req, f64, threads).dump();
+      },
+      ap, ta, tb);
+}
+
+// As `certconv identify` writes it (apps/certconv/cmd_identify.cpp): y in its own
+// dtype; float32 inputs may give a float64 y (widened exactly), not the reverse.
+std::string identify_py(const py::array& y, const py::array& x, const py::array& w,
+                        const std::optional<py::array>& bias, const ConvArgs& c, int threads) {
+  AnyTensor ty = to_tensor(y, "y", 4);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  require(ty.index() == 1 || ap.index() == 0,
+          "y is float32 but x is float64: float64 inputs cannot give a float32 output exactly");
+  return std::visit(
       [&](const auto& p) {
         const auto go = [&](auto tag) {
           using T = decltype(tag);
-          const Tensor<T> ya = check_output<T>(ta, "a", p.spec), yb = check_output<T>(tb, "b", p.spec);
+          const Tensor<T>& yt = std::get<Tensor<T>>(ty);
+          require(yt.shape == p.spec.y_shape(), "y: shape " + shape_text(yt.shape) + " is not the output shape " +
+                                                    shape_text(p.spec.y_shape()) + " of " + to_benchdnn(p.spec));
           py::gil_scoped_release unlocked;
-          return explain_doc(p, ya, yb, req, f64, threads).dump();
+          const IdentifyResult r = identify(p.view(), yt, threads);
+          json arrays = arrays_json(p);
+          arrays["y"] = tensor_json(yt);
+          return identify_document(p.spec, r, dtype_of<T>(), threads, {{"source", "python"}, {"arrays", std::move(arrays)}})
+              .dump();
         };
-        return ta.index() == 0 ? go(float{}) : go(double{});
+        using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
+        if constexpr (std::is_same_v<TI, double>) return go(double{});  // y float32 was refused above
+        else return ty.index() == 0 ? go(float{}) : go(double{});
       },
       ap);
 }
@@ -422,6 +447,7 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("run", &Guarded<&run_py>::call);
   m.def("analyze", &Guarded<&analyze_py>::call);
   m.def("explain", &Guarded<&explain_py>::call);
+  m.def("identify", &Guarded<&identify_py>::call);
   m.def("check_conv", &Guarded<&check_py>::call);
   m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
   m.def("reveal", &Guarded<&reveal_py>::call);
