@@ -40,7 +40,8 @@ nlohmann::json bench_dtype(const ConvProblem<T>& p, int reps) {
   const double plain = bench::median_seconds(reps, [&] { sink = plain_loop(p); });
   nlohmann::json rows = nlohmann::json::array();
   for (const OrderInfo& info : order_list()) {
-    if (info.kind != OrderKind::order || info.name == "winograd") continue;  // winograd needs 3×3, stride 1
+    // winograd needs 3×3, stride 1; tree needs a tree file
+    if (info.kind != OrderKind::order || info.name == "winograd" || needs_argument(info)) continue;
     const OrderSpec o = parse_order(info.name);
     const double value = bench::median_seconds(reps, [&] { sink = run_order(o, p, RunOptions{1, false}).y; });
     const double tree = bench::median_seconds(reps, [&] { sink = run_order(o, p, RunOptions{1, true, false}).y; });

@@ -25,6 +25,7 @@ Runner add_explain(CLI::App& app);
 Runner add_run(CLI::App& app);
 Runner add_orders(CLI::App& app);
 Runner add_identify(CLI::App& app);
+Runner add_reveal(CLI::App& app);
 Runner add_batch(CLI::App& app);
 Runner add_merge(CLI::App& app);
 Runner add_table(CLI::App& app);

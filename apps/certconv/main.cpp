@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   add(certconv::app::add_run);
   add(certconv::app::add_orders);
   add(certconv::app::add_identify);
+  add(certconv::app::add_reveal);
   add(certconv::app::add_batch);
   add(certconv::app::add_merge);
   add(certconv::app::add_table);

@@ -417,7 +417,7 @@ def subnormal_inputs():
     return (x * np.float32(2.0 ** -128)).astype(np.float32), w, (b * np.float32(2.0 ** -128)).astype(np.float32)
 
 
-PUBLIC_FUNCTIONS = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
+PUBLIC_FUNCTIONS = ["truth", "run", "analyze", "explain", "identify", "reveal", "certified_tolerance", "check_conv",
                     "assert_conv_close", "order_names", "plot"]
 
 

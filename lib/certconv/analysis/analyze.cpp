@@ -137,7 +137,8 @@ std::optional<double> identical(const AnyOutput& a, const AnyOutput& b) {
 
 std::vector<std::string> all_order_names() {
   std::vector<std::string> v;
-  for (const OrderInfo& o : order_list()) v.push_back(o.name);
+  for (const OrderInfo& o : order_list())
+    if (!needs_argument(o)) v.push_back(o.name);
   return v;
 }
 

@@ -76,7 +76,8 @@ struct AnalyzeResult {
 };
 
 // Every order name in the registry with kind "order" (what --orders all means),
-// plus the real backends built into this binary.
+// plus the real backends built into this binary; not the orders that need an
+// argument (the tree order's file: needs_argument in orders/order.hpp).
 std::vector<std::string> all_order_names();
 
 // x/w of type TI (the stored inputs), orders computed in req.dtype.

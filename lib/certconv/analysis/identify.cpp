@@ -33,7 +33,7 @@ std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool 
   const SweepContext c{.spec = s, .dtype = dtype, .has_bias = has_bias};
   std::vector<OrderSpec> out;
   for (const OrderInfo& info : order_list()) {
-    if (info.kind != OrderKind::order) continue;
+    if (info.kind != OrderKind::order || needs_argument(info)) continue;
     std::vector<OrderSpec> partial{OrderSpec{info.name, {}}};
     for (const OrderParam& param : info.params) {
       std::vector<OrderSpec> next;

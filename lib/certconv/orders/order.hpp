@@ -84,4 +84,12 @@ struct OrderInfo {
   OrderKind kind = OrderKind::order;
 };
 
+// An order with a parameter that has no default (the `tree` order's file): identify
+// cannot sweep it, so it never tries that order.
+inline bool needs_argument(const OrderInfo& o) {
+  for (const OrderParam& p : o.params)
+    if (p.default_value.empty()) return true;
+  return false;
+}
+
 }  // namespace certconv

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "certconv/orders/order.hpp"
+#include "certconv/orders/sum_tree.hpp"
 #include "certconv/core/spec.hpp"
 
 namespace certconv {
@@ -18,6 +19,18 @@ OrderInfo make_pairwise_order();
 OrderInfo make_kahan_order();
 OrderInfo make_split_k_order();
 OrderInfo make_openblas_haswell_order();
+OrderInfo make_tree_order();
+
+// Which additions of the `tree` order are FMAs (tree.cpp): none (fma=0), every product
+// leaf joining a sum (fma=1), or only where two product leaves meet (fma=pairs).
+enum class TreeFma { none, all, pairs };
+const char* tree_fma_name(TreeFma f);  // "0", "1", "pairs"
+
+// The `tree` order on trees in memory: what `tree:file=PATH,fma=..,first=..` runs once
+// the file is read; checks the file against the problem.
+template <class T>
+OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, const ConvProblem<T>& p,
+                             const RunOptions& opt);
 
 // The sequential dot product of im2col.cpp, shared by `im2col` and `direct`
 // (the same loop nest; fma=0|1).

@@ -27,7 +27,8 @@ json candidate_json(const IdentifyCandidate& c) {
 
 }  // namespace
 
-json identify_document(const ConvSpec& spec, const IdentifyResult& r, Dtype dtype, int threads, json inputs) {
+json identify_document(const ConvSpec& spec, const IdentifyResult& r, Dtype dtype, int threads, json inputs,
+                       json reveal) {
   json doc = document_header(kIdentifySchema, resolve_threads(threads));
   doc["problem"] = problem_json(spec);
   doc["inputs"] = std::move(inputs);
@@ -48,6 +49,7 @@ json identify_document(const ConvSpec& spec, const IdentifyResult& r, Dtype dtyp
   for (const auto& [order, why] : r.skipped) skipped.push_back({{"order", order}, {"reason", why}});
   doc["candidates"] = std::move(cands);
   doc["skipped"] = std::move(skipped);
+  doc["reveal"] = std::move(reveal);
   return doc;
 }
 

@@ -13,7 +13,8 @@ inline constexpr const char* kIdentifySchema = "certconv.identify/1";
 
 // The whole document: header (provenance), problem, `inputs` as the caller
 // describes them, parameters, and every candidate of r (dtype: of the output y).
+// `reveal`: what identify --reveal-* found when no candidate matched (null if not run).
 nlohmann::json identify_document(const ConvSpec& spec, const IdentifyResult& r, Dtype dtype, int threads,
-                                 nlohmann::json inputs);
+                                 nlohmann::json inputs, nlohmann::json reveal = nullptr);
 
 }  // namespace certconv

@@ -19,7 +19,7 @@ shapes or values, naming the argument and the index at fault).
 from __future__ import annotations
 
 import json as _json
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Tuple, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as _np
 import numpy.typing as _npt
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __version__: str = _certconv.__version__
 __all__ = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
-           "assert_conv_close", "order_names", "plot", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
+           "assert_conv_close", "order_names", "plot", "reveal", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
            "ToleranceResult", "CheckResult", "OutputRecord"]
 
 #: Anything numpy.asarray takes: a NumPy array, a CPU torch tensor, nested lists.
@@ -668,3 +668,73 @@ def plot(doc: Union[Document, str, "os.PathLike[str]"], *, ax: Optional["matplot
     """
     from ._plot import plot as _plot
     return _plot(doc, ax=ax)
+
+
+def reveal(fn: Callable[..., Any], x_shape: Sequence[int], w_shape: Sequence[int], bias: bool = True,
+           stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *, dtype: str = "f32",
+           tree_out: Optional[str] = None, threads: int = 1, seed: int = 1) -> Document:
+    if dtype not in ("f32", "f64"):
+        raise ValueError(f"dtype: expected 'f32' or 'f64', got {dtype!r}")
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(x, w, bias) -> y, got {type(fn).__name__}")
+    args = _certconv.ConvArgs(_pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation"),
+                              int(groups))
+    return _json.loads(_certconv.reveal(fn, [int(d) for d in x_shape], [int(d) for d in w_shape], bool(bias), args,
+                                        dtype, tree_out or "", int(threads), int(seed)))
+
+
+reveal.__doc__ = """Recover the summation order of a convolution given as a Python function.
+
+    FPRev's swamping probes (docs/reveal.md): x = 1 and, per output channel,
+    w = 1 except +M and -M at two taps, so that fn's output tells where the two
+    taps meet in its summation tree; the trees are rebuilt from a few dozen
+    calls, the numerics (FMA, where the bias enters) chosen by replay on random
+    inputs, and the result checked on fresh random inputs.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x, w, bias) -> y``: NumPy arrays in (x NCHW, w OIHW, bias of
+        out_channels elements or None when ``bias=False``, all of dtype), an
+        array of that dtype out (from torch: ``return t.numpy()``).
+    x_shape, w_shape : sequence of int
+        NCHW and OIHW shapes of the convolution to reveal.
+    bias : bool
+        Whether fn adds a bias (it is one more leaf of the tree).
+    stride, padding, dilation : int or (int, int)
+        As ``torch.nn.functional.conv2d``; dilation 1 means none.
+    groups : int
+        As ``torch.nn.functional.conv2d``.
+    dtype : {"f32", "f64"}
+        The precision fn computes in.
+    tree_out : str, optional
+        Write the revealed trees to this file; ``doc["order"]`` is then the
+        order (``tree:file=...``) that :func:`run` replays them with.
+    threads : int
+        Worker threads for the replay checks.
+    seed : int
+        Seed of the random replay inputs.
+
+    Returns
+    -------
+    Document
+        The ``certconv.reveal/1`` document: ``order``, the trees per class of
+        outputs, the numerics chosen, calls and seconds, the replay check
+        (``identical_fraction`` on fresh inputs), provenance.
+
+    Raises
+    ------
+    TypeError
+        fn is not callable, or an argument has the wrong type.
+    ValueError
+        fn fails, returns the wrong shape or dtype, or the shapes do not make
+        one convolution; the message says which.
+
+    Examples
+    --------
+    >>> import torch
+    >>> fn = lambda x, w, b: torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w),
+    ...                                                 torch.from_numpy(b), padding=1).numpy()
+    >>> doc = certconv.reveal(fn, (1, 3, 8, 8), (4, 3, 3, 3), padding=1, tree_out="conv.tree.json")
+    >>> doc["order"], doc["replay"]["identical_fraction"]
+    """

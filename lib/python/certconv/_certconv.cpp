@@ -28,6 +28,8 @@
 #include "certconv/report/explain_doc.hpp"
 #include "certconv/report/identify_doc.hpp"
 #include "certconv/report/json.hpp"
+#include "certconv/report/reveal_doc.hpp"
+#include "certconv/reveal/reveal.hpp"
 #include "certconv/testing.hpp"
 
 namespace certconv::py_binding {
@@ -370,6 +372,48 @@ py::dict certified_tolerance_py(const py::array& x, const py::array& w, const st
   return d;
 }
 
+// certconv.reveal: the Python function fn(x, w, bias) as the black box (the GIL is
+// held throughout: fn runs on this thread). Returns the certconv.reveal/1 document as
+// JSON text; with tree_out, the trees are written there and `order` reads them.
+template <class T>
+std::string reveal_typed(const py::function& fn, const ConvSpec& spec, bool has_bias, const std::string& tree_out,
+                         int threads, std::uint64_t seed) {
+  const BlackBox<T> box = [&fn](const ConvProblem<T>& p) {
+    const py::object b = p.bias ? py::object(to_array(Tensor<T>(*p.bias))) : py::object(py::none());
+    const py::object y = fn(to_array(Tensor<T>(p.x)), to_array(Tensor<T>(p.w)), b);
+    const AnyTensor t = to_tensor(py::array::ensure(y), "the function's output", 4);
+    require(std::holds_alternative<Tensor<T>>(t), std::string("the function returned ") +
+                                                      (t.index() == 0 ? "float32" : "float64") + ", not " +
+                                                      dtype_name(dtype_of<T>()));
+    return std::get<Tensor<T>>(t);
+  };
+  RevealOptions opt;
+  opt.threads = threads;
+  opt.seed = seed;
+  const RevealResult r = reveal_conv<T>(spec, has_bias, box, opt);
+  std::string order;
+  if (r.status == RevealStatus::tree && !tree_out.empty()) {
+    write_tree_file(tree_out, r.trees);
+    order = order_str(parse_order("tree:file=" + tree_out + ",fma=" + tree_fma_name(r.chosen.fma) +
+                                  ",first=" + (r.chosen.first_lo ? "lo" : "hi")));
+  }
+  const json black_box{{"kind", "python"}, {"function", py::repr(fn).cast<std::string>()}};
+  return reveal_document({spec, has_bias, dtype_of<T>(), threads, black_box, order, tree_out, opt}, r).dump();
+}
+
+std::string reveal_py(const py::function& fn, const std::vector<std::int64_t>& xs, const std::vector<std::int64_t>& ws,
+                      bool has_bias, const ConvArgs& c, const std::string& dtype, const std::string& tree_out,
+                      int threads, std::uint64_t seed) {
+  require(xs.size() == 4 && ws.size() == 4, "x_shape and w_shape must have 4 entries (NCHW, OIHW)");
+  require(dtype == "f32" || dtype == "f64", "dtype must be 'f32' or 'f64', got '" + dtype + "'");
+  ConvSpec spec = from_pytorch(xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], c.stride.first, c.stride.second,
+                               c.padding.first, c.padding.second, c.dilation.first, c.dilation.second, c.groups);
+  require(ws[1] * c.groups == xs[1], "w_shape " + shape_text(ws) + " does not fit x_shape " + shape_text(xs) +
+                                         " with groups=" + std::to_string(c.groups));
+  return dtype == "f32" ? reveal_typed<float>(fn, spec, has_bias, tree_out, threads, seed)
+                        : reveal_typed<double>(fn, spec, has_bias, tree_out, threads, seed);
+}
+
 // Guarded<f>::call: f under FpEnvGuard, so that a host's environment (PyTorch after
 // torch.set_flush_denormal(True), say) neither reaches certconv's arithmetic nor is
 // lost on return. Every function of the module is bound through it.
@@ -409,4 +453,5 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("identify", &Guarded<&identify_py>::call);
   m.def("check_conv", &Guarded<&check_py>::call);
   m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
+  m.def("reveal", &Guarded<&reveal_py>::call);
 }
