@@ -8,7 +8,6 @@
 #include <type_traits>
 
 #include "certconv/bounds/any_order.hpp"
-#include "certconv/bounds/input_rounding.hpp"
 #include "certconv/bounds/output_rounding.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
@@ -48,12 +47,6 @@ Bound order_bound(const ConvProblem<TI>& p, const Tolerance& tol) {
   return {std::move(out.bound), out.bound_kind};
 }
 
-// DAZ: inputs below float32's normal range are read as zero (sign kept).
-void flush_subnormals(Tensor<float>& t) {
-  for (float& v : t.data)
-    if (std::fabs(v) < 0x1p-126f) v = std::copysign(0.0f, v);
-}
-
 template <class TI>
 Bound accumulation_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt, const Tolerance& tol) {
   require(dt == Dtype::f64 || std::is_same_v<TI, float>,
@@ -69,16 +62,11 @@ Bound accumulation_bound(const ConvProblem<TI>& p, const Truth& truth, Dtype dt,
         return {any_order_bound(truth.absdot, n, dt), {.theorem = Theorem::order_free}};
       if constexpr (std::is_same_v<TI, float>) {
         require(dt == Dtype::f32 || !tol.ftz, "tolerance " + tol.str() + ": ftz=1 models float32 kernels; dtype must be f32");
-        // The inputs as the kernel saw them: rounded to the input format, then
+        // The inputs as the kernel saw them: rounded to the input format, x and w
         // flushed (DAZ); e covers both exactly.
-        OwnedProblem<float> seen = round_problem(p, tol.input);
-        if (tol.ftz) {
-          flush_subnormals(seen.x);
-          flush_subnormals(seen.w);
-          if (seen.bias) flush_subnormals(*seen.bias);
-        }
-        const Tensor<double> e = input_rounding_error(p, seen.view(), resolve_threads(tol.threads));
-        return {any_order_bound(truth.absdot, n, dt, &e, tol.ftz ? Underflow::flush : Underflow::gradual),
+        const OwnedProblem<float> seen = kernel_inputs(p, tol.input, tol.ftz);
+        return {any_order_bound(p, seen.view(), truth.absdot, tol.ftz ? Underflow::flush : Underflow::gradual,
+                                resolve_threads(tol.threads)),
                 {.theorem = Theorem::order_free, .input_rounding = true}};
       }
       throw InputError("tolerance " + tol.str() + ": input=" + input_format_name(tol.input) +
