@@ -79,14 +79,15 @@ Bf16Kernel bf16_kernel(const ConvSpec& s, std::int64_t block, std::int64_t chunk
   return k;
 }
 
-// The 1x1 kernels' reduce_blocking candidates: multiples of 16 channels that divide
-// the group's channels (best_divider keeps whole blocks), and all of them.
+// The 1x1 kernel's reduce_blocking candidates (jit_avx512_core_bf16_1x1_conv_kernel.cpp,
+// init_conf): whole 16-channel blocks, capped at 160, 512 or 1024 by the spatial size
+// and shrunk by the cache-aliasing check, so every multiple of 16 up to 1024 below
+// the group's channels, and all of them.
 std::vector<std::string> chunk_sweep(const SweepContext& c) {
   const std::int64_t icg = c.spec.ic / c.spec.g;
   std::vector<std::string> v;
   if (c.dtype != Dtype::f32 || c.spec.kh != 1 || c.spec.kw != 1) return v;
-  for (std::int64_t h = 16; h < icg; h += 16)
-    if (icg % h == 0) v.push_back(std::to_string(h));
+  for (std::int64_t h = 16; h < std::min<std::int64_t>(icg, 1025); h += 16) v.push_back(std::to_string(h));
   v.push_back("all");
   return v;
 }
