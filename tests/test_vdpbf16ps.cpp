@@ -54,11 +54,12 @@ using Lanes = std::array<float, 16>;
 float bf16_value(std::uint16_t h) { return std::bit_cast<float>(std::uint32_t{h} << 16); }
 std::uint32_t bits(float f) { return std::bit_cast<std::uint32_t>(f); }
 
-enum class Inputs { normal, subnormal_heavy, any_finite };
+enum class Inputs { normal, subnormal_heavy, threshold, any_finite };
 
 // A finite bf16 word: normal(0, 1) values, or exponent fields near the bottom (so
-// that operands, products and sums fall below 2^-126), or any finite pattern (huge
-// exponents: products overflow, sums cancel).
+// that operands, products and sums fall below 2^-126), or factors near 2^-75 (their
+// products near 2^-150 decide whether a sum just at 2^-126 is flushed), or any
+// finite pattern (huge exponents: products overflow, sums cancel).
 std::uint16_t random_word(std::mt19937_64& g, Inputs kind) {
   const std::uint64_t r = g();
   switch (kind) {
@@ -68,6 +69,10 @@ std::uint16_t random_word(std::mt19937_64& g, Inputs kind) {
       // One factor tiny (exponent field 0..7), the other up to 2^13 or down to 2^-126.
       const std::uint32_t e = r % 2 ? r >> 8 & 7 : 1 + (r >> 8) % 140;
       return static_cast<std::uint16_t>((r >> 20 & 0x8000) | e << 7 | (r >> 24 & 0x7f));
+    }
+    case Inputs::threshold: {
+      const std::uint32_t e = 48 + r % 8, m = r >> 8 & 1 ? 0 : r >> 16 & 0x7f;  // 2^-79 .. 2^-72
+      return static_cast<std::uint16_t>((r >> 30 & 0x8000) | e << 7 | m);
     }
     case Inputs::any_finite:
       break;
@@ -83,6 +88,8 @@ float random_acc(std::mt19937_64& g, Inputs kind) {
       return static_cast<float>(std::normal_distribution<double>()(g));
     case Inputs::subnormal_heavy:  // exponent field 0..5: subnormal or just above
       return std::bit_cast<float>(static_cast<std::uint32_t>((r & 0x807fffff) | (r >> 40) % 6 << 23));
+    case Inputs::threshold:  // ±2^-126 and its next few floats
+      return std::bit_cast<float>(static_cast<std::uint32_t>((r & 0x80000000) | (0x00800000 + (r >> 40) % 4)));
     case Inputs::any_finite:
       break;
   }
@@ -124,7 +131,7 @@ BOOST_AUTO_TEST_CASE(vdpbf16ps_lane_is_the_instruction) {
     BOOST_TEST_MESSAGE("skipped: this CPU lacks AVX512_BF16");
     return;
   }
-  for (const Inputs kind : {Inputs::normal, Inputs::subnormal_heavy, Inputs::any_finite}) {
+  for (const Inputs kind : {Inputs::normal, Inputs::subnormal_heavy, Inputs::threshold, Inputs::any_finite}) {
     BOOST_TEST(mismatches(kind, 20000, false) == 0, "inputs " << static_cast<int>(kind));
     // The order of the pair is observable: the other one differs.
     BOOST_TEST(mismatches(kind, 20000, true) > 0, "inputs " << static_cast<int>(kind));
@@ -168,6 +175,10 @@ BOOST_AUTO_TEST_CASE(vdpbf16ps_rules_by_hand) {
   BOOST_TEST(vdpbf16ps_lane(0.0f, 0x1p-130f, 0.0f, 0x1p10f, 0.0f) == 0.0f);
   // FTZ: 2^-64·2^-64 = 2^-128 is exact but below 2^-126: flushed.
   BOOST_TEST(vdpbf16ps_lane(0.0f, 0x1p-64f, 0.0f, 0x1p-64f, 0.0f) == 0.0f);
+  // Tininess after rounding: 2^-126 − 2^-150 has 24 bits, so it stays below 2^-126
+  // and is flushed; 2^-126 − 2^-151 rounds (to even) up to 2^-126 and is kept.
+  BOOST_TEST(vdpbf16ps_lane(0x1p-126f, 0.0f, 0x1p-75f, 0.0f, -0x1p-75f) == 0.0f);
+  BOOST_TEST(vdpbf16ps_lane(0x1p-126f, 0.0f, 0x1p-76f, 0.0f, -0x1p-75f) == 0x1p-126f);
   // Two roundings: 1 + 2^-24 (the odd pair, first) ties to 1, then + 2^-24 ties to 1
   // again; one rounding of the exact sum would give 1 + 2^-23.
   BOOST_TEST(vdpbf16ps_lane(1.0f, 0x1p-12f, 0x1p-12f, 0x1p-12f, 0x1p-12f) == 1.0f);

@@ -25,7 +25,10 @@ inline float flush_subnormal(float v) { return std::fabs(v) < 0x1p-126f ? std::c
 // s = acc + p in binary64 may be inexact when the exponents are far apart; TwoSum
 // gives its error e exactly, and rounding s to odd (the last bit set when e ≠ 0)
 // keeps the sticky information, so converting to float32 (24 ≤ 53 − 2 bits) rounds
-// correctly (Boldo–Melquiond 2008, round-to-odd).
+// correctly (Boldo–Melquiond 2008, round-to-odd). Tininess is detected after
+// rounding, as x86 does: a sum just below 2^-126 is rounded to 24 bits as if the
+// exponent were unbounded (scaled by 2^64, exactly) and flushed only if the result
+// stays below 2^-126 (2^-126 − 2^-150 flushes; 2^-126 − 2^-151 rounds up to 2^-126).
 inline float add_round_ftz(float acc, double p) {
   const double a = acc, s = a + p;
   if (!std::isfinite(s)) return static_cast<float>(s);
@@ -35,7 +38,9 @@ inline float add_round_ftz(float acc, double p) {
     if ((e > 0) != (s > 0)) t = std::nextafter(s, 0.0);  // the truncation of the exact sum
     t = std::bit_cast<double>(std::bit_cast<std::uint64_t>(t) | 1u);
   }
-  return flush_subnormal(static_cast<float>(t));
+  if (std::fabs(t) >= 0x1p-126) return static_cast<float>(t);  // ±∞ beyond float32's range
+  const float r = static_cast<float>(t * 0x1p64);
+  return std::fabs(r) < 0x1p-62f ? std::copysign(0.0f, r) : std::copysign(0x1p-126f, r);
 }
 
 // One lane of VDPBF16PS; a_lo, a_hi, b_lo, b_hi are bf16 values held in float32.
