@@ -101,17 +101,19 @@ BOOST_AUTO_TEST_CASE(candidates_unchanged_since_orders_declare_their_sweeps) {
   }
 }
 
-// onednn-avx512-bf16: both dst types; for 1x1 layers every 16-channel chunk (the 1x1
+// onednn-avx512-bf16: both dst types and ISAs; for 1x1 layers every 16-channel chunk (the 1x1
 // kernel's reduce_blocking: 160 at 14x14 with 256 channels) and all channels.
 BOOST_AUTO_TEST_CASE(bf16_candidates) {
   const auto c3 = strings(identify_candidates(parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1"), Dtype::f32, true));
-  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32"));
-  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=f32,input=f32"));
-  BOOST_TEST(!has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=16,dst=bf16,input=f32"));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=f32,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,isa=avx512_core"));
+  BOOST_TEST(!has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=16,dst=bf16,input=f32,isa=avx512_core_bf16"));
   const auto c1 = strings(identify_candidates(parse_benchdnn("mb1ic256ih14oc64oh14kh1"), Dtype::f32, true));
   for (const char* chunk : {"16", "160", "240", "all"})
-    BOOST_TEST(has(c1, std::string("onednn-avx512-bf16:bias=bf16,block=16,chunk=") + chunk + ",dst=bf16,input=f32"));
-  BOOST_TEST(!has(c1, "onednn-avx512-bf16:bias=bf16,block=16,chunk=256,dst=bf16,input=f32"));
+    BOOST_TEST(has(c1, std::string("onednn-avx512-bf16:bias=bf16,block=16,chunk=") + chunk +
+                           ",dst=bf16,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(!has(c1, "onednn-avx512-bf16:bias=bf16,block=16,chunk=256,dst=bf16,input=f32,isa=avx512_core_bf16"));
 }
 
 // identify names onednn-avx512-bf16 for its own output (tests/test_backends.cpp: for
@@ -123,7 +125,9 @@ BOOST_AUTO_TEST_CASE(identifies_the_bf16_order) {
   BOOST_TEST_REQUIRE(!r.candidates.empty());
   bool named = false;
   for (const IdentifyCandidate& c : r.candidates)
-    named |= c.mismatches == 0 && order_str(c.order) == "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32";
+    named |= c.mismatches == 0 && order_str(c.order) ==
+                                      "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,"
+                                      "isa=avx512_core_bf16";
   BOOST_TEST(named);
 }
 

@@ -236,7 +236,12 @@ OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, cons
   const OnednnConfig c = config_of(o);
   OrderOutput<float> out = onednn_convolution(p, c, opt.threads);
   if (opt.want_bound && c.bf16) {
-    OwnedProblem<float> seen = kernel_inputs(p, InputFormat::bf16, true);
+    // DAZ where the kernel runs the AVX512_BF16 (or AMX) instructions; oneDNN's
+    // emulation of them on avx512_core, and its reference kernels, read denormals
+    // as they are (certconv keeps MXCSR's DAZ off).
+    const std::string& impl = out.provenance.at("impl_info_str");
+    const bool daz = impl.find("avx512_core_bf16") != std::string::npos || impl.find("amx") != std::string::npos;
+    OwnedProblem<float> seen = kernel_inputs(p, InputFormat::bf16, daz);
     if (p.bias && !c.bf16_bias) seen.bias = *p.bias;
     set_bf16_kernel_bound(out, p, seen.view(), c.bf16_dst, opt.threads);
   } else if (opt.want_bound) {

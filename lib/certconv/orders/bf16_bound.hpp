@@ -1,18 +1,21 @@
 #pragma once
 // The rigorous bound of a bf16 convolution kernel that accumulates in float32 with
-// VDPBF16PS (oneDNN's avx512_core_bf16 kernels, run for real by the onednn backend
-// with dt=bf16 or emulated by onednn-avx512-bf16). Its order is not used: the bound
-// is the order-free one, for any order, composed of three theorems:
+// VDPBF16PS or oneDNN's FMA emulation of it (oneDNN's bf16 kernels, run for real by
+// the onednn backend with dt=bf16 or emulated by onednn-avx512-bf16). Its order is
+// not used: the bound is the order-free one, for any order, composed of three
+// theorems:
 //   |o − y| ≤ |ỹ − y| + |ŷ − ỹ| + |o − ŷ|,
 // ỹ the exact convolution of the inputs as the kernel saw them (`seen`: rounded to
-// bf16, x and w flushed by DAZ), ŷ the float32 accumulation, o the stored output:
+// bf16, and x and w flushed where the kernel reads denormals as zero), ŷ the float32
+// accumulation, o the stored output:
 //   |ỹ − y| ≤ e, exact data (bounds/input_rounding.hpp);
 //   |ŷ − ỹ| ≤ order-free with flush to zero (bounds/order_free.hpp,
-//             Underflow::flush: VDPBF16PS flushes its results; the float32 additions
-//             of partial sums and bias under the caller's gradual underflow err less),
+//             Underflow::flush: VDPBF16PS flushes its results; FMAs and additions
+//             under the caller's gradual underflow err less, η/2 ≤ 2^-126),
 //             evaluated at absdot + e (bounds/any_order.hpp);
 //   |o − ŷ|: with a bf16 dst, VCVTNEPS2BF16 (nearest-even, denormals read as zero)
-//             by bounds/output_rounding.hpp with flush to zero and M = absdot ≥ |y|.
+//             or its emulation (nearest-even, gradual) by bounds/output_rounding.hpp
+//             with flush to zero (the larger term) and M = absdot ≥ |y|.
 #include "certconv/core/problem.hpp"
 #include "certconv/orders/order.hpp"
 

@@ -1,6 +1,7 @@
-// onednn-avx512-bf16:dst=bf16|f32,bias=bf16|f32,block=16,chunk=all — oneDNN v2.6.3's
-// bf16 forward convolutions on avx512_core_bf16, what PyTorch's bf16 conv2d runs on
-// CPUs with AVX512_BF16 and without AMX:
+// onednn-avx512-bf16:dst=bf16|f32,bias=bf16|f32,block=16,chunk=all,
+// isa=avx512_core_bf16|avx512_core — oneDNN v2.6.3's bf16 forward convolutions on
+// avx512_core_bf16, what PyTorch's bf16 conv2d runs on CPUs with AVX512_BF16 and
+// without AMX:
 //   src/cpu/x64/jit_avx512_core_bf16_conv_kernel.cpp (jit_bf16:avx512_core_bf16;
 //     compute_loop, store_dst), driven by jit_avx512_core_bf16_convolution.cpp
 //     (execute_forward_2d: one kernel call per output row and oc block, over all
@@ -29,15 +30,25 @@
 // The float32 additions run under the caller's MXCSR: certconv's, round to nearest
 // without flushing, as PyTorch leaves it by default.
 //
+// isa=avx512_core: the same kernels on CPUs without AVX512_BF16 (jit_bf16:avx512_core,
+// also what ONEDNN_MAX_CPU_ISA=AVX512_CORE selects) emulate the two instructions
+// (bf16_emulation_t, jit_avx512_core_bf16cvt.hpp): VDPBF16PS as two vfmadd231ps, the
+// odd pair first, under MXCSR (gradual underflow, no DAZ); VCVTNEPS2BF16 as integer
+// nearest-even on the bits (subnormals rounded, not flushed; ±∞ kept).
+//
 // The bound is the order-free one of every bf16 kernel (orders/bf16_bound.hpp), not
-// a bound of this tree: any order, flush to zero, input and output rounding.
+// a bound of this tree: any order, flush to zero (which covers gradual underflow),
+// input rounding (with DAZ for avx512_core_bf16) and output rounding.
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "certconv/core/col_block.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/isa.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/orders/bf16_bound.hpp"
 #include "certconv/orders/driver.hpp"
@@ -92,11 +103,23 @@ std::vector<std::string> chunk_sweep(const SweepContext& c) {
   return v;
 }
 
+// bf16_emulation_t::vdpbf16ps and vcvtneps2bf16 (see the top).
+float emulated_dpbf16(float acc, float a_lo, float a_hi, float b_lo, float b_hi) {
+  return std::fma(b_lo, a_lo, std::fma(b_hi, a_hi, acc));
+}
+
+float emulated_cvt(float v) {
+  const std::uint32_t b = std::bit_cast<std::uint32_t>(v);
+  if (std::isinf(v)) return v;
+  return std::bit_cast<float>((b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u);
+}
+
 OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const bool bf16_dst = ps.choice("dst", "bf16", {"bf16", "f32"}) == "bf16";
   const bool bf16_bias = ps.choice("bias", "bf16", {"bf16", "f32"}) == "bf16";
   const std::int64_t block = ps.integer("block", 16, 2, 1 << 20);
+  const bool native = ps.choice("isa", "avx512_core_bf16", {"avx512_core_bf16", "avx512_core"}) == "avx512_core_bf16";
   const std::int64_t icg = p.spec.ic / p.spec.g;
   const std::int64_t chunk = ps.get("chunk", "all") == "all" ? icg : ps.integer("chunk", icg, 1, 1 << 30);
   OrderOutput<float> out = checked_output(p, Theorem::not_computed);
@@ -106,36 +129,50 @@ OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, cons
   const Bf16Kernel ker = bf16_kernel(p.spec, block, chunk);
   const ConvSpec& s = p.spec;
   const std::int64_t K = s.n_terms(), ocg = s.oc / s.g;
-  for_each_col_block(rv, resolve_threads(opt.threads), [&](auto n, auto g, auto oy, auto ox0, auto len, const float* col) {
-    std::vector<float> acc(static_cast<std::size_t>(len)), part(static_cast<std::size_t>(len));
-    for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
-      const float* w = rv.w.data.data() + oc * K;
-      for (std::size_t h = 0; h + 1 < ker.starts.size(); ++h) {
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (std::size_t i = ker.starts[h]; i < ker.starts[h + 1]; ++i) {
-          const Pair pr = ker.pairs[i];
-          const float* xlo = col + pr.lo * len;
-          const float w_lo = w[pr.lo];
-          if (pr.hi < 0) {
-            for (std::int64_t j = 0; j < len; ++j) acc[j] = vdpbf16ps_lane(acc[j], w_lo, 0.0f, xlo[j], 0.0f);
-          } else {
-            const float* xhi = col + pr.hi * len;
-            const float w_hi = w[pr.hi];
-            for (std::int64_t j = 0; j < len; ++j) acc[j] = vdpbf16ps_lane(acc[j], w_lo, w_hi, xlo[j], xhi[j]);
+  // dp: one VDPBF16PS lane, cvt: one VCVTNEPS2BF16 lane, as the ISA runs them.
+  auto compute = [&](auto dp, auto cvt) {
+    for_each_col_block(rv, resolve_threads(opt.threads), [&](auto n, auto g, auto oy, auto ox0, auto len,
+                                                             const float* col) {
+      std::vector<float> acc(static_cast<std::size_t>(len)), part(static_cast<std::size_t>(len));
+      // x86-64-v3 where the CPU has it: std::fma becomes one instruction (same bits).
+      dispatch_isa([&] {
+      for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
+        const float* w = rv.w.data.data() + oc * K;
+        for (std::size_t h = 0; h + 1 < ker.starts.size(); ++h) {
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          for (std::size_t i = ker.starts[h]; i < ker.starts[h + 1]; ++i) {
+            const Pair pr = ker.pairs[i];
+            const float* xlo = col + pr.lo * len;
+            const float w_lo = w[pr.lo];
+            if (pr.hi < 0) {
+              for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, 0.0f, xlo[j], 0.0f);
+            } else {
+              const float* xhi = col + pr.hi * len;
+              const float w_hi = w[pr.hi];
+              for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, w_hi, xlo[j], xhi[j]);
+            }
           }
+          for (std::int64_t j = 0; j < len; ++j) part[j] = h == 0 ? acc[j] : acc[j] + part[j];
         }
-        for (std::int64_t j = 0; j < len; ++j) part[j] = h == 0 ? acc[j] : acc[j] + part[j];
+        float* y = out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0;
+        const float bias = rv.bias ? rv.bias->data[static_cast<std::size_t>(oc)] : 0.0f;
+        for (std::int64_t j = 0; j < len; ++j) {
+          const float v = rv.bias ? part[j] + bias : part[j];
+          y[j] = bf16_dst ? cvt(v) : v;
+        }
       }
-      float* y = out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0;
-      const float bias = rv.bias ? rv.bias->data[static_cast<std::size_t>(oc)] : 0.0f;
-      for (std::int64_t j = 0; j < len; ++j) {
-        const float v = rv.bias ? part[j] + bias : part[j];
-        y[j] = bf16_dst ? vcvtneps2bf16(v) : v;
-      }
-    }
-  });
-  if (opt.want_bound) set_bf16_kernel_bound(out, p, kernel_inputs(p, InputFormat::bf16, true).view(), bf16_dst,
-                                            opt.threads);
+      });
+    });
+  };
+  // Lambdas, not function pointers, so that the lane operations inline.
+  if (native)
+    compute([](float a, float wl, float wh, float xl, float xh) { return vdpbf16ps_lane(a, wl, wh, xl, xh); },
+            [](float v) { return vcvtneps2bf16(v); });
+  else
+    compute([](float a, float wl, float wh, float xl, float xh) { return emulated_dpbf16(a, wl, wh, xl, xh); },
+            [](float v) { return emulated_cvt(v); });
+  if (opt.want_bound)
+    set_bf16_kernel_bound(out, p, kernel_inputs(p, InputFormat::bf16, native).view(), bf16_dst, opt.threads);
   return out;
 }
 
@@ -152,7 +189,11 @@ OrderInfo make_onednn_avx512_bf16_order() {
                      {"block", "16", "input channels per block (ic_block; all of them when the group has fewer)"},
                      {"chunk", "all",
                       "input channels per partial sum stored in float32 (the 1x1 kernel's reduce_blocking), or all",
-                      chunk_sweep}},
+                      chunk_sweep},
+                     {"isa", "avx512_core_bf16",
+                      "avx512_core_bf16: the AVX512_BF16 instructions (DAZ, FTZ); avx512_core: oneDNN's emulation "
+                      "of them with FMAs (gradual underflow)",
+                      sweep_over({"avx512_core_bf16", "avx512_core"})}},
           .accumulation =
               "oneDNN 2.6.3 jit_avx512_core_bf16 (and _1x1): per chunk of channels (all, or 1x1 reduce_blocking): "
               "acc = 0; per 16-channel block, kh, kw (padding skipped), channel pair: acc = VDPBF16PS(acc, c+1 then "
