@@ -18,8 +18,13 @@
 
 namespace certconv {
 
-// DAZ/FTZ: below float32's normal range → zero of the same sign.
-inline float flush_subnormal(float v) { return std::fabs(v) < 0x1p-126f ? std::copysign(0.0f, v) : v; }
+// DAZ/FTZ: below float32's normal range (exponent field 0) → zero of the same sign.
+// The tests here and below are on the bits: floating-point comparisons keep GCC
+// from vectorizing the loops over outputs (they might trap).
+inline float flush_subnormal(float v) {
+  const std::uint32_t b = std::bit_cast<std::uint32_t>(v);
+  return std::bit_cast<float>((b & 0x7f800000u) == 0 ? b & 0x80000000u : b);
+}
 
 // fl(acc + p) in float32, nearest-even, for a float32 acc and a binary64 p; then FTZ.
 // s = acc + p in binary64 may be inexact when the exponents are far apart; TwoSum
@@ -31,16 +36,23 @@ inline float flush_subnormal(float v) { return std::fabs(v) < 0x1p-126f ? std::c
 // stays below 2^-126 (2^-126 − 2^-150 flushes; 2^-126 − 2^-151 rounds up to 2^-126).
 inline float add_round_ftz(float acc, double p) {
   const double a = acc, s = a + p;
-  if (!std::isfinite(s)) return static_cast<float>(s);
   const double bv = s - a, e = (a - (s - bv)) + (p - bv);
-  double t = s;
-  if (e != 0) {
-    if ((e > 0) != (s > 0)) t = std::nextafter(s, 0.0);  // the truncation of the exact sum
-    t = std::bit_cast<double>(std::bit_cast<std::uint64_t>(t) | 1u);
-  }
-  if (std::fabs(t) >= 0x1p-126) return static_cast<float>(t);  // ±∞ beyond float32's range
-  const float r = static_cast<float>(t * 0x1p64);
-  return std::fabs(r) < 0x1p-62f ? std::copysign(0.0f, r) : std::copysign(0x1p-126f, r);
+  // Round to odd: step s toward zero when it overshot the exact sum (e ≠ 0 of the
+  // other sign; s ≠ 0 then), then set the last bit if inexact.
+  const std::uint64_t sb = std::bit_cast<std::uint64_t>(s), eb = std::bit_cast<std::uint64_t>(e);
+  const std::uint64_t odd = (eb << 1) != 0, down = odd & ((eb ^ sb) >> 63);
+  const std::uint64_t tb = (sb - down) | odd;
+  const std::uint32_t r = std::bit_cast<std::uint32_t>(static_cast<float>(std::bit_cast<double>(tb)));
+  const std::uint32_t rt = std::bit_cast<std::uint32_t>(static_cast<float>(std::bit_cast<double>(tb) * 0x1p64));
+  const std::uint32_t tiny = (rt & 0x80000000u) | ((rt & 0x7fffffffu) < 0x20800000u ? 0u : 0x00800000u);  // 2^-62, 2^-126
+  const std::uint32_t inf_nan = std::bit_cast<std::uint32_t>(static_cast<float>(s));
+  constexpr std::uint64_t kExp = 0x7ff0000000000000u, kMin = 0x3810000000000000u;  // binary64 ∞, 2^-126
+  // Selected by masks, not ?: (GCC would move the conversions into branches): ±∞
+  // and NaN (e is NaN then) pass as s, results below 2^-126 as `tiny`, others as r.
+  const std::uint32_t special = 0u - static_cast<std::uint32_t>((sb & kExp) == kExp),
+                      normal = 0u - static_cast<std::uint32_t>((tb & ~(std::uint64_t{1} << 63)) >= kMin);
+  const std::uint32_t out = (inf_nan & special) | (~special & ((r & normal) | (tiny & ~normal)));
+  return std::bit_cast<float>(out);
 }
 
 // One lane of VDPBF16PS; a_lo, a_hi, b_lo, b_hi are bf16 values held in float32.
