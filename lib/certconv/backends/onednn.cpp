@@ -116,7 +116,8 @@ float* writable(const Tensor<float>& t) {
 // The upper half of each float32: exact for values already rounded to bf16.
 std::vector<std::uint16_t> bf16_bits(const Tensor<float>& t) {
   std::vector<std::uint16_t> b(t.data.size());
-  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(t.data[i]) >> 16);
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(t.data[i]) >> 16);
   return b;
 }
 
@@ -169,8 +170,8 @@ OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnC
   } catch (const dnnl::error& e) {
     if (c.bf16)
       throw InputError("order 'onednn': dt=bf16: bf16 convolution is not supported on this CPU (" + version_text() +
-                       ", effective ISA " + isa_name(dnnl::get_effective_cpu_isa()) + ", " + max_isa_env() +
-                       ": " + e.what() + ")");
+                       ", alg=" + c.alg + ", effective ISA " + isa_name(dnnl::get_effective_cpu_isa()) + ", " +
+                       max_isa_env() + ": " + e.what() + ")");
     throw InputError("order 'onednn': oneDNN has no alg=" + c.alg + " implementation for " + to_benchdnn(s) +
                      " on this CPU (" + e.what() + ")");
   }
@@ -271,8 +272,8 @@ OrderInfo make_onednn_order() {
                                 "PyTorch's bf16 conv2d); f16 is not supported by oneDNN 2.6 on CPU"},
                   {"dst", "bf16", "dt=bf16 only: the output data type, bf16 (as PyTorch) or f32"},
                   {"bias", "bf16", "dt=bf16 only: the bias data type, bf16 (as PyTorch) or f32"}},
-                 "the real oneDNN convolution, float32 or bf16: the kernel oneDNN picks (impl_info_str in the provenance; "
-                 "docs/orders.md names the emulated order that reproduces it)",
+                 "the real oneDNN convolution, float32 or bf16: the kernel oneDNN picks (impl_info_str in the "
+                 "provenance; docs/orders.md names the emulated order that reproduces it)",
                  run_f32,
                  run_f64};
   info.kind = OrderKind::backend;

@@ -184,7 +184,8 @@ OrderOutput<double> run_f64(const OrderSpec& o, const ConvProblem<double>&, cons
 
 OrderInfo make_onednn_avx512_bf16_order() {
   return {.name = "onednn-avx512-bf16",
-          .params = {{"dst", "bf16", "output data type: bf16 (VCVTNEPS2BF16, as PyTorch) or f32", sweep_over({"bf16", "f32"})},
+          .params = {{"dst", "bf16", "output data type: bf16 (VCVTNEPS2BF16, as PyTorch) or f32",
+                      sweep_over({"bf16", "f32"})},
                      {"bias", "bf16", "bias data type: bf16 (rounded, as PyTorch passes it) or f32"},
                      {"block", "16", "input channels per block (ic_block; all of them when the group has fewer)"},
                      {"chunk", "all",

@@ -44,7 +44,8 @@ inline float add_round_ftz(float acc, double p) {
   const std::uint64_t tb = (sb - down) | odd;
   const std::uint32_t r = std::bit_cast<std::uint32_t>(static_cast<float>(std::bit_cast<double>(tb)));
   const std::uint32_t rt = std::bit_cast<std::uint32_t>(static_cast<float>(std::bit_cast<double>(tb) * 0x1p64));
-  const std::uint32_t tiny = (rt & 0x80000000u) | ((rt & 0x7fffffffu) < 0x20800000u ? 0u : 0x00800000u);  // 2^-62, 2^-126
+  // rt < 2^-62 (0x20800000): stays below 2^-126 after rounding, flushed; else 2^-126.
+  const std::uint32_t tiny = (rt & 0x80000000u) | ((rt & 0x7fffffffu) < 0x20800000u ? 0u : 0x00800000u);
   const std::uint32_t inf_nan = std::bit_cast<std::uint32_t>(static_cast<float>(s));
   constexpr std::uint64_t kExp = 0x7ff0000000000000u, kMin = 0x3810000000000000u;  // binary64 ∞, 2^-126
   // Selected by masks, not ?: (GCC would move the conversions into branches): ±∞
