@@ -136,31 +136,31 @@ OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, cons
       std::vector<float> acc(static_cast<std::size_t>(len)), part(static_cast<std::size_t>(len));
       // x86-64-v3 where the CPU has it: std::fma becomes one instruction (same bits).
       dispatch_isa([&] {
-      for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
-        const float* w = rv.w.data.data() + oc * K;
-        for (std::size_t h = 0; h + 1 < ker.starts.size(); ++h) {
-          std::fill(acc.begin(), acc.end(), 0.0f);
-          for (std::size_t i = ker.starts[h]; i < ker.starts[h + 1]; ++i) {
-            const Pair pr = ker.pairs[i];
-            const float* xlo = col + pr.lo * len;
-            const float w_lo = w[pr.lo];
-            if (pr.hi < 0) {
-              for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, 0.0f, xlo[j], 0.0f);
-            } else {
-              const float* xhi = col + pr.hi * len;
-              const float w_hi = w[pr.hi];
-              for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, w_hi, xlo[j], xhi[j]);
+        for (std::int64_t oc = g * ocg; oc < (g + 1) * ocg; ++oc) {
+          const float* w = rv.w.data.data() + oc * K;
+          for (std::size_t h = 0; h + 1 < ker.starts.size(); ++h) {
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            for (std::size_t i = ker.starts[h]; i < ker.starts[h + 1]; ++i) {
+              const Pair pr = ker.pairs[i];
+              const float* xlo = col + pr.lo * len;
+              const float w_lo = w[pr.lo];
+              if (pr.hi < 0) {
+                for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, 0.0f, xlo[j], 0.0f);
+              } else {
+                const float* xhi = col + pr.hi * len;
+                const float w_hi = w[pr.hi];
+                for (std::int64_t j = 0; j < len; ++j) acc[j] = dp(acc[j], w_lo, w_hi, xlo[j], xhi[j]);
+              }
             }
+            for (std::int64_t j = 0; j < len; ++j) part[j] = h == 0 ? acc[j] : acc[j] + part[j];
           }
-          for (std::int64_t j = 0; j < len; ++j) part[j] = h == 0 ? acc[j] : acc[j] + part[j];
+          float* y = out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0;
+          const float bias = rv.bias ? rv.bias->data[static_cast<std::size_t>(oc)] : 0.0f;
+          for (std::int64_t j = 0; j < len; ++j) {
+            const float v = rv.bias ? part[j] + bias : part[j];
+            y[j] = bf16_dst ? cvt(v) : v;
+          }
         }
-        float* y = out.y.data.data() + ((n * s.oc + oc) * s.oh + oy) * s.ow + ox0;
-        const float bias = rv.bias ? rv.bias->data[static_cast<std::size_t>(oc)] : 0.0f;
-        for (std::int64_t j = 0; j < len; ++j) {
-          const float v = rv.bias ? part[j] + bias : part[j];
-          y[j] = bf16_dst ? cvt(v) : v;
-        }
-      }
       });
     });
   };
