@@ -174,6 +174,21 @@ BOOST_AUTO_TEST_CASE(onednn_bf16_is_the_bf16_order) {
       }
 }
 
+// prop=inference: brgconv:avx512_core_bf16, one chain over kh, kw and all channels
+// (block = the group's channels), with and without bias.
+BOOST_AUTO_TEST_CASE(onednn_bf16_brgconv_is_one_chain) {
+  for (const bool bias : {false, true}) {
+    const Problem<float> p = make<float>("mb1ic64ih14oc64oh14kh3ph1", bias);
+    const auto real = onednn_bf16(p, ",prop=inference");
+    if (!real) return;
+    if (real->provenance.at("impl_info_str") != "brgconv:avx512_core_bf16") {
+      BOOST_TEST_MESSAGE("skipped: oneDNN ran " << real->provenance.at("impl_info_str"));
+      return;
+    }
+    BOOST_TEST(identical(real->y, run("onednn-avx512-bf16:block=64", p).y) == 1.0, (bias ? "+bias" : "no bias"));
+  }
+}
+
 // The real bf16 output is within its rigorous bound (any order, bf16 input rounding,
 // DAZ/FTZ, bf16 output rounding) on random, integer, subnormal-heavy and
 // huge-exponent inputs: x and w scaled by 2^ex and 2^ew, the bias by 2^(ex+ew).

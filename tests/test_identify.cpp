@@ -59,7 +59,12 @@ BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   BOOST_TEST(has(f64, "onednn-avx512:bias=store,block=16,input=f32"));
   BOOST_TEST(!has(f64, "onednn-avx512:bias=store,block=16,input=bf16"));
   for (const std::string& c : f32) BOOST_TEST(c.rfind("onednn:", 0) != 0, c);  // real backends are not candidates
-  BOOST_TEST(f32.size() == 4 * f64.size());
+  // Four input formats in f32, one in f64; the float32-only bf16 order aside.
+  const auto others = [](const std::vector<std::string>& v) {
+    return std::count_if(v.begin(), v.end(),
+                         [](const std::string& c) { return c.rfind("onednn-avx512-bf16:", 0) != 0; });
+  };
+  BOOST_TEST(others(f32) == 4 * others(f64));
   // Where the bias enters is swept only when there is one.
   BOOST_TEST(!has(f32, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
   const auto biased = strings(identify_candidates(s, Dtype::f32, true));

@@ -9,6 +9,8 @@
 //   src/cpu/x64/jit_avx512_core_bf16_1x1_conv_kernel.cpp (jit_bf16_1x1:
 //     avx512_core_bf16; reduce_loop, fma_block_fwd_bwd_d, store), whose driver calls
 //     it once per chunk of reduce_blocking input channels.
+// block = all channels of the group is the order measured for brgconv:avx512_core_bf16
+// (prop=inference; jit_brgemm_conv.cpp), one chain over kh, kw and the channels.
 // x, w (and the bias, bias=bf16 as PyTorch passes it) are rounded to bf16 first.
 //
 // Exact accumulation order, per output (VDPBF16PS as orders/vdpbf16ps.hpp emulates
@@ -88,6 +90,14 @@ Bf16Kernel bf16_kernel(const ConvSpec& s, std::int64_t block, std::int64_t chunk
   }
   k.starts.push_back(k.pairs.size());
   return k;
+}
+
+// 16 channels per block (jit_bf16), or all of them: brgconv:avx512_core_bf16
+// (prop=inference) runs one chain over kh, kw and every channel of the group.
+std::vector<std::string> block_sweep(const SweepContext& c) {
+  const std::int64_t icg = c.spec.ic / c.spec.g;
+  if (c.dtype != Dtype::f32 || icg <= 16) return {};
+  return {"16", std::to_string(icg)};
 }
 
 // The 1x1 kernel's reduce_blocking candidates (jit_avx512_core_bf16_1x1_conv_kernel.cpp,
@@ -187,7 +197,8 @@ OrderInfo make_onednn_avx512_bf16_order() {
           .params = {{"dst", "bf16", "output data type: bf16 (VCVTNEPS2BF16, as PyTorch) or f32",
                       sweep_over({"bf16", "f32"})},
                      {"bias", "bf16", "bias data type: bf16 (rounded, as PyTorch passes it) or f32"},
-                     {"block", "16", "input channels per block (ic_block; all of them when the group has fewer)"},
+                     {"block", "16", "input channels per block (ic_block; all of them when the group has fewer)",
+                      block_sweep},
                      {"chunk", "all",
                       "input channels per partial sum stored in float32 (the 1x1 kernel's reduce_blocking), or all",
                       chunk_sweep},
