@@ -10,8 +10,13 @@
 // accumulation, o the stored output:
 //   |ỹ − y| ≤ e, exact data (bounds/input_rounding.hpp);
 //   |ŷ − ỹ| ≤ order-free with flush to zero (bounds/order_free.hpp,
-//             Underflow::flush: VDPBF16PS flushes its results; FMAs and additions
-//             under the caller's gradual underflow err less, η/2 ≤ 2^-126),
+//             Underflow::flush: VDPBF16PS flushes its results; the FMAs of oneDNN's
+//             emulation err less, η/2 ≤ 2^-126). Its n·2^-126 counts one absolute
+//             error per term: the K additions of the products (one per product,
+//             exact products) carry one each; the float32 additions of partial sums
+//             and of the bias (vaddps) run under certconv's MXCSR, gradual underflow,
+//             where an addition with a subnormal result is exact: none. The bias is
+//             the (K+1)-th term, n = K + 1.
 //             evaluated at absdot + e (bounds/any_order.hpp);
 //   |o − ŷ|: with a bf16 dst, VCVTNEPS2BF16 (nearest-even, denormals read as zero)
 //             or its emulation (nearest-even, gradual) by bounds/output_rounding.hpp
