@@ -59,7 +59,12 @@ BOOST_AUTO_TEST_CASE(candidates_sweep_the_parameter_space) {
   BOOST_TEST(has(f64, "onednn-avx512:bias=store,block=16,input=f32"));
   BOOST_TEST(!has(f64, "onednn-avx512:bias=store,block=16,input=bf16"));
   for (const std::string& c : f32) BOOST_TEST(c.rfind("onednn:", 0) != 0, c);  // real backends are not candidates
-  BOOST_TEST(f32.size() == 4 * f64.size());
+  // Four input formats in f32, one in f64; the float32-only bf16 order aside.
+  const auto others = [](const std::vector<std::string>& v) {
+    return std::count_if(v.begin(), v.end(),
+                         [](const std::string& c) { return c.rfind("onednn-avx512-bf16:", 0) != 0; });
+  };
+  BOOST_TEST(others(f32) == 4 * others(f64));
   // Where the bias enters is swept only when there is one.
   BOOST_TEST(!has(f32, "gemm-blocked:bias=last,driver=serial,fma=1,input=f32,kc=haswell-s,unroll=auto"));
   const auto biased = strings(identify_candidates(s, Dtype::f32, true));
@@ -91,11 +96,44 @@ BOOST_AUTO_TEST_CASE(candidates_unchanged_since_orders_declare_their_sweeps) {
                 "2b543be177a177312c7a145c87ef22ae0e95d525b679990ad9c730df1e2df2bd"},
        }) {
     std::string lines;
-    const auto v = strings(identify_candidates(parse_benchdnn(c.spec), c.dtype, c.bias));
+    // Orders added since have their own tests (bf16_candidates below).
+    std::vector<std::string> v;
+    for (const std::string& o : strings(identify_candidates(parse_benchdnn(c.spec), c.dtype, c.bias)))
+      if (o.rfind("onednn-avx512-bf16:", 0) != 0) v.push_back(o);
     for (const std::string& o : v) lines += o + "\n";
     BOOST_TEST(v.size() == c.count, c.spec);
     BOOST_TEST(sha256_hex(lines) == c.sha256, c.spec);
   }
+}
+
+// onednn-avx512-bf16: both dst types and ISAs; for 1x1 layers every 16-channel chunk (the 1x1
+// kernel's reduce_blocking: 160 at 14x14 with 256 channels) and all channels.
+BOOST_AUTO_TEST_CASE(bf16_candidates) {
+  const auto c3 = strings(identify_candidates(parse_benchdnn("mb1ic64ih14oc64oh14kh3ph1"), Dtype::f32, true));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=f32,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,isa=avx512_core"));
+  BOOST_TEST(!has(c3, "onednn-avx512-bf16:bias=bf16,block=16,chunk=16,dst=bf16,input=f32,isa=avx512_core_bf16"));
+  const auto c1 = strings(identify_candidates(parse_benchdnn("mb1ic256ih14oc64oh14kh1"), Dtype::f32, true));
+  for (const char* chunk : {"16", "160", "240", "all"})
+    BOOST_TEST(has(c1, std::string("onednn-avx512-bf16:bias=bf16,block=16,chunk=") + chunk +
+                           ",dst=bf16,input=f32,isa=avx512_core_bf16"));
+  BOOST_TEST(!has(c1, "onednn-avx512-bf16:bias=bf16,block=16,chunk=256,dst=bf16,input=f32,isa=avx512_core_bf16"));
+}
+
+// identify names onednn-avx512-bf16 for its own output (tests/test_backends.cpp: for
+// the real oneDNN's too).
+BOOST_AUTO_TEST_CASE(identifies_the_bf16_order) {
+  const Small s;
+  const Tensor<float> y = output_of("onednn-avx512-bf16", s.view());
+  const IdentifyResult r = identify(s.view(), y, 1);
+  BOOST_TEST_REQUIRE(!r.candidates.empty());
+  bool named = false;
+  for (const IdentifyCandidate& c : r.candidates)
+    named |= c.mismatches == 0 && order_str(c.order) ==
+                                      "onednn-avx512-bf16:bias=bf16,block=16,chunk=all,dst=bf16,input=f32,"
+                                      "isa=avx512_core_bf16";
+  BOOST_TEST(named);
 }
 
 // Every value an order declares for identify (OrderParam::sweep) is tried.

@@ -11,7 +11,9 @@
 #include "certconv/core/error.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/exact/truth.hpp"
+#include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
+#include "certconv/orders/vdpbf16ps.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/spec.hpp"
 
@@ -666,4 +668,142 @@ BOOST_AUTO_TEST_CASE(randomized_shapes_orders_and_inputs) {
       randomized_case<double>(seed);
   }
   BOOST_TEST_MESSAGE(cases << " randomized cases from seed " << seed0);
+}
+
+// onednn-avx512-bf16 against a slow reference written from the kernels
+// (orders/onednn_avx512_bf16.cpp): one output at a time, padded taps skipped, VDPBF16PS
+// as orders/vdpbf16ps.hpp emulates it (tests/test_vdpbf16ps.cpp checks that against the
+// instruction); and its bound on random, integer, subnormal-heavy and huge inputs.
+namespace {
+
+float bf16(float v) { return round_to_format(v, InputFormat::bf16); }
+
+// isa=avx512_core: oneDNN's bf16_emulation_t, two FMAs (the odd pair first) and an
+// integer nearest-even conversion, no DAZ/FTZ.
+float emulated_dpbf16(float acc, float w_lo, float w_hi, float x_lo, float x_hi) {
+  return std::fma(x_lo, w_lo, std::fma(x_hi, w_hi, acc));
+}
+
+float emulated_cvt(float v) {
+  const std::uint32_t b = std::bit_cast<std::uint32_t>(v);
+  return std::isinf(v) ? v : std::bit_cast<float>((b + 0x7fffu + ((b >> 16) & 1u)) & 0xffff0000u);
+}
+
+float ref_avx512_bf16(const Taps<float>& t, std::int64_t block, std::int64_t chunk, bool bf16_dst, bool bf16_bias,
+                      bool native) {
+  const auto dp = native ? vdpbf16ps_lane : emulated_dpbf16;
+  const ConvSpec& s = t.p.spec;
+  const std::int64_t icg = s.ic / s.g;
+  block = std::min(block, icg);
+  auto term = [&](std::int64_t c, std::int64_t ky, std::int64_t kx) { return (c * s.kh + ky) * s.kw + kx; };
+  float part = 0;
+  for (std::int64_t h0 = 0; h0 < icg; h0 += chunk) {
+    const std::int64_t h1 = std::min(icg, h0 + chunk);
+    float acc = 0;
+    for (std::int64_t b0 = h0; b0 < h1; b0 += block)
+      for (std::int64_t ky = 0; ky < s.kh; ++ky)
+        for (std::int64_t kx = 0; kx < s.kw; ++kx) {
+          if (t.padded(term(0, ky, kx))) continue;
+          const std::int64_t b1 = std::min(h1, b0 + block);
+          for (std::int64_t c = b0; c < b1; c += 2) {
+            const std::int64_t lo = term(c, ky, kx), hi = term(c + 1, ky, kx);
+            const bool pair = c + 1 < b1;
+            acc = dp(acc, bf16(t.w(lo)), pair ? bf16(t.w(hi)) : 0.0f, bf16(t.x(lo)), pair ? bf16(t.x(hi)) : 0.0f);
+          }
+        }
+    part = h0 == 0 ? acc : acc + part;
+  }
+  if (t.bias()) part = part + (bf16_bias ? bf16(*t.bias()) : *t.bias());
+  if (!bf16_dst) return part;
+  return native ? vcvtneps2bf16(part) : emulated_cvt(part);
+}
+
+// x and w scaled by 2^e (the bias by 2^2e): e = −62 puts the products around 2^-126
+// (some flushed: FTZ), e = −66 below it, e = −130 makes x and w subnormal (DAZ);
+// e = 60 gives products near 2^120.
+Problem<float> scaled(Problem<float> p, int e) {
+  for (auto* v : {&p.x, &p.w})
+    for (float& a : v->data) a = std::ldexp(a, e);
+  if (p.bias)
+    for (float& a : p.bias->data) a = std::ldexp(a, 2 * e);
+  return p;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(onednn_avx512_bf16_matches_its_slow_reference) {
+  struct Variant {
+    std::string params;
+    std::int64_t block, chunk;
+    bool bf16_dst, bf16_bias, native;
+  };
+  const std::vector<Variant> vs{{"", 16, 1 << 30, true, true, true},
+                                {"dst=f32", 16, 1 << 30, false, true, true},
+                                {"bias=f32,block=4", 4, 1 << 30, true, false, true},
+                                {"chunk=6,dst=f32", 16, 6, false, true, true},
+                                {"chunk=3,block=3", 3, 3, true, true, true},
+                                {"isa=avx512_core", 16, 1 << 30, true, true, false},
+                                {"isa=avx512_core,chunk=6,dst=f32", 16, 6, false, true, false}};
+  for (const char* shape : kShapes)
+    for (const bool with_bias : {false, true})
+      for (const int e : {0, -62, -130, 60}) {
+        const Problem<float> p = scaled(make_problem<float>(shape, "normal", 7, with_bias), e);
+        for (const Variant& v : vs) {
+          const std::string name = "onednn-avx512-bf16" + (v.params.empty() ? "" : ":" + v.params);
+          const Tensor<float> want = reference<float>(p, [&](const Taps<float>& t) {
+            return ref_avx512_bf16(t, v.block, v.chunk, v.bf16_dst, v.bf16_bias, v.native);
+          });
+          const Tensor<float> got = run(name, p).y;
+          std::size_t bad = 0, flushed = 0;
+          for (std::size_t i = 0; i < want.data.size(); ++i) {
+            bad += !(got.data[i] == 0 && want.data[i] == 0) && bits(got.data[i]) != bits(want.data[i]);
+            flushed += got.data[i] == 0;
+          }
+          BOOST_TEST(bad == 0u, name << " on " << shape << (with_bias ? " with bias" : "") << " scaled 2^" << e);
+          if (e == -130 && !with_bias && v.native) BOOST_TEST(flushed == got.data.size(), "DAZ on " << shape);
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(onednn_avx512_bf16_bound_holds) {
+  for (const char* shape : kShapes)
+    for (const char* dist : {"normal", "integer"})
+      for (const int e : {0, -62, -66, -130, 60, 1000})
+        for (const char* dst : {"bf16", "f32", "bf16,isa=avx512_core"}) {
+          if (std::string(dist) == "integer" && e != 0) continue;
+          // e = 1000: x subnormal (DAZ) and w huge, 2^-130 and 2^125: products near 2^-5.
+          Problem<float> p = make_problem<float>(shape, dist, 5, true);
+          if (e == 1000) {
+            for (float& a : p.x.data) a = std::ldexp(a, -130);
+            for (float& a : p.w.data) a = std::ldexp(a, 125);
+          } else {
+            p = scaled(std::move(p), e);
+          }
+          const OrderOutput<float> got = run(std::string("onednn-avx512-bf16:dst=") + dst, p, 1, true);
+          BOOST_TEST(bound_kind_name(got.bound_kind) == std::string("order-free+input-rounding") +
+                                                            (dst == std::string("f32") ? "" : "+output-rounding"));
+          const Truth truth = compute_truth(p.view(), {});
+          std::size_t violations = 0;
+          for (std::size_t i = 0; i < got.y.data.size(); ++i)
+            violations += error_below(got.y.data[i], truth.lo.data[i], truth.hi.data[i]) > got.bound.data[i];
+          BOOST_TEST(violations == 0u, shape << " " << dist << " scaled 2^" << e << " dst " << dst);
+        }
+}
+
+BOOST_AUTO_TEST_CASE(onednn_avx512_bf16_rejects_bad_parameters) {
+  const Problem<float> p = make_problem<float>("mb1ic4ih5oc2kh3", "normal", 1, true);
+  for (const auto& [order, key] : std::vector<std::pair<std::string, std::string>>{
+           {"onednn-avx512-bf16:dst=f16", "'dst'"},
+           {"onednn-avx512-bf16:bias=f64", "'bias'"},
+           {"onednn-avx512-bf16:chunk=0", "'chunk'"},
+           {"onednn-avx512-bf16:block=1", "'block'"},
+           {"onednn-avx512-bf16:isa=avx2", "'isa'"}}) {
+    try {
+      run(order, p);
+      BOOST_ERROR(order << " ran");
+    } catch (const InputError& err) {
+      BOOST_TEST(std::string(err.what()).find(key) != std::string::npos, err.what());
+    }
+  }
+  BOOST_CHECK_THROW(run("onednn-avx512-bf16", make_problem<double>("mb1ic4ih5oc2kh3", "normal", 1, true)), InputError);
 }

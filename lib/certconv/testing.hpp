@@ -42,8 +42,9 @@ struct Tolerance {
   // any_order, probabilistic: the accumulated result is then rounded to this format
   // (bf16, fp16), as reduced-precision kernels store their output; f32 = not rounded.
   InputFormat output = InputFormat::f32;
-  // any_order: the kernel flushes subnormal inputs (DAZ) and results (FTZ) to zero,
-  // as the x86 bf16 dot-product instructions (VDPBF16PS, TDPBF16PS) do.
+  // any_order: the kernel flushes subnormal x and w (DAZ) and results (FTZ) to zero,
+  // as the x86 bf16 dot-product instructions (VDPBF16PS, TDPBF16PS) do; the bias is
+  // added by an ordinary float32 addition (orders/input_format.hpp, kernel_inputs).
   bool ftz = false;
   double lambda = 5;                     // Kind::probabilistic
   int threads = 0;                       // truth and bound threads, 0 = all cores

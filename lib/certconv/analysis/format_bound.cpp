@@ -6,22 +6,11 @@
 #include <type_traits>
 
 #include "certconv/bounds/any_order.hpp"
-#include "certconv/bounds/input_rounding.hpp"
 #include "certconv/bounds/output_rounding.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/parallel.hpp"
 
 namespace certconv {
-
-namespace {
-
-// DAZ: inputs below float32's normal range are read as zero (sign kept).
-void flush_subnormals(Tensor<float>& t) {
-  for (float& v : t.data)
-    if (std::fabs(v) < 0x1p-126f) v = std::copysign(0.0f, v);
-}
-
-}  // namespace
 
 const char* output_format_name(OutputFormat f) {
   switch (f) {
@@ -82,15 +71,12 @@ FormatBound format_bound(const ConvProblem<TI>& p, const Truth& truth, const For
     r.bound = any_order_bound(truth.absdot, n, m.acc);
     r.kind = {.theorem = Theorem::order_free};
   } else if constexpr (std::is_same_v<TI, float>) {
-    // The inputs as the kernel saw them: rounded, then flushed; e covers both exactly.
-    OwnedProblem<float> seen = round_problem(p, m.input);
-    if (m.ftz) {
-      flush_subnormals(seen.x);
-      flush_subnormals(seen.w);
-      if (seen.bias) flush_subnormals(*seen.bias);
-    }
-    const Tensor<double> e = input_rounding_error(p, seen.view(), resolve_threads(threads));
-    r.bound = any_order_bound(truth.absdot, n, m.acc, &e, m.ftz ? Underflow::flush : Underflow::gradual);
+    // The inputs as the kernel saw them: rounded, then flushed (orders/input_format.hpp,
+    // kernel_inputs); e covers both exactly.
+    require(m.acc == Dtype::f32, std::string("input=") + input_format_name(m.input) + " models float32 kernels");
+    const OwnedProblem<float> seen = kernel_inputs(p, m.input, m.ftz);
+    r.bound = any_order_bound(p, seen.view(), truth.absdot, m.ftz ? Underflow::flush : Underflow::gradual,
+                              resolve_threads(threads));
     r.kind = {.theorem = Theorem::order_free, .input_rounding = true};
   } else {
     throw InputError(std::string("input=") + input_format_name(m.input) + (m.ftz ? " with ftz=1" : "") +

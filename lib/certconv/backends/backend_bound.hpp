@@ -4,15 +4,12 @@
 // Jeannerod & Rump 2013): valid for any order of the n products (+ bias), fused or
 // not, with the underflow term. Winograd-type algorithms are not sums of the
 // products, so they get no bound (Theorem::none).
+#include "certconv/orders/absdot.hpp"  // absdot_upper
 #include "certconv/orders/order.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
 namespace certconv {
-
-// Σ|w·x| (+ |bias|) per output, rounded up (a rigorous upper bound), NCHW.
-template <class T>
-Tensor<double> absdot_upper(const ConvProblem<T>& p, int threads);
 
 // Sets out.bound to the order-free bound per element and out.bound_kind to
 // "order-free" (outputs that overflowed get +∞, as the bound assumes none).

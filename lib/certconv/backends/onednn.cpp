@@ -1,5 +1,17 @@
-// onednn:prop=training|inference,alg=direct|auto|winograd,src=any|nchw — the real
-// dnnl::convolution_forward of the oneDNN the build found (Debian: 2.6.3), float32.
+// onednn:prop=training|inference,alg=direct|auto|winograd,src=any|nchw,dt=f32|bf16,
+// dst=bf16|f32,bias=bf16|f32 — the real dnnl::convolution_forward of the oneDNN the
+// build found (Debian: 2.6.3), float32 or bf16.
+//
+// dt=bf16 asks what PyTorch 1.13's bf16 conv2d asks (ideep passes the tensors' own
+// data types): src, weights and bias bf16 (bias=f32 keeps the bias float32), dst bf16
+// (dst=f32: float32). The float32 inputs are rounded to bf16 first, nearest-even
+// (orders/input_format.hpp; exact for values that are bf16 already), and a bf16 dst
+// is widened exactly into the float32 output. On CPUs with AVX512_BF16 oneDNN runs
+// jit_bf16:avx512_core_bf16 (jit_bf16_1x1 for 1x1 layers), which onednn-avx512-bf16
+// reproduces; with ONEDNN_MAX_CPU_ISA=AVX512_CORE it runs the same kernels on
+// avx512_core, emulating the bf16 instructions with float32 FMAs (bf16_emulation_t);
+// without AVX-512 it has no bf16 convolution (an InputError). oneDNN 2.6 has no f16
+// convolution on CPU: dt=f16 is an InputError.
 //
 // Asked the way PyTorch asks through ideep (ideep/operators/conv.hpp,
 // get_primitive_desc with keep_format = false for NCHW tensors): src, weights, bias
@@ -22,6 +34,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstdlib>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
@@ -29,8 +43,10 @@
 
 #include "certconv/backends/backend_bound.hpp"
 #include "certconv/core/error.hpp"
-#include "certconv/orders/params.hpp"
 #include "certconv/core/parallel.hpp"
+#include "certconv/orders/bf16_bound.hpp"
+#include "certconv/orders/input_format.hpp"
+#include "certconv/orders/params.hpp"
 
 namespace certconv {
 
@@ -39,6 +55,7 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
+constexpr auto bf16 = memory::data_type::bf16;
 
 std::string isa_name(dnnl::cpu_isa isa) {
   switch (isa) {
@@ -96,6 +113,19 @@ float* writable(const Tensor<float>& t) {
   return const_cast<float*>(t.data.data());
 }
 
+// The upper half of each float32: exact for values already rounded to bf16.
+std::vector<std::uint16_t> bf16_bits(const Tensor<float>& t) {
+  std::vector<std::uint16_t> b(t.data.size());
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(t.data[i]) >> 16);
+  return b;
+}
+
+std::string version_text() {
+  const dnnl_version_t* v = dnnl_version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
 }  // namespace
 
 OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnConfig& c, int threads) {
@@ -111,10 +141,21 @@ OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnC
   // Groups: oneDNN's weights are [g, oc/g, ic/g, kh, kw], the same bytes as OIHW.
   const memory::dims w_dims =
       s.g == 1 ? memory::dims{s.oc, s.ic, s.kh, s.kw} : memory::dims{s.g, s.oc / s.g, s.ic / s.g, s.kh, s.kw};
-  const memory::desc x_user(x_dims, f32, tag::nchw), y_user(y_dims, f32, tag::nchw), b_user(b_dims, f32, tag::x),
-      w_user(w_dims, f32, s.g == 1 ? tag::oihw : tag::goihw);
-  const memory::desc x_q = c.src_any ? memory::desc(x_dims, f32, tag::any) : x_user, w_q(w_dims, f32, tag::any),
-                     b_q(b_dims, f32, tag::any), y_q(y_dims, f32, tag::any);
+  // Data types as asked; bf16 data lives in the buffers below, rounded from p.
+  const auto src_dt = c.bf16 ? bf16 : f32, dst_dt = c.bf16 && c.bf16_dst ? bf16 : f32,
+             bias_dt = c.bf16 && c.bf16_bias ? bf16 : f32;
+  std::vector<std::uint16_t> xb, wb, bb, yb;
+  if (c.bf16) {
+    const OwnedProblem<float> r = round_problem(p, InputFormat::bf16);
+    xb = bf16_bits(r.x);
+    wb = bf16_bits(r.w);
+    if (p.bias && c.bf16_bias) bb = bf16_bits(*r.bias);
+    if (c.bf16_dst) yb.resize(out.y.data.size());
+  }
+  const memory::desc x_user(x_dims, src_dt, tag::nchw), y_user(y_dims, dst_dt, tag::nchw),
+      b_user(b_dims, bias_dt, tag::x), w_user(w_dims, src_dt, s.g == 1 ? tag::oihw : tag::goihw);
+  const memory::desc x_q = c.src_any ? memory::desc(x_dims, src_dt, tag::any) : x_user,
+                     w_q(w_dims, src_dt, tag::any), b_q(b_dims, bias_dt, tag::any), y_q(y_dims, dst_dt, tag::any);
   const auto prop = c.inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   const memory::dims strides{s.sh, s.sw}, dilates{s.dh, s.dw}, pad_l{s.ph, s.pw},
       pad_r{std::max<std::int64_t>(0, s.pad_bottom()), std::max<std::int64_t>(0, s.pad_right())};
@@ -127,34 +168,45 @@ OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnC
                                                             dilates, pad_l, pad_r);
     pd.emplace(d, eng);
   } catch (const dnnl::error& e) {
+    if (c.bf16)
+      throw InputError("order 'onednn': dt=bf16: bf16 convolution is not supported on this CPU (" + version_text() +
+                       ", alg=" + c.alg + ", effective ISA " + isa_name(dnnl::get_effective_cpu_isa()) + ", " +
+                       max_isa_env() + ": " + e.what() + ")");
     throw InputError("order 'onednn': oneDNN has no alg=" + c.alg + " implementation for " + to_benchdnn(s) +
                      " on this CPU (" + e.what() + ")");
   }
 
-  const memory x_mem(x_user, eng, writable(p.x)), w_mem(w_user, eng, writable(p.w));
-  memory y_mem(y_user, eng, out.y.data.data());
+  const memory x_mem(x_user, eng, c.bf16 ? static_cast<void*>(xb.data()) : writable(p.x)),
+      w_mem(w_user, eng, c.bf16 ? static_cast<void*>(wb.data()) : writable(p.w));
+  memory y_mem(y_user, eng, yb.empty() ? static_cast<void*>(out.y.data.data()) : yb.data());
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in_layout(x_mem, pd->src_desc(), eng, strm)},
                                        {DNNL_ARG_WEIGHTS, in_layout(w_mem, pd->weights_desc(), eng, strm)}};
   if (p.bias)
-    args.emplace(DNNL_ARG_BIAS, in_layout(memory(b_user, eng, writable(*p.bias)), pd->bias_desc(), eng, strm));
+    args.emplace(DNNL_ARG_BIAS, in_layout(memory(b_user, eng, bb.empty() ? static_cast<void*>(writable(*p.bias))
+                                                                         : bb.data()),
+                                          pd->bias_desc(), eng, strm));
   const bool dst_is_nchw = pd->dst_desc() == y_user;
   memory dst = dst_is_nchw ? y_mem : memory(pd->dst_desc(), eng);
   args.emplace(DNNL_ARG_DST, dst);
   dnnl::convolution_forward(*pd).execute(strm, args);
   if (!dst_is_nchw) dnnl::reorder(dst, y_mem).execute(strm, dst, y_mem);
   strm.wait();
+  // A bf16 result widened: exact.
+  for (std::size_t i = 0; i < yb.size(); ++i) out.y.data[i] = std::bit_cast<float>(std::uint32_t{yb[i]} << 16);
 
-  const dnnl_version_t* v = dnnl_version();
   const std::string impl = pd->impl_info_str();
-  out.provenance = {{"library", "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                    std::to_string(v->patch)},
+  out.provenance = {{"library", version_text()},
                     {"impl_info_str", impl},
                     {"effective_isa", isa_name(dnnl::get_effective_cpu_isa())},
                     {"max_cpu_isa_env", max_isa_env()},
                     {"threads", nthr > 0 ? std::to_string(nthr) : "unknown (runtime without OpenMP)"},
                     {"prop_kind", c.inference ? "forward_inference" : "forward_training"},
                     {"algorithm", c.alg},
-                    {"src_format", c.src_any ? "any" : "nchw"}};
+                    {"src_format", c.src_any ? "any" : "nchw"},
+                    {"data_types", std::string("src ") + (c.bf16 ? "bf16" : "f32") + ", weights " +
+                                       (c.bf16 ? "bf16" : "f32") + ", bias " +
+                                       (p.bias ? (bias_dt == bf16 ? "bf16" : "f32") : "none") + ", dst " +
+                                       (dst_dt == bf16 ? "bf16" : "f32")}};
   return out;
 }
 
@@ -166,12 +218,34 @@ OnednnConfig config_of(const OrderSpec& o) {
   c.inference = ps.choice("prop", "training", {"training", "inference"}) == "inference";
   c.alg = ps.choice("alg", "direct", {"direct", "auto", "winograd"});
   c.src_any = ps.choice("src", "any", {"any", "nchw"}) == "any";
+  const std::string dt = ps.choice("dt", "f32", {"f32", "bf16", "f16"});
+  if (dt == "f16")
+    throw InputError("order 'onednn': parameter 'dt': f16 convolution is not supported here (" + version_text() +
+                     " has no f16 convolution on CPU)");
+  c.bf16 = dt == "bf16";
+  // dst and bias choose among bf16 data types: meaningless for float32.
+  for (const char* key : {"dst", "bias"})
+    if (!c.bf16 && o.params.count(key))
+      throw InputError(std::string("order 'onednn': parameter '") + key + "' goes with dt=bf16 (dt=f32 is float32 " +
+                       "throughout)");
+  c.bf16_dst = ps.choice("dst", "bf16", {"bf16", "f32"}) == "bf16";
+  c.bf16_bias = ps.choice("bias", "bf16", {"bf16", "f32"}) == "bf16";
   return c;
 }
 
 OrderOutput<float> run_f32(const OrderSpec& o, const ConvProblem<float>& p, const RunOptions& opt) {
-  OrderOutput<float> out = onednn_convolution(p, config_of(o), opt.threads);
-  if (opt.want_bound) {
+  const OnednnConfig c = config_of(o);
+  OrderOutput<float> out = onednn_convolution(p, c, opt.threads);
+  if (opt.want_bound && c.bf16) {
+    // DAZ where the kernel runs the AVX512_BF16 (or AMX) instructions; oneDNN's
+    // emulation of them on avx512_core, and its reference kernels, read denormals
+    // as they are (certconv keeps MXCSR's DAZ off).
+    const std::string& impl = out.provenance.at("impl_info_str");
+    const bool daz = impl.find("avx512_core_bf16") != std::string::npos || impl.find("amx") != std::string::npos;
+    OwnedProblem<float> seen = kernel_inputs(p, InputFormat::bf16, daz);
+    if (p.bias && !c.bf16_bias) seen.bias = *p.bias;
+    set_bf16_kernel_bound(out, p, seen.view(), c.bf16_dst, opt.threads);
+  } else if (opt.want_bound) {
     // Winograd transforms are not a sum of the products: no order-free bound.
     if (out.provenance.at("impl_info_str").find("wino") != std::string::npos)
       set_no_bound(out);
@@ -193,9 +267,13 @@ OrderInfo make_onednn_order() {
   OrderInfo info{"onednn",
                  {{"prop", "training", "prop_kind: training (forward_training, as PyTorch) or inference"},
                   {"alg", "direct", "algorithm: direct, auto (oneDNN's choice) or winograd"},
-                  {"src", "any", "source layout asked for: any (as PyTorch) or nchw"}},
-                 "the real oneDNN convolution, float32: the kernel oneDNN picks (impl_info_str in the provenance; "
-                 "docs/orders.md names the emulated order that reproduces it)",
+                  {"src", "any", "source layout asked for: any (as PyTorch) or nchw"},
+                  {"dt", "f32", "src and weights data type: f32, or bf16 (rounded from the float32 inputs, as "
+                                "PyTorch's bf16 conv2d); f16 is not supported by oneDNN 2.6 on CPU"},
+                  {"dst", "bf16", "dt=bf16 only: the output data type, bf16 (as PyTorch) or f32"},
+                  {"bias", "bf16", "dt=bf16 only: the bias data type, bf16 (as PyTorch) or f32"}},
+                 "the real oneDNN convolution, float32 or bf16: the kernel oneDNN picks (impl_info_str in the "
+                 "provenance; docs/orders.md names the emulated order that reproduces it)",
                  run_f32,
                  run_f64};
   info.kind = OrderKind::backend;

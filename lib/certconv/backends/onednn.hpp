@@ -15,12 +15,18 @@ struct OnednnConfig {
   bool inference = false;     // prop_kind forward_inference instead of forward_training
   std::string alg = "direct"; // convolution_direct | convolution_auto | convolution_winograd
   bool src_any = true;        // src format any (as PyTorch asks) instead of nchw
+  // dt=bf16: src and weights in bf16 (rounded to nearest-even), the bias in
+  // bias_dt, the result in dst_dt (bf16 or f32), as PyTorch's bf16 conv2d asks.
+  bool bf16 = false;
+  bool bf16_dst = true;
+  bool bf16_bias = true;
 };
 
-// Runs the convolution in float32 and returns y (NCHW) with provenance: the
+// Runs the convolution in float32 (or bf16, c.bf16) and returns y (NCHW) with provenance: the
 // implementation that ran (impl_info_str), the effective ISA, ONEDNN_MAX_CPU_ISA,
 // the OpenMP threads. `threads` (0 = all cores) is applied to oneDNN's OpenMP
-// runtime. Throws InputError when oneDNN has no implementation for the problem.
+// runtime. bf16 inputs are p's rounded to bf16; a bf16 output is widened exactly
+// into y. Throws InputError when oneDNN has no implementation for the problem.
 OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnConfig& c, int threads);
 
 OrderInfo make_onednn_order();

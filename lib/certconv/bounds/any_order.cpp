@@ -2,6 +2,7 @@
 // every operand is ≥ 0 and the formulas are monotone in them.
 #include "certconv/bounds/any_order.hpp"
 
+#include "certconv/bounds/input_rounding.hpp"
 #include "certconv/bounds/order_free.hpp"
 
 namespace certconv {
@@ -19,6 +20,13 @@ Tensor<double> any_order_bound(const Tensor<double>& absdot, std::int64_t n, Dty
     b.data[i] = add_up(order_free_bound(add_up(ad, e), n, dtype, Products::fused, underflow), e);
   }
   return b;
+}
+
+Tensor<double> any_order_bound(const ConvProblem<float>& p, const ConvProblem<float>& seen,
+                               const Tensor<double>& absdot, Underflow underflow, int threads) {
+  const Tensor<double> e = input_rounding_error(p, seen, threads);
+  const std::int64_t n = p.spec.n_terms() + (p.bias ? 1 : 0);
+  return any_order_bound(absdot, n, Dtype::f32, &e, underflow);
 }
 
 Tensor<double> relative_input_error(const Tensor<double>& absdot, double u_in) {

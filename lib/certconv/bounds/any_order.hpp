@@ -10,6 +10,7 @@
 
 #include "certconv/bounds/order_free.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
 namespace certconv {
@@ -21,6 +22,14 @@ namespace certconv {
 Tensor<double> any_order_bound(const Tensor<double>& absdot, std::int64_t n, Dtype dtype,
                                const Tensor<double>* input_error = nullptr,
                                Underflow underflow = Underflow::gradual);
+
+// The same for float32 accumulation of the inputs as the kernel saw them (`seen`:
+// rounded to a reduced format, flushed where it reads denormals as zero): e is
+// input_rounding_error(p, seen) (bounds/input_rounding.hpp, exact data), n counts
+// the bias. absdot is the user's (p's). testing.cpp's any-order tolerances and the
+// bf16 kernels' bounds (orders/bf16_bound.cpp) both evaluate it here.
+Tensor<double> any_order_bound(const ConvProblem<float>& p, const ConvProblem<float>& seen,
+                               const Tensor<double>& absdot, Underflow underflow, int threads);
 
 // e for inputs rounded with unit roundoff u_in, a model for the normal range only
 // (Higham 2002 §2.1: x̃ = x(1+δ), |δ| ≤ u_in, so |x̃w̃ − xw| ≤ (2u_in + u_in²)|xw|):

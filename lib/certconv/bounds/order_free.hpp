@@ -26,10 +26,14 @@ enum class Products {
 //   passes at most n roundings (its FMA or product, and the additions above it), so
 //     |ŷ − y| ≤ γ_n·absdot + n·(η/2)·(1+u)^n ≤ (n·u·absdot + n·η/2) / (1 − n·u).
 // Underflow::flush: results below the smallest normal 2^emin are flushed to zero
-//   (FTZ, as x86 bf16 dot-product instructions do), so a rounding errs by up to
-//   2^emin absolutely instead of η/2, additions included: the fused formula holds
-//   with η/2 replaced by 2^emin = η/(2u) (every rounding, additions included, is
-//   then fl(z) = z(1+δ) + ε with |ε| ≤ 2^emin). Only Products::fused supports it.
+//   (FTZ, as x86 bf16 dot-product instructions do), so every rounding, additions
+//   included, is fl(z) = z(1+δ) + ε with |ε| ≤ 2^emin = η/(2u) instead of η/2 for
+//   products only. A term passes its product (or FMA) and the additions above it;
+//   over the whole sum there are at most n products or FMAs and n − 1 additions,
+//   2n − 1 roundings with an absolute error, each carried by at most n factors
+//   (1 + δ) above it:
+//     |ŷ − y| ≤ γ_n·absdot + (2n − 1)·2^emin·(1+u)^n ≤ (n·u·absdot + (2n − 1)·2^emin) / (1 − n·u).
+//   Only Products::fused supports it.
 // Returns +∞ when n·u ≥ 1 (fused) and for a non-finite absdot.
 enum class Underflow { gradual, flush };
 double order_free_bound(double absdot, std::int64_t n, Dtype dtype, Products products = Products::fused,

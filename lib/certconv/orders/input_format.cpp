@@ -6,6 +6,7 @@
 
 #include "certconv/core/error.hpp"
 #include "certconv/core/text.hpp"
+#include "certconv/orders/vdpbf16ps.hpp"
 
 namespace certconv {
 
@@ -91,6 +92,14 @@ void require_in_format(const Tensor<float>& t, InputFormat f, const std::string&
 OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f) {
   OwnedProblem<float> r{p.spec, round_tensor(p.x, f, "x"), round_tensor(p.w, f, "w"), {}};
   if (p.bias) r.bias = round_tensor(*p.bias, f, "bias");
+  return r;
+}
+
+OwnedProblem<float> kernel_inputs(const ConvProblem<float>& p, InputFormat f, bool daz) {
+  OwnedProblem<float> r = round_problem(p, f);
+  if (daz)
+    for (Tensor<float>* t : {&r.x, &r.w})
+      for (float& v : t->data) v = flush_subnormal(v);
   return r;
 }
 

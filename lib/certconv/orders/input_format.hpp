@@ -34,4 +34,11 @@ void require_in_format(const Tensor<float>& t, InputFormat f, const std::string&
 // x, w and the bias rounded (errors name them "x", "w", "bias").
 OwnedProblem<float> round_problem(const ConvProblem<float>& p, InputFormat f);
 
+// The inputs as a reduced-precision kernel sees them: rounded, and with daz, x and w
+// below 2^-126 read as zero (the x86 bf16 dot-product instructions' DAZ). The bias
+// is rounded only: kernels add it with an ordinary float32 addition, and where one
+// flushes it instead, the difference (< 2^-126) is one rounding's absolute error in
+// the flush-to-zero model of bounds/order_free.hpp.
+OwnedProblem<float> kernel_inputs(const ConvProblem<float>& p, InputFormat f, bool daz);
+
 }  // namespace certconv

@@ -15,6 +15,7 @@ OrderInfo make_im2col_order();
 OrderInfo make_gemm_blocked_order();
 OrderInfo make_onednn_avx512_order();
 OrderInfo make_onednn_avx2_order();
+OrderInfo make_onednn_avx512_bf16_order();
 OrderInfo make_pairwise_order();
 OrderInfo make_kahan_order();
 OrderInfo make_split_k_order();

@@ -39,7 +39,7 @@ std::vector<OrderInfo> build_list() {
       make_direct_order(),        make_im2col_order(),      make_gemm_blocked_order(),
       make_onednn_avx512_order(), make_onednn_avx2_order(), make_pairwise_order(),
       make_kahan_order(),         make_split_k_order(),     make_winograd_order(),
-      make_openblas_haswell_order(), make_tree_order(),
+      make_openblas_haswell_order(), make_onednn_avx512_bf16_order(), make_tree_order(),
   };
   // The real libraries (OrderKind::backend), where the build found them.
 #if CERTCONV_HAVE_ONEDNN
