@@ -45,8 +45,7 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
   std::string order;
   if (tree) {
     write_tree_file(a.tree_out, r.trees);
-    order = order_str(parse_order("tree:file=" + a.tree_out + ",fma=" + tree_fma_name(r.chosen.fma) +
-                                  ",first=" + (r.chosen.first_lo ? "lo" : "hi")));
+    order = order_str(parse_order("tree:file=" + a.tree_out + tree_numerics_params(r.chosen)));
   }
   if (tree && !a.dot.empty()) write_file_atomic(a.dot, reveal_dot(spec, r.trees));
   const RevealRequest q{spec, has_bias, dtype_of<T>(), a.threads, box.describe, order, a.tree_out, opt};
@@ -63,7 +62,7 @@ int run_reveal(const RevealArgs& a, const ConvSpec& spec) {
   } else {
     std::printf("trees %zu (depth", r.trees.trees.size());
     for (const SumTree& t : r.trees.trees) std::printf(" %lld", static_cast<long long>(tree_depth(t)));
-    std::printf("), numerics fma=%s first=%s\n", tree_fma_name(r.chosen.fma), r.chosen.first_lo ? "lo" : "hi");
+    std::printf("), numerics %s\n", tree_numerics_params(r.chosen).substr(1).c_str());
     std::printf("replay on fresh random inputs: %.6f identical (%lld of %lld differ)\n", r.replay_identical_fraction,
                 static_cast<long long>(r.replay_mismatches), static_cast<long long>(r.replay_outputs));
     if (r.bounds_checked)

@@ -27,11 +27,19 @@ OrderInfo make_tree_order();
 enum class TreeFma { none, all, pairs };
 const char* tree_fma_name(TreeFma f);  // "0", "1", "pairs"
 
+// The reduced-precision numerics of the `tree` order (tree.cpp): input=bf16 (in
+// run_tree_file; the order string's input= is every order's, registry.cpp), ftz=1,
+// dst=bf16. Float32 only.
+struct TreeRounding {
+  bool bf16_input = false, ftz = false, bf16_dst = false;
+  bool any() const { return bf16_input || ftz || bf16_dst; }
+};
+
 // The `tree` order on trees in memory: what `tree:file=PATH,fma=..,first=..` runs once
 // the file is read; checks the file against the problem.
 template <class T>
 OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, const ConvProblem<T>& p,
-                             const RunOptions& opt);
+                             const RunOptions& opt, TreeRounding rd = {});
 
 // The sequential dot product of im2col.cpp, shared by `im2col` and `direct`
 // (the same loop nest; fma=0|1).

@@ -1,6 +1,7 @@
-// tree:file=PATH,fma=0|1|pairs,first=lo|hi — replays a summation tree read from a
-// tree file (sum_tree.hpp), as `certconv reveal` writes it: one tree per class of
-// outputs (by position, or by position and output channel), the same for every image.
+// tree:file=PATH,fma=0|1|pairs,first=lo|hi,input=f32|bf16,ftz=0|1,dst=f32|bf16 —
+// replays a summation tree read from a tree file (sum_tree.hpp), as `certconv reveal`
+// writes it: one tree per class of outputs (by position, or by position and output
+// channel), the same for every image.
 //
 // Exact accumulation order, per output of channel c (within its group) at position
 // m = oy·OW + ox, over T = trees[lane_class[(c mod channels)·OH·OW + m]] (trees[0]
@@ -15,16 +16,35 @@
 //   node (c1 c2 … cn)      the left fold ((c1 c2) c3) … with the rules above;
 //   y = T(root).
 // Padded taps are zero products in their places (orders/driver.hpp: values unchanged).
+// Reduced-precision kernels (float32 only; the defaults are plain float32), the
+// inputs as kernel_inputs (input_format.hpp) gives them:
+//   input=bf16  (every order's parameter, registry.cpp) x, w and the bias rounded to
+//               bf16, nearest-even, before the tree runs;
+//   ftz=1       x and w below 2^-126 read as zero (DAZ), and every product, sum and
+//               FMA the exact result rounded once to float32 and flushed to zero
+//               below 2^-126 (add_round_ftz of vdpbf16ps.hpp, VDPBF16PS's
+//               arithmetic): p_k = ftz(fl(x_k·w_k)), ftz(fl(A + B)), ftz(fma(x, w, C));
+//   dst=bf16    y rounded to bf16, nearest-even: with ftz=1 as VCVTNEPS2BF16 (a
+//               subnormal y read as zero), with ftz=0 gradually (oneDNN's emulation).
+// Bounds: input=bf16 adds the input-rounding term (bounds/input_rounding.hpp) to the
+// bound on the rounded inputs, which is the tree bound (Theorem tree_gamma) with
+// ftz=0 and dst=f32; with ftz=1 or dst=bf16 it is the order-free bound of the bf16
+// kernels (bf16_bound.hpp: flush to zero, DAZ and output rounding), not a tree bound.
 // The program evaluates each node's larger child first so that the stack stays short;
 // the order of evaluation does not change any value.
 #include <algorithm>
 #include <memory>
 
+#include "certconv/bounds/input_rounding.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/parallel.hpp"
+#include "certconv/orders/bf16_bound.hpp"
 #include "certconv/orders/driver.hpp"
+#include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/params.hpp"
 #include "certconv/orders/sum_tree.hpp"
+#include "certconv/orders/vdpbf16ps.hpp"
 
 namespace certconv {
 
@@ -105,7 +125,15 @@ class Compiler {
   }
 };
 
-template <class T>
+// ftz=1: each operation on the exact binary64 product (exact for float32 x and w),
+// rounded once and flushed.
+struct FtzPolicy : ValuePolicy<float> {
+  static float prod(float x, float w) { return add_round_ftz(0.0f, static_cast<double>(x) * w); }
+  static float add(float a, float b) { return add_round_ftz(a, b); }
+  static float fma(float x, float w, float c) { return add_round_ftz(c, static_cast<double>(x) * w); }
+};
+
+template <class T, bool Ftz = false>
 struct TreeKernel {
   std::vector<Program> programs;
   std::vector<std::int32_t> lane_class;  // empty: programs[0] everywhere
@@ -152,6 +180,14 @@ struct TreeKernel {
 
   template <class P>
   void row(const Row<T>& r, const typename P::Rows& out) const {
+    if constexpr (Ftz && std::is_same_v<P, ValuePolicy<T>>)
+      values<FtzPolicy>(r, out);
+    else
+      values<P>(r, out);
+  }
+
+  template <class P>
+  void values(const Row<T>& r, const typename P::Rows& out) const {
     if constexpr (std::is_same_v<P, TreePolicy<T>>) {
       // The bound's tree (read off once, not per position) covers every class's tree.
       run<P>(r, programs[0], 0, r.len, out);
@@ -182,7 +218,10 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
   const std::string fma = ps.choice("fma", "0", {"0", "1", "pairs"});
   const TreeFma f = fma == "0" ? TreeFma::none : fma == "1" ? TreeFma::all : TreeFma::pairs;
   const bool first_lo = ps.choice("first", "lo", {"lo", "hi"}) == "lo";
-  return run_tree_file(read_tree_file(path), f, first_lo, p, opt);
+  // input= is the registry's: the problem here is rounded already.
+  const TreeRounding rd{.ftz = ps.flag("ftz", false),
+                        .bf16_dst = ps.choice("dst", "f32", {"f32", "bf16"}) == "bf16"};
+  return run_tree_file(read_tree_file(path), f, first_lo, p, opt, rd);
 }
 
 }  // namespace
@@ -191,7 +230,7 @@ const char* tree_fma_name(TreeFma f) { return f == TreeFma::none ? "0" : f == Tr
 
 template <class T>
 OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, const ConvProblem<T>& p,
-                             const RunOptions& opt) {
+                             const RunOptions& opt, TreeRounding rd) {
   const ConvSpec& s = p.spec;
   require(f.K == s.n_terms(),
           "tree file: the trees sum " + std::to_string(f.K) + " terms; the problem has " + std::to_string(s.n_terms()));
@@ -202,17 +241,47 @@ OrderOutput<T> run_tree_file(const TreeFile& f, TreeFma fma, bool first_lo, cons
           "tree file: the classes are for " + std::to_string(f.channels) + " channels of " + std::to_string(f.oh) +
               "x" + std::to_string(f.ow) + " outputs; the problem has " + std::to_string(s.oc / s.g) +
               " channels per group of " + std::to_string(s.oh) + "x" + std::to_string(s.ow));
-  TreeKernel<T> ker;
-  for (const SumTree& t : f.trees) ker.programs.push_back(Compiler(t, f.K, fma, first_lo).compile());
-  ker.lane_class = f.lane_class;
-  ker.channels = f.channels;
-  ker.positions = f.oh * f.ow;
-  return run_tree_order(p, opt, ker);
+  auto build = [&](auto ker) {
+    for (const SumTree& t : f.trees) ker.programs.push_back(Compiler(t, f.K, fma, first_lo).compile());
+    ker.lane_class = f.lane_class;
+    ker.channels = f.channels;
+    ker.positions = f.oh * f.ow;
+    return ker;
+  };
+  if (!rd.any()) return run_tree_order(p, opt, build(TreeKernel<T>{}));
+  if constexpr (std::is_same_v<T, double>) {
+    throw InputError("order 'tree': input=bf16, ftz=1 and dst=bf16 are for float32 (dtype f32)");
+  } else if (rd.bf16_input) {
+    // As input=bf16 of run_order (registry.cpp): |o − y| ≤ |o − ỹ| + |ỹ − y|, ỹ the
+    // exact convolution of the rounded inputs.
+    const OwnedProblem<float> rounded = round_problem(p, InputFormat::bf16);
+    OrderOutput<float> out = run_tree_file(f, fma, first_lo, rounded.view(), opt, {false, rd.ftz, rd.bf16_dst});
+    if (opt.want_bound && !out.bound.data.empty()) {
+      const Tensor<double> e = input_rounding_error(p, rounded.view(), resolve_threads(opt.threads));
+      for (std::size_t i = 0; i < e.data.size(); ++i) {
+        out.bound.data[i] = add_up(out.bound.data[i], e.data[i]);
+        if (!out.running_bound.data.empty()) out.running_bound.data[i] = add_up(out.running_bound.data[i], e.data[i]);
+      }
+      out.bound_kind.input_rounding = true;
+    }
+    return out;
+  } else {
+    const OwnedProblem<float> seen = kernel_inputs(p, InputFormat::f32, rd.ftz);
+    RunOptions values = opt;
+    values.want_bound = false;
+    OrderOutput<float> out = rd.ftz ? run_tree_order(seen.view(), values, build(TreeKernel<float, true>{}))
+                                    : run_tree_order(seen.view(), values, build(TreeKernel<float>{}));
+    if (rd.bf16_dst)
+      for (float& v : out.y.data) v = rd.ftz ? vcvtneps2bf16(v) : round_to_format(v, InputFormat::bf16);
+    if (opt.want_bound) set_bf16_kernel_bound(out, p, seen.view(), rd.bf16_dst, opt.threads);
+    return out;
+  }
 }
 
-template OrderOutput<float> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<float>&, const RunOptions&);
+template OrderOutput<float> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<float>&, const RunOptions&,
+                                          TreeRounding);
 template OrderOutput<double> run_tree_file(const TreeFile&, TreeFma, bool, const ConvProblem<double>&,
-                                           const RunOptions&);
+                                           const RunOptions&, TreeRounding);
 
 OrderInfo make_tree_order() {
   return {.name = "tree",
@@ -221,7 +290,11 @@ OrderInfo make_tree_order() {
                                 "1: a product leaf joins a sum as fma(x, w, sum); pairs: only two product leaves"},
                      OrderParam{"first", "lo",
                                 "fma=1, two product leaves: the lower (lo) or higher (hi) term is "
-                                "rounded first and the other fused into it"}},
+                                "rounded first and the other fused into it"},
+                     OrderParam{"ftz", "0",
+                                "1: x, w below 2^-126 read as zero and every result below 2^-126 flushed "
+                                "(VDPBF16PS)"},
+                     OrderParam{"dst", "f32", "bf16: the output rounded to bf16, nearest-even"}},
           .accumulation =
               "the summation tree of the file, per position class; fma=1 fuses product leaves into "
               "their sibling",

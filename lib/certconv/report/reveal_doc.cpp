@@ -40,15 +40,19 @@ json reveal_document(const RevealRequest& q, const RevealResult& r) {
                            : r.trees.channels == 1   ? "position"
                                                      : "channel_position"},
                     {"unexplained_lanes", r.unexplained_lanes}};
+  auto numerics = [](const RevealNumerics& n) {
+    return json{{"fma", tree_fma_name(n.fma)},
+                {"first", n.first_lo ? "lo" : "hi"},
+                {"input", n.rounding.bf16_input ? "bf16" : "f32"},
+                {"ftz", n.rounding.ftz},
+                {"dst", n.rounding.bf16_dst ? "bf16" : "f32"}};
+  };
   json cands = json::array();
-  for (const RevealNumerics& n : r.numerics)
-    cands.push_back({{"fma", tree_fma_name(n.fma)},
-                     {"first", n.first_lo ? "lo" : "hi"},
-                     {"identical_fraction", n.identical_fraction}});
-  doc["numerics"] = {
-      {"chosen",
-       tree ? json{{"fma", tree_fma_name(r.chosen.fma)}, {"first", r.chosen.first_lo ? "lo" : "hi"}} : json(nullptr)},
-      {"candidates", std::move(cands)}};
+  for (const RevealNumerics& n : r.numerics) {
+    cands.push_back(numerics(n));
+    cands.back()["identical_fraction"] = n.identical_fraction;
+  }
+  doc["numerics"] = {{"chosen", tree ? numerics(r.chosen) : json(nullptr)}, {"candidates", std::move(cands)}};
   const std::int64_t oc = q.spec.oc;
   doc["cost"] = {{"calls", r.calls},
                  {"probe_calls", r.probe_calls},

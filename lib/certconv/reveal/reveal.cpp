@@ -12,6 +12,7 @@
 #include "certconv/core/fp_env.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/exact/truth.hpp"
+#include "certconv/orders/input_format.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/reveal/reconstruct.hpp"
 
@@ -329,6 +330,12 @@ const char* reveal_status_name(RevealStatus s) {
   return "?";
 }
 
+std::string tree_numerics_params(const RevealNumerics& n) {
+  return std::string(",fma=") + tree_fma_name(n.fma) + ",first=" + (n.first_lo ? "lo" : "hi") +
+         (n.rounding.bf16_input ? ",input=bf16" : "") + (n.rounding.ftz ? ",ftz=1" : "") +
+         (n.rounding.bf16_dst ? ",dst=bf16" : "");
+}
+
 std::int64_t all_pairs_calls(std::int64_t n, std::int64_t oc) { return (n * (n - 1) / 2 + oc - 1) / oc; }
 
 template <class T>
@@ -411,9 +418,7 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
     if (i == 0 && !same_bits(ys[0], box(rs[0].view()))) return finish(RevealStatus::non_deterministic, kNonDet);
   }
   std::vector<std::int32_t> best_cls = cls;
-  for (const auto& [fma, lo] :
-       {std::pair{TreeFma::none, true}, std::pair{TreeFma::all, true}, std::pair{TreeFma::all, false},
-        std::pair{TreeFma::pairs, true}, std::pair{TreeFma::pairs, false}}) {
+  auto try_numerics = [&](TreeFma fma, bool lo, TreeRounding rd) {
     // hits[c·lanes + l]: the inputs on which tree c reproduces lane l in every image.
     std::vector<int> hits(nc * lanes_u, 0);
     for (std::size_t c = 0; c < nc; ++c) {
@@ -422,7 +427,7 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
       one.has_bias = has_bias;
       one.trees = {r.trees.trees[c]};
       for (int i = 0; i < inputs; ++i) {
-        const Tensor<T> yt = run_tree_file(one, fma, lo, rs[static_cast<std::size_t>(i)].view(), no_bound).y;
+        const Tensor<T> yt = run_tree_file(one, fma, lo, rs[static_cast<std::size_t>(i)].view(), no_bound, rd).y;
         std::vector<std::uint8_t> same(lanes_u, 1);
         for (std::size_t e = 0; e < yt.data.size(); ++e)
           if (std::memcmp(&yt.data[e], &ys[static_cast<std::size_t>(i)].data[e], sizeof(T)) != 0) same[e % lanes_u] = 0;
@@ -438,11 +443,28 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
       good += at(static_cast<std::size_t>(k[l])) == inputs;
     }
     const double frac = lanes_u == 0 ? 1 : static_cast<double>(good) / static_cast<double>(lanes_u);
-    r.numerics.push_back({fma, lo, frac});
+    r.numerics.push_back({fma, lo, rd, frac});
     if (frac > r.chosen.identical_fraction || r.numerics.size() == 1) {
       r.chosen = r.numerics.back();
       best_cls = std::move(k);
     }
+  };
+  constexpr std::pair<TreeFma, bool> kFma[] = {{TreeFma::none, true},
+                                               {TreeFma::all, true},
+                                               {TreeFma::all, false},
+                                               {TreeFma::pairs, true},
+                                               {TreeFma::pairs, false}};
+  for (const auto& [fma, lo] : kFma) try_numerics(fma, lo, {});
+  // A bf16 kernel (float32 accumulation of bf16 inputs): with and without flush to
+  // zero (VDPBF16PS, oneDNN's emulation of it); a bf16 output when every output is a
+  // bf16 value, which random float32 sums are not.
+  if constexpr (std::is_same_v<T, float>) {
+    bool bf16_out = true;
+    for (const Tensor<T>& y : ys)
+      for (const T v : y.data) bf16_out &= round_to_format(v, InputFormat::bf16) == v;
+    for (const bool ftz : {true, false})
+      for (const auto& [fma, lo] : kFma)
+        if (r.chosen.identical_fraction < 0.5) try_numerics(fma, lo, {true, ftz, bf16_out});
   }
   // A compensated sum (or one in extra precision) swamps like a tree, but no rounding
   // of that tree comes close to it: most outputs differ whatever the numerics.
@@ -474,7 +496,8 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
   RunOptions with_bound = no_bound;
   with_bound.want_bound = opt.check_bounds;
   with_bound.want_running = false;
-  const OrderOutput<T> rep = run_tree_file(r.trees, r.chosen.fma, r.chosen.first_lo, r2.view(), with_bound);
+  const OrderOutput<T> rep =
+      run_tree_file(r.trees, r.chosen.fma, r.chosen.first_lo, r2.view(), with_bound, r.chosen.rounding);
   r.replay_outputs = y2.size();
   r.replay_mismatches = mismatches(y2, rep.y);
   r.replay_identical_fraction =

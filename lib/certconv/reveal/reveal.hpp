@@ -13,8 +13,9 @@
 // (calibration and rebuild, each lane answering its own channel's probes) are those of
 // the tree, over its valid taps for border lanes, takes the tree's class; the rest
 // start the next class. Numerics the probes cannot see (FMA or not; which leaf of a
-// bottom pair is rounded first) are chosen by bit-exact replay on random inputs; a
-// second, fresh random input is the replay check.
+// bottom pair is rounded first; for bf16 kernels the inputs rounded to bf16, flush to
+// zero and a bf16 output) are chosen by bit-exact replay on random inputs; a second,
+// fresh random input is the replay check.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -43,8 +44,13 @@ const char* reveal_status_name(RevealStatus s);  // "tree", "not_a_tree", "non_d
 struct RevealNumerics {
   TreeFma fma = TreeFma::none;
   bool first_lo = true;
+  TreeRounding rounding;          // tried only when no plain float32 choice replays half
   double identical_fraction = 0;  // of the lanes reproduced on every choosing input
 };
+
+// The tree order's parameters for these numerics: ",fma=..,first=..", then
+// ",input=bf16", ",ftz=1", ",dst=bf16" where set.
+std::string tree_numerics_params(const RevealNumerics& n);
 
 struct RevealResult {
   RevealStatus status = RevealStatus::tree;

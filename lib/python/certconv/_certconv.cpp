@@ -394,8 +394,7 @@ std::string reveal_typed(const py::function& fn, const ConvSpec& spec, bool has_
   std::string order;
   if (r.status == RevealStatus::tree && !tree_out.empty()) {
     write_tree_file(tree_out, r.trees);
-    order = order_str(parse_order("tree:file=" + tree_out + ",fma=" + tree_fma_name(r.chosen.fma) +
-                                  ",first=" + (r.chosen.first_lo ? "lo" : "hi")));
+    order = order_str(parse_order("tree:file=" + tree_out + tree_numerics_params(r.chosen)));
   }
   const json black_box{{"kind", "python"}, {"function", py::repr(fn).cast<std::string>()}};
   return reveal_document({spec, has_bias, dtype_of<T>(), threads, black_box, order, tree_out, opt}, r).dump();
