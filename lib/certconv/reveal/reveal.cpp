@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 
 #include "certconv/bounds/order_free.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/orders/input_format.hpp"
@@ -154,6 +156,15 @@ class Prober {
         chans_.push_back(c);
         break;
       }
+  }
+
+  // With all leaves one, an interior output of image 0 that is not the count n: the
+  // output cannot hold the probes' counts (a bf16 output: integers up to 256 only).
+  std::optional<T> miscount() {
+    const Call c = run({std::vector<ProbePair>(static_cast<std::size_t>(s_.oc), kNone), {}});
+    for (std::size_t l = 0; l < c.y.size(); ++l)
+      if (g_.interior[l % static_cast<std::size_t>(g_.P)] && c.y[l] != static_cast<T>(g_.n)) return c.y[l];
+    return std::nullopt;
   }
 
   // Probes one call answers in this rebuild: one per representative channel.
@@ -378,8 +389,15 @@ RevealResult reveal_conv(const ConvSpec& s, bool has_bias, const BlackBox<T>& f,
     r.queries += rec.queries;
     r.rounds += rec.rounds;
     if (!rec.is_tree) {
-      if (c == 0) return finish(RevealStatus::not_a_tree, "the probe answers fit no summation tree: " + rec.why_not);
-      break;  // the lanes left keep class 0; the replay tells
+      if (c > 0) break;  // the lanes left keep class 0; the replay tells
+      // One more call, on failure only: can the output count at all?
+      if (const std::optional<T> v = prober.miscount())
+        return finish(RevealStatus::not_a_tree,
+                      "the output cannot count the probes' leaves: with every input one, an output is " +
+                          number_text(static_cast<double>(*v), 9) + ", not the " + std::to_string(g.n) +
+                          " leaves (a bf16 output holds integers exactly only up to 256); the swamping probes "
+                          "need an output that holds every count up to the number of leaves");
+      return finish(RevealStatus::not_a_tree, "the probe answers fit no summation tree: " + rec.why_not);
     }
     prober.assign(rec.tree, c, false, cls);
     if (cls[static_cast<std::size_t>(first)] < 0) {
