@@ -228,3 +228,79 @@ BOOST_AUTO_TEST_CASE(reconstruct_uses_spare_slots_for_a_second_pivot) {
   for (int i = 0; i < 100; ++i)
     for (int j = i + 1; j < 100; ++j) BOOST_TEST_REQUIRE(a(i, j) == b(i, j));
 }
+
+// oneDNN's bf16 kernel (the emulated order reproduces it bit for bit): float32 trees
+// replay none of it; the bf16 numerics (inputs rounded, DAZ/FTZ) replay all of it, and
+// the order string with them runs the same.
+BOOST_AUTO_TEST_CASE(reveal_replays_the_bf16_kernels) {
+  const ConvSpec s = parse_benchdnn("mb1ic32ih6oc16kh3ph1");
+  for (const char* order : {"onednn-avx512-bf16:dst=f32", "onednn-avx512-bf16:dst=f32,isa=avx512_core",
+                            "onednn-avx512-bf16:dst=f32,block=32"})
+    for (const bool bias : {true, false}) {
+      const RevealResult r = reveal_conv<float>(s, bias, order_box<float>(order), {});
+      BOOST_TEST_INFO(order << (bias ? " + bias" : ""));
+      BOOST_TEST_REQUIRE((r.status == RevealStatus::tree), r.reason);
+      BOOST_TEST(r.numerics.front().identical_fraction < 0.5);
+      BOOST_TEST(r.chosen.rounding.bf16_input);
+      BOOST_TEST(!r.chosen.rounding.bf16_dst);
+      BOOST_TEST(r.replay_identical_fraction == 1.0);
+      BOOST_TEST(r.bound_violations == 0);
+      BOOST_TEST(r.calls <= 40);
+    }
+  const RevealResult r = reveal_conv<float>(s, true, order_box<float>("onednn-avx512-bf16:dst=f32"), {});
+  const std::string path = (std::filesystem::temp_directory_path() / "certconv_test_reveal_bf16.tree.json").string();
+  write_tree_file(path, r.trees);
+  Rng rng(5);
+  const Tensor<float> x = normal_tensor<float>(s.x_shape(), rng), w = uniform_tensor<float>(s.w_shape(), 0.3, rng),
+                      b = uniform_tensor<float>({s.oc}, 0.3, rng);
+  const ConvProblem<float> p{s, x, w, &b};
+  const OrderOutput<float> a = run_order(parse_order("tree:file=" + path + tree_numerics_params(r.chosen)), p, {});
+  const OrderOutput<float> e = run_order(parse_order("onednn-avx512-bf16:dst=f32"), p, {});
+  BOOST_TEST(a.y.data == e.y.data);
+  // The same bf16 kernel bound, its input rounding split in two (registry.cpp).
+  BOOST_TEST(a.bound_kind.input_rounding);
+  for (std::size_t i = 0; i < a.bound.data.size(); ++i)
+    BOOST_TEST(std::fabs(a.bound.data[i] - e.bound.data[i]) <= 0.01 * e.bound.data[i]);
+  std::filesystem::remove(path);
+}
+
+// A bf16 output counts exactly up to 256: fewer leaves reveal (dst=bf16 chosen), more
+// cannot, and reveal says why.
+BOOST_AUTO_TEST_CASE(reveal_with_a_bf16_output) {
+  const RevealResult small =
+      reveal_conv<float>(parse_benchdnn("mb1ic16ih6oc16kh3ph1"), true, order_box<float>("onednn-avx512-bf16"), {});
+  BOOST_TEST_REQUIRE((small.status == RevealStatus::tree), small.reason);
+  BOOST_TEST(small.chosen.rounding.bf16_dst);
+  BOOST_TEST(small.replay_identical_fraction == 1.0);
+  BOOST_TEST(small.bound_violations == 0);
+  const RevealResult big =
+      reveal_conv<float>(parse_benchdnn("mb1ic32ih6oc16kh3ph1"), true, order_box<float>("onednn-avx512-bf16"), {});
+  BOOST_TEST((big.status == RevealStatus::not_a_tree));
+  BOOST_TEST(big.reason.find("cannot count") != std::string::npos, big.reason);
+}
+
+// ftz=1 flushes what plain float32 keeps; dst=bf16 rounds the output; f64 refuses them.
+BOOST_AUTO_TEST_CASE(tree_order_ftz_and_bf16_dst) {
+  const ConvSpec s = parse_benchdnn("mb1ic2ih1oc1kh1");
+  TreeFile f;
+  f.K = 2;
+  f.trees = {parse_tree("(0 1)", 2, false, "t")};
+  Tensor<float> x({1, 2, 1, 1}), w({1, 2, 1, 1});
+  x.data = {0x1p-50f, 0x1p-50f};
+  w.data = {0x1.4p-75f, -0x1p-75f};  // normal products, p0 + p1 = 2^-127: subnormal
+  const ConvProblem<float> p{s, x, w, nullptr};
+  RunOptions opt;
+  BOOST_TEST(run_tree_file(f, TreeFma::none, true, p, opt).y.data[0] == 0x1p-127f);
+  BOOST_TEST(run_tree_file(f, TreeFma::none, true, p, opt, {false, true, false}).y.data[0] == 0.0f);
+  x.data = {1.0f, 1.0f};
+  w.data = {1.0f, 0x1p-9f};  // 1 + 2^-9 is a tie between bf16 neighbours: even, 1
+  BOOST_TEST(run_tree_file(f, TreeFma::none, true, p, opt, {false, false, true}).y.data[0] == 1.0f);
+  w.data = {1.0f, 0x1.8p-8f};  // 1 + 3·2^-9 rounds up to 1 + 2^-7
+  const OrderOutput<float> o = run_tree_file(f, TreeFma::none, true, p, opt, {false, true, true});
+  BOOST_TEST(o.y.data[0] == 1.0f + 0x1p-7f);
+  BOOST_TEST(o.bound.data[0] >= std::fabs(1.0 + 0x1p-7 - (1.0 + 3 * 0x1p-9)));
+  const Tensor<double> xd({1, 2, 1, 1}, 1.0), wd({1, 2, 1, 1}, 1.0);
+  BOOST_CHECK_THROW(run_tree_file(f, TreeFma::none, true, ConvProblem<double>{s, xd, wd, nullptr}, opt,
+                                  {false, true, false}),
+                    InputError);
+}
