@@ -99,6 +99,28 @@ BOOST_AUTO_TEST_CASE(reveals_onednn) {
   BOOST_TEST(r2.rc == 1, r2.out + r2.err);
   BOOST_TEST(read_json(d / "w.json")["status"] == "not_a_tree");
 }
+
+// Real oneDNN in bf16 (jit_bf16:avx512_core_bf16): revealed with the bf16 numerics and
+// replayed at 100% with dst=f32; a bf16 dst cannot count 577 leaves, and reveal says so.
+BOOST_AUTO_TEST_CASE(reveals_onednn_bf16) {
+  if (!__builtin_cpu_supports("avx512bf16")) {
+    BOOST_TEST_MESSAGE("skipped: the CPU lacks AVX512_BF16, the test expects jit_bf16:avx512_core_bf16");
+    return;
+  }
+  const fs::path d = certconv::test::scratch_dir("reveal-onednn-bf16");
+  const auto r = run_cli({"reveal", "--spec", "mb1ic64ih14oc16kh3ph1", "--backend", "onednn:dt=bf16,dst=f32",
+                          "--dtype", "f32", "--json", (d / "r.json").string()});
+  BOOST_TEST(r.rc == 0, r.out + r.err);
+  const auto j = read_json(d / "r.json");
+  BOOST_TEST(j["numerics"]["chosen"]["input"] == "bf16");
+  BOOST_TEST(j["order"].get<std::string>().find("input=bf16") != std::string::npos);
+  BOOST_TEST(j["replay"]["identical_fraction"] == 1.0);
+  check_schema(j, {"Common fields (every document)", "certconv.reveal/1"});
+  const auto b = run_cli({"reveal", "--spec", "mb1ic64ih14oc16kh3ph1", "--backend", "onednn:dt=bf16,dst=bf16",
+                          "--dtype", "f32", "--json", (d / "b.json").string()});
+  BOOST_TEST(b.rc == 1, b.out + b.err);
+  BOOST_TEST(b.out.find("cannot count") != std::string::npos, b.out);
+}
 #endif
 
 // A command that sums in order at even output columns and in reverse at odd ones: no
