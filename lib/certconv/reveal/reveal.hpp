@@ -66,8 +66,9 @@ struct RevealResult {
   // The replay check on a fresh random input.
   std::int64_t replay_outputs = 0, replay_mismatches = 0;
   double replay_identical_fraction = 0;
-  // The tree bound on that input (Theorem tree_gamma), against the truth, and the
-  // order-free bound of the same n: violations, max err/bound, and bound ratios.
+  // The order's bound on that input (the tree bound, Theorem tree_gamma; with the bf16
+  // numerics as tree.cpp says), against the truth, and the float32 order-free bound
+  // of the same n: violations, max err/bound, and bound ratios.
   bool bounds_checked = false;
   std::int64_t bound_violations = 0;
   double max_tightness = 0, max_bound_ratio = 0, median_bound_ratio = 0;
