@@ -13,8 +13,8 @@
 //             Underflow::flush: VDPBF16PS flushes its results; the FMAs of oneDNN's
 //             emulation err less, η/2 ≤ 2^-126): (2n − 1)·2^-126 for the absolute
 //             errors, one per product and per addition, whichever of them flush.
-//             The bias is the (K+1)-th term, n = K + 1.
-//             evaluated at absdot + e (bounds/any_order.hpp);
+//             The bias is the (K+1)-th term, n = K + 1. Evaluated at absdot + e
+//             (bounds/any_order.hpp);
 //   |o − ŷ|: with a bf16 dst, VCVTNEPS2BF16 (nearest-even, denormals read as zero)
 //             or its emulation (nearest-even, gradual) by bounds/output_rounding.hpp
 //             with flush to zero (the larger term) and M = absdot ≥ |y|.
