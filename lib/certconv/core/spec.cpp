@@ -142,9 +142,44 @@ Axis read_axis(const Fields& f, Field i, Field o, Field k, Field s, Field p, Fie
   return a;
 }
 
+// The problem of any rank, validated; build() keeps the 2-D engine's door.
+ConvDesc build_desc(const Fields& f, std::string_view desc, std::optional<std::int64_t> mb_override) {
+  const Dims dims = dims_of(f);
+  require(dims != Dims::none, "no spatial sizes (ih, kh) in descriptor " + quoted(desc));
+  ConvDesc c;
+  c.rank = dims == Dims::one ? 1 : dims == Dims::two ? 2 : 3;
+  const auto as_axis = [](const Axis& a) { return ConvAxis{a.i, a.o, a.k, a.s, a.p, a.d}; };
+  if (c.rank == 3) {
+    const Axis d = read_axis(f, ID, OD, KD, SD, PD, DD, desc);
+    const Axis h = describing_field(f, IH, OH, KH, SH, PH, DH) ? read_axis(f, IH, OH, KH, SH, PH, DH, desc) : d;
+    const Axis w = describing_field(f, IW, OW, KW, SW, PW, DW) ? read_axis(f, IW, OW, KW, SW, PW, DW, desc) : h;
+    c.axis = {as_axis(d), as_axis(h), as_axis(w)};
+  } else if (c.rank == 2) {
+    // As in benchdnn, w copies h as a whole when no w field describes it; once
+    // one does, w stands alone (iw and kw required, sw=1, dw=0 by default).
+    const Axis h = read_axis(f, IH, OH, KH, SH, PH, DH, desc);
+    const Axis w = describing_field(f, IW, OW, KW, SW, PW, DW) ? read_axis(f, IW, OW, KW, SW, PW, DW, desc) : h;
+    c.axis[1] = as_axis(h);
+    c.axis[2] = as_axis(w);
+  } else {
+    c.axis[2] = as_axis(read_axis(f, IW, OW, KW, SW, PW, DW, desc));
+  }
+  c.g = f.get(G, 1);
+  c.mb = mb_override ? *mb_override : f.get(MB, 2);  // benchdnn's default minibatch
+  c.ic = f.get(IC, 0);
+  c.oc = f.get(OC, 0);
+  c.name = f.name;
+  try {
+    validate(c);
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + " in descriptor " + quoted(desc));
+  }
+  return c;
+}
+
+// The 2-D engine's door: 1-D and 3-D descriptors are refused, naming why.
 ConvSpec build(const Fields& f, std::string_view desc, std::optional<std::int64_t> mb_override) {
   switch (dims_of(f)) {
-    case Dims::two: break;
     case Dims::three: {
       const Field why = *describing_field(f, ID, OD, KD, SD, PD, DD);
       throw InputError("3-D convolution descriptors are not supported: " + quoted(desc) + " (" +
@@ -153,27 +188,9 @@ ConvSpec build(const Fields& f, std::string_view desc, std::optional<std::int64_
     case Dims::one:
       throw InputError("1-D convolution descriptors are not supported: " + quoted(desc) +
                        " (it describes w but not h: no ih)");
-    case Dims::none: throw InputError("no spatial sizes (ih, kh) in descriptor " + quoted(desc));
+    default: break;
   }
-  const Axis h = read_axis(f, IH, OH, KH, SH, PH, DH, desc);
-  // As in benchdnn, w copies h as a whole when no w field describes it; once
-  // one does, w stands alone (iw and kw required, sw=1, dw=0 by default).
-  const Axis w = describing_field(f, IW, OW, KW, SW, PW, DW) ? read_axis(f, IW, OW, KW, SW, PW, DW, desc) : h;
-
-  ConvSpec s;
-  s.g = f.get(G, 1);
-  s.mb = mb_override ? *mb_override : f.get(MB, 2);  // benchdnn's default minibatch
-  s.ic = f.get(IC, 0);
-  s.oc = f.get(OC, 0);
-  s.ih = h.i, s.oh = h.o, s.kh = h.k, s.sh = h.s, s.ph = h.p, s.dh = h.d;
-  s.iw = w.i, s.ow = w.o, s.kw = w.k, s.sw = w.s, s.pw = w.p, s.dw = w.d;
-  s.name = f.name;
-  try {
-    validate(s);
-  } catch (const InputError& e) {
-    throw InputError(std::string(e.what()) + " in descriptor " + quoted(desc));
-  }
-  return s;
+  return spec_2d(build_desc(f, desc, mb_override));
 }
 
 struct AxisNames {
@@ -219,50 +236,136 @@ void fill_or_check_axis(std::int64_t i, std::int64_t& o, std::int64_t k, std::in
 
 }  // namespace
 
-void validate(ConvSpec& s) {
-  const auto at_least = [](std::int64_t v, std::int64_t min, const char* field) {
-    require(v >= min, std::string(field) + "=" + std::to_string(v) + " must be >= " + std::to_string(min));
+void validate(ConvDesc& c) {
+  const auto at_least = [](std::int64_t v, std::int64_t min, const std::string& field) {
+    require(v >= min, field + "=" + std::to_string(v) + " must be >= " + std::to_string(min));
   };
-  at_least(s.g, 1, "g");
-  at_least(s.mb, 1, "mb");
-  at_least(s.ic, 1, "ic");
-  at_least(s.ih, 1, "ih");
-  at_least(s.iw, 1, "iw");
-  at_least(s.oc, 1, "oc");
-  at_least(s.kh, 1, "kh");
-  at_least(s.kw, 1, "kw");
-  at_least(s.sh, 1, "sh");
-  at_least(s.sw, 1, "sw");
-  at_least(s.ph, 0, "ph");
-  at_least(s.pw, 0, "pw");
-  at_least(s.dh, 0, "dh");
-  at_least(s.dw, 0, "dw");
-  at_least(s.oh, 0, "oh");  // 0 asks for deduction
-  at_least(s.ow, 0, "ow");
-  const std::string by_g = " is not divisible by g=" + std::to_string(s.g);
-  require(s.ic % s.g == 0, "ic=" + std::to_string(s.ic) + by_g);
-  require(s.oc % s.g == 0, "oc=" + std::to_string(s.oc) + by_g);
+  require(c.rank >= 1 && c.rank <= 3, "rank=" + std::to_string(c.rank) + " must be 1, 2 or 3");
+  at_least(c.g, 1, "g");
+  at_least(c.mb, 1, "mb");
+  at_least(c.ic, 1, "ic");
+  static constexpr std::array<const char*, 3> letter = {"d", "h", "w"};
+  static constexpr std::array<const char*, 3> extent = {"depth", "height", "width"};
+  for (int a = 0; a < 3; ++a) {
+    const ConvAxis& x = c.axis[a];
+    if (a < 3 - c.rank) {
+      require(x == ConvAxis{}, std::string(extent[a]) + " must be trivial in a " + std::to_string(c.rank) +
+                                   "-D problem");
+      continue;
+    }
+    at_least(x.i, 1, std::string("i") + letter[a]);
+  }
+  at_least(c.oc, 1, "oc");
+  for (int a = 3 - c.rank; a < 3; ++a) {
+    const ConvAxis& x = c.axis[a];
+    const std::string l = letter[a];
+    at_least(x.k, 1, "k" + l);
+    at_least(x.s, 1, "s" + l);
+    at_least(x.p, 0, "p" + l);
+    at_least(x.d, 0, "d" + l);
+    at_least(x.o, 0, "o" + l);  // 0 asks for deduction
+  }
+  const std::string by_g = " is not divisible by g=" + std::to_string(c.g);
+  require(c.ic % c.g == 0, "ic=" + std::to_string(c.ic) + by_g);
+  require(c.oc % c.g == 0, "oc=" + std::to_string(c.oc) + by_g);
 
-  fill_or_check_axis(s.ih, s.oh, s.kh, s.sh, s.ph, s.dh, {"ih", "oh", "kh", "sh", "ph", "dh", "height"});
-  fill_or_check_axis(s.iw, s.ow, s.kw, s.sw, s.pw, s.dw, {"iw", "ow", "kw", "sw", "pw", "dw", "width"});
+  for (int a = 3 - c.rank; a < 3; ++a) {
+    ConvAxis& x = c.axis[a];
+    const std::string l = letter[a];
+    const std::array<std::string, 6> n = {"i" + l, "o" + l, "k" + l, "s" + l, "p" + l, "d" + l};
+    fill_or_check_axis(x.i, x.o, x.k, x.s, x.p, x.d,
+                       {n[0].c_str(), n[1].c_str(), n[2].c_str(), n[3].c_str(), n[4].c_str(), n[5].c_str(),
+                        extent[a]});
+  }
 
-  // Same association as the ConvSpec helpers, so none of them can overflow.
-  const auto sizes = [&](const char* expr) {
-    return std::string(expr) + " with mb=" + std::to_string(s.mb) + " ic=" + std::to_string(s.ic) +
-           " ih=" + std::to_string(s.ih) + " iw=" + std::to_string(s.iw) + " oc=" + std::to_string(s.oc) +
-           " oh=" + std::to_string(s.oh) + " ow=" + std::to_string(s.ow) + " kh=" + std::to_string(s.kh) +
-           " kw=" + std::to_string(s.kw) + " g=" + std::to_string(s.g);
+  // Same association as the size helpers, so none of them can overflow.
+  const auto sizes = [&](const std::string& expr) {
+    std::string t = expr + " with mb=" + std::to_string(c.mb) + " ic=" + std::to_string(c.ic);
+    for (int a = 3 - c.rank; a < 3; ++a) t += std::string(" i") + letter[a] + "=" + std::to_string(c.axis[a].i);
+    t += " oc=" + std::to_string(c.oc);
+    for (int a = 3 - c.rank; a < 3; ++a) t += std::string(" o") + letter[a] + "=" + std::to_string(c.axis[a].o);
+    for (int a = 3 - c.rank; a < 3; ++a) t += std::string(" k") + letter[a] + "=" + std::to_string(c.axis[a].k);
+    return t + " g=" + std::to_string(c.g);
   };
-  const auto product = [&](std::initializer_list<std::int64_t> factors, const char* expr) {
+  const auto spatial = [&](std::int64_t ConvAxis::*f, const char* prefix) {
+    std::vector<std::int64_t> v;
+    std::string e;
+    for (int a = 3 - c.rank; a < 3; ++a) {
+      v.push_back(c.axis[a].*f);
+      e += std::string("*") + prefix + letter[a];
+    }
+    return std::pair{v, e};
+  };
+  const auto product = [&](std::vector<std::int64_t> factors, const std::string& expr) {
     std::int64_t r = 1;
     for (std::int64_t x : factors) r = mul(r, x, sizes(expr));
     return r;
   };
-  product({s.ic / s.g, s.kh, s.kw}, "n_terms = ic/g*kh*kw");
-  product({s.mb, s.ic, s.ih, s.iw}, "x_size = mb*ic*ih*iw");
-  product({s.oc, s.ic / s.g, s.kh, s.kw}, "w_size = oc*(ic/g)*kh*kw");
-  product({s.mb, s.oc, s.oh, s.ow}, "y_size = mb*oc*oh*ow");
-  product({s.mb, s.oc, s.oh, s.ow, s.ic / s.g, s.kh, s.kw}, "mb*oc*oh*ow*n_terms");
+  const auto cat = [](std::vector<std::int64_t> a, const std::vector<std::int64_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  const auto [ik, ie] = spatial(&ConvAxis::i, "i");
+  const auto [ok, oe] = spatial(&ConvAxis::o, "o");
+  const auto [kk, ke] = spatial(&ConvAxis::k, "k");
+  product(cat({c.ic / c.g}, kk), "n_terms = ic/g" + ke);
+  product(cat({c.mb, c.ic}, ik), "x_size = mb*ic" + ie);
+  product(cat({c.oc, c.ic / c.g}, kk), "w_size = oc*(ic/g)" + ke);
+  product(cat({c.mb, c.oc}, ok), "y_size = mb*oc" + oe);
+  product(cat(cat({c.mb, c.oc}, ok), cat({c.ic / c.g}, kk)), "mb*oc" + oe + "*n_terms");
+}
+
+void validate(ConvSpec& s) {
+  ConvDesc c = conv_desc(s);
+  validate(c);
+  s = spec_2d(c);
+}
+
+ConvDesc conv_desc(const ConvSpec& s) {
+  ConvDesc c;
+  c.rank = 2;
+  c.g = s.g, c.mb = s.mb, c.ic = s.ic, c.oc = s.oc;
+  c.axis[1] = {s.ih, s.oh, s.kh, s.sh, s.ph, s.dh};
+  c.axis[2] = {s.iw, s.ow, s.kw, s.sw, s.pw, s.dw};
+  c.name = s.name;
+  return c;
+}
+
+ConvSpec spec_2d(const ConvDesc& c) {
+  if (c.rank > 2) throw InputError("a 3-D problem (" + to_benchdnn(c) + ") has no 2-D form");
+  ConvSpec s;
+  s.g = c.g, s.mb = c.mb, s.ic = c.ic, s.oc = c.oc;
+  const ConvAxis &h = c.axis[1], &w = c.axis[2];
+  s.ih = h.i, s.oh = h.o, s.kh = h.k, s.sh = h.s, s.ph = h.p, s.dh = h.d;
+  s.iw = w.i, s.ow = w.o, s.kw = w.k, s.sw = w.s, s.pw = w.p, s.dw = w.d;
+  s.name = c.name;
+  return s;
+}
+
+ConvDesc parse_conv_desc(std::string_view desc, std::optional<std::int64_t> mb_override) {
+  return build_desc(tokenize(desc), desc, mb_override);
+}
+
+std::string to_benchdnn(const ConvDesc& c) {
+  if (c.rank == 2) return to_benchdnn(spec_2d(c));
+  std::string out;
+  const auto put = [&](const std::string& field, std::int64_t v) { out += field + std::to_string(v); };
+  static constexpr std::array<const char*, 3> letter = {"d", "h", "w"};
+  const auto spatial = [&](const char* prefix, std::int64_t ConvAxis::*f) {
+    for (int a = 3 - c.rank; a < 3; ++a) put(prefix + std::string(letter[a]), c.axis[a].*f);
+  };
+  put("g", c.g);
+  put("mb", c.mb);
+  put("ic", c.ic);
+  spatial("i", &ConvAxis::i);
+  put("oc", c.oc);
+  spatial("o", &ConvAxis::o);
+  spatial("k", &ConvAxis::k);
+  spatial("s", &ConvAxis::s);
+  spatial("p", &ConvAxis::p);
+  spatial("d", &ConvAxis::d);
+  if (!c.name.empty()) out += "n\"" + c.name + "\"";
+  return out;
 }
 
 ConvSpec parse_benchdnn(std::string_view desc, std::optional<std::int64_t> mb_override) {
@@ -311,11 +414,13 @@ ConvSpec from_pytorch(std::int64_t mb, std::int64_t ic, std::int64_t ih, std::in
   return s;
 }
 
-std::vector<ConvSpec> read_shapes_file(const std::string& path, std::optional<std::int64_t> mb_override,
-                                       bool skip_non_2d) {
+namespace {
+
+// Calls f(fields, descriptor) for each problem line; errors get path:line.
+template <class F>
+void for_each_shape_line(const std::string& path, F&& f) {
   std::ifstream in(path);
   require(in.good(), "cannot open shapes file '" + path + "'");
-  std::vector<ConvSpec> out;
   std::string line;
   for (int lineno = 1; std::getline(in, line); ++lineno) {
     // '#' starts a comment except inside a quoted name.
@@ -328,14 +433,31 @@ std::vector<ConvSpec> read_shapes_file(const std::string& path, std::optional<st
     if (first == std::string_view::npos) continue;
     const std::string_view desc = text.substr(first, text.find_last_not_of(" \t\r") + 1 - first);
     try {
-      const Fields f = tokenize(desc);
-      if (skip_non_2d && (dims_of(f) == Dims::one || dims_of(f) == Dims::three)) continue;
-      out.push_back(build(f, desc, mb_override));
+      f(tokenize(desc), desc);
     } catch (const InputError& e) {
       throw InputError(path + ":" + std::to_string(lineno) + ": " + e.what());
     }
   }
   require(!in.bad(), "cannot read shapes file '" + path + "'");
+}
+
+}  // namespace
+
+std::vector<ConvSpec> read_shapes_file(const std::string& path, std::optional<std::int64_t> mb_override,
+                                       bool skip_non_2d) {
+  std::vector<ConvSpec> out;
+  for_each_shape_line(path, [&](const Fields& f, std::string_view desc) {
+    if (skip_non_2d && (dims_of(f) == Dims::one || dims_of(f) == Dims::three)) return;
+    out.push_back(build(f, desc, mb_override));
+  });
+  return out;
+}
+
+std::vector<ConvDesc> read_shapes_file_any(const std::string& path, std::optional<std::int64_t> mb_override) {
+  std::vector<ConvDesc> out;
+  for_each_shape_line(path, [&](const Fields& f, std::string_view desc) {
+    out.push_back(build_desc(f, desc, mb_override));
+  });
   return out;
 }
 
