@@ -1,10 +1,14 @@
 // certconv analyze: truth, then every requested order, backend and user file
 // measured against it; a summary table on stdout and the whole result as JSON.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
 #include "certconv/analysis/analyze.hpp"
+#include "certconv/analysis/relabel.hpp"
+#include "certconv/core/text.hpp"
+#include "certconv/registry/registry.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/npy.hpp"
@@ -29,8 +33,7 @@ struct AnalyzeArgs {
   bool allow_violations = false;
 };
 
-template <class T>
-int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
+AnalyzeRequest make_request(const AnalyzeArgs& a) {
   AnalyzeRequest req;
   req.dtype = parse_dtype(a.dtype);
   req.rtol = a.rtol;
@@ -67,10 +70,12 @@ int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
     req.observed.push_back({o.substr(0, eq), path, std::move(y), format});
   }
   require(!req.orders.empty() || !req.observed.empty(), "--orders or --observed: nothing to analyze");
-  const AnalyzeResult r = analyze(p, req);
-  const json doc = analyze_document(p.spec, req, r, std::move(inputs));
+  return req;
+}
+
+int finish(const json& doc, const AnalyzeResult& r, const AnalyzeArgs& a, const std::string& problem) {
   write_json(a.json_out, doc);
-  std::printf("%s\n", to_benchdnn(p.spec).c_str());
+  std::printf("%s\n", problem.c_str());
   std::printf("truth: cond median %s, p99 %s, max %s; exact zeros %lld\n\n",
               doc["truth"]["cond"]["median"].dump().c_str(), doc["truth"]["cond"]["p99"].dump().c_str(),
               doc["truth"]["cond"]["max"].dump().c_str(), static_cast<long long>(doc["truth"]["exact_zeros"]));
@@ -82,6 +87,54 @@ int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
                   v["truth_hex"].get<std::string>().c_str(), v["bound"].dump().c_str());
   std::printf("\nwrote %s\n", a.json_out.c_str());
   return r.exit_code;
+}
+
+template <class T>
+int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
+  const AnalyzeRequest req = make_request(a);
+  const AnalyzeResult r = analyze(p, req);
+  return finish(analyze_document(p.spec, req, r, std::move(inputs)), r, a, to_benchdnn(p.spec));
+}
+
+// The orders whose accumulation order is stated for every direction and rank
+// (docs/directions.md): the rest reproduce forward 2-D kernels of real libraries.
+const std::vector<std::string> generic_orders = {"direct", "im2col", "gemm-blocked", "pairwise", "kahan", "split-k"};
+
+// Any direction and rank: the result is lowered to a 2-D forward problem, each
+// observed file (in the result's shape) is permuted alongside, and the records
+// are put back in the result's layout.
+template <class T>
+int run_general_analyze(const GeneralInputs<T>& in, const AnalyzeArgs& a, json inputs) {
+  require(in.dir != Direction::bwd_wb,
+          "--dir BWD_WB: analyze takes one result; use BWD_W for dw (db is a plain sum: `certconv truth --dir BWD_WB "
+          "--db-out` certifies it)");
+  AnalyzeRequest req = make_request(a);
+  std::vector<std::string> orders;
+  for (const auto& o : req.orders) {
+    const std::string name = parse_order(o).name;
+    const bool generic = std::find(generic_orders.begin(), generic_orders.end(), name) != generic_orders.end();
+    if (generic) orders.push_back(o);
+    else
+      require(req.skip_unsupported, "--orders: '" + name + "' reproduces a forward 2-D kernel; for " +
+                                        direction_name(in.dir) + " in " + std::to_string(in.desc.rank) +
+                                        "-D the orders are direct, im2col, gemm-blocked, pairwise, kahan, split-k");
+  }
+  req.orders = orders;
+  const Lowered<T> l = std::move(lower(in.desc, in.dir, in.operands()).front());
+  for (Observed& o : req.observed)
+    std::visit(
+        [&](auto& y) {
+          require(y.shape == l.shape, o.source + ": --observed " + o.name + " has shape " + shape_text(y.shape) +
+                                          "; " + l.result + " of " + direction_name(in.dir) + " has " +
+                                          shape_text(l.shape));
+          y = to_lowered_layout(l, y);
+        },
+        o.y);
+  AnalyzeResult r = analyze(l.problem.view(), req);
+  for (ObservedResult& o : r.observed) relabel(o.metrics, l.to_natural, l.shape);
+  json doc = analyze_document(l.problem.spec, req, r, std::move(inputs));
+  doc["problem"] = problem_json(in.desc, in.dir, l.result, l.problem.spec);
+  return finish(doc, r, a, to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + l.result);
 }
 
 }  // namespace
@@ -107,7 +160,7 @@ std::vector<std::string> split_order_list(const std::string& list) {
 Runner add_analyze(CLI::App& app) {
   auto a = std::make_shared<AnalyzeArgs>();
   auto* cmd = app.add_subcommand("analyze", "errors of orders, backends and your outputs against the certified truth");
-  a->in.add_to(*cmd, false);
+  a->in.add_to(*cmd, false, true);
   cmd->add_option("--gen", a->gen,
                   "generate inputs instead of --x/--w: normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D");
   cmd->add_option("--seed", a->seed, "generator seed");
@@ -135,6 +188,9 @@ Runner add_analyze(CLI::App& app) {
       const auto g = generate_inputs<float>(spec, a->gen, a->seed);
       return run_analyze(ConvProblem<float>{spec, g.x, g.w, nullptr}, *a, inputs);
     }
+    const json files = {{"source", "files"}, {"dtype", a->dtype}, {"files", a->in.files_json()}};
+    if (a->in.general())
+      return std::visit([&](const auto& in) { return run_general_analyze(in, *a, files); }, load_general(a->in));
     require(!a->in.x.empty() && !a->in.w.empty(), "analyze: give --x and --w (or --gen DIST --seed S)");
     return std::visit(
         [&](const auto& in) {

@@ -5,6 +5,8 @@
 #include <iostream>
 
 #include "certconv/analysis/stats.hpp"
+#include "certconv/core/error.hpp"
+#include "certconv/exact/result_truth.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/core/npy.hpp"
 #include "commands.hpp"
@@ -17,17 +19,18 @@ namespace {
 
 struct TruthArgs {
   InputArgs in;
-  std::string out, lo, hi, absdot, method = "auto";
+  std::string out, db_out, lo, hi, absdot, method = "auto";
   int precision = 256, threads = 0;
 };
 
-void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const TruthArgs& a) {
+void print_summary(const std::string& problem, std::int64_t n_terms, const Truth& t, double seconds,
+                   const TruthArgs& a, const std::string& out) {
   std::vector<double> cond(t.y.data.size());
   for (std::size_t i = 0; i < cond.size(); ++i) cond[i] = cond_of(t.absdot.data[i], t.y.data[i]);
   const Distribution d = distribution(cond);
-  std::printf("problem      %s\n", to_benchdnn(spec).c_str());
-  std::printf("outputs      %lld x %lld terms, method %s, %.3f s\n", static_cast<long long>(spec.y_size()),
-              static_cast<long long>(spec.n_terms()), a.method.c_str(), seconds);
+  std::printf("problem      %s\n", problem.c_str());
+  std::printf("outputs      %lld x %lld terms, method %s, %.3f s\n", static_cast<long long>(t.y.size()),
+              static_cast<long long>(n_terms), a.method.c_str(), seconds);
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * fraction_above(cond, 1e3),
               100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
@@ -37,16 +40,21 @@ void print_summary(const ConvSpec& spec, const Truth& t, double seconds, const T
   if (t.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
                 static_cast<long long>(t.undetermined));
-  std::printf("wrote        %s\n", a.out.c_str());
+  std::printf("wrote        %s\n", out.c_str());
 }
 
-template <class T>
-int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
+TruthOptions truth_options(const TruthArgs& a) {
   TruthOptions opt;
   opt.method = a.method == "mpfi" ? TruthMethod::mpfi : a.method == "exact" ? TruthMethod::exact : TruthMethod::auto_;
   opt.precision = a.precision;
   opt.threads = a.threads;
   opt.progress = true;
+  return opt;
+}
+
+template <class T>
+int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
+  const TruthOptions opt = truth_options(a);
   const auto t0 = std::chrono::steady_clock::now();
   const Truth t = compute_truth(in.view(), opt);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -54,7 +62,32 @@ int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
   if (!a.lo.empty()) write_npy(a.lo, t.lo);
   if (!a.hi.empty()) write_npy(a.hi, t.hi);
   if (!a.absdot.empty()) write_npy(a.absdot, t.absdot);
-  print_summary(in.spec, t, sec, a);
+  print_summary(to_benchdnn(in.spec), in.spec.n_terms(), t, sec, a, a.out);
+  return 0;
+}
+
+// Any direction and rank: --out gets the direction's result (y, dx or dw),
+// --db-out BWD_WB's db; --lo/--hi/--absdot belong to the first result.
+template <class T>
+int run_general_truth(const GeneralInputs<T>& in, const TruthArgs& a) {
+  require(in.dir == Direction::bwd_wb || a.db_out.empty(),
+          std::string("--db-out: only BWD_WB computes db (this is ") + direction_name(in.dir) + ")");
+  require(in.dir != Direction::bwd_wb || !a.db_out.empty(), "--dir BWD_WB: give --db-out for db (--out gets dw)");
+  const TruthOptions opt = truth_options(a);
+  bool first = true;
+  for (const Lowered<T>& l : lower(in.desc, in.dir, in.operands())) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const ResultTruth r = compute_result_truth(l, opt);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::string& out = first ? a.out : a.db_out;
+    write_npy(out, r.truth.y);
+    if (first && !a.lo.empty()) write_npy(a.lo, r.truth.lo);
+    if (first && !a.hi.empty()) write_npy(a.hi, r.truth.hi);
+    if (first && !a.absdot.empty()) write_npy(a.absdot, r.truth.absdot);
+    print_summary(to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + r.result, r.n_terms, r.truth, sec, a,
+                  out);
+    first = false;
+  }
   return 0;
 }
 
@@ -63,8 +96,10 @@ int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
 Runner add_truth(CLI::App& app) {
   auto a = std::make_shared<TruthArgs>();
   auto* cmd = app.add_subcommand("truth", "certified true result: correctly rounded binary64, enclosure, absdot");
-  a->in.add_to(*cmd);
-  cmd->add_option("--out", a->out, "correctly rounded binary64 truth, <f8 NCHW")->required();
+  a->in.add_to(*cmd, true, true);
+  cmd->add_option("--out", a->out, "correctly rounded binary64 truth of the direction's result (y, dx or dw), <f8")
+      ->required();
+  cmd->add_option("--db-out", a->db_out, "BWD_WB: the truth of db, <f8 [oc]");
   cmd->add_option("--lo", a->lo, "enclosure lower end, <f8 (rounded down)");
   cmd->add_option("--hi", a->hi, "enclosure upper end, <f8 (rounded up)");
   cmd->add_option("--absdot", a->absdot, "absdot = sum |w x| (+|bias|), rounded up, <f8");
@@ -75,6 +110,8 @@ Runner add_truth(CLI::App& app) {
   cmd->add_option("--precision", a->precision, "MPFI precision in bits (method mpfi)")->check(CLI::Range(53, 1 << 20));
   add_threads_option(*cmd, a->threads);
   return [a] {
+    if (a->in.general())
+      return std::visit([&](const auto& in) { return run_general_truth(in, *a); }, load_general(a->in));
     return std::visit([&](const auto& in) { return run_truth(in, *a); }, load_inputs(a->in));
   };
 }

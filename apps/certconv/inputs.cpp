@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
@@ -11,14 +12,19 @@
 
 namespace certconv::app {
 
-void InputArgs::add_to(CLI::App& cmd, bool files_required) {
+void InputArgs::add_to(CLI::App& cmd, bool files_required, bool directions) {
   cmd.add_option("--spec", spec,
                  "problem as a benchdnn descriptor, e.g. mb1ic3ih224oc64oh112kh7sh2ph3 (default: read off the "
                  "shapes of --x and --w with --stride, --padding, --dilation, --groups)");
   cmd.add_option("--mb", mb, "override the descriptor's minibatch (with --spec)");
-  auto* xo = cmd.add_option("--x", x, "input activations, NCHW .npy (<f4 or <f8)");
-  auto* wo = cmd.add_option("--w", w, "weights, OIHW .npy, same dtype as x");
-  if (files_required) {
+  auto* xo = cmd.add_option("--x", x, "input activations, NCHW .npy (<f4 or <f8); NCW or NCDHW for 1-D, 3-D");
+  auto* wo = cmd.add_option("--w", w, "weights, OIHW .npy, same dtype as x (OIW, OIDHW for 1-D, 3-D)");
+  if (directions) {
+    cmd.add_option("--dir", dir,
+                   "direction, as benchdnn: FWD_D, FWD_B (forward with --bias), BWD_D (dx from --w, --dy), BWD_W "
+                   "(dw from --x, --dy), BWD_WB (dw and db) (default FWD_D, FWD_B with --bias)");
+    cmd.add_option("--dy", dy, "diff_dst for the backward directions, [mb, oc, o...] .npy, same dtype as x");
+  } else if (files_required) {
     xo->required();
     wo->required();
   }
@@ -103,9 +109,19 @@ ConvSpec InputArgs::resolve_spec(const std::vector<std::int64_t>& x_shape,
 }
 
 nlohmann::json InputArgs::files_json() const {
-  nlohmann::json j{{"x", file_json(x)}, {"w", file_json(w)}};
+  nlohmann::json j = nlohmann::json::object();
+  if (!x.empty()) j["x"] = file_json(x);
+  if (!w.empty()) j["w"] = file_json(w);
   if (!bias.empty()) j["bias"] = file_json(bias);
+  if (!dy.empty()) j["dy"] = file_json(dy);
   return j;
+}
+
+bool InputArgs::general() const {
+  if (!dir.empty() || !dy.empty()) return true;
+  if (!spec.empty()) return parse_conv_desc(spec, mb).rank != 2;
+  if (x.empty()) return false;
+  return std::visit([](const auto& t) { return t.ndim() != 4; }, read_npy(x));
 }
 
 namespace {
@@ -123,6 +139,8 @@ OwnedProblem<T> assemble(ConvSpec spec, AnyTensor x, AnyTensor w, std::optional<
 }  // namespace
 
 AnyInputs load_inputs(const InputArgs& a) {
+  require(!a.x.empty(), "--x is required (the input activations)");
+  require(!a.w.empty(), "--w is required (the weights)");
   AnyTensor x = read_npy(a.x), w = read_npy(a.w);
   const auto shape = [](const AnyTensor& t) { return std::visit([](const auto& v) { return v.shape; }, t); };
   ConvSpec spec = a.resolve_spec(shape(x), shape(w));
@@ -140,6 +158,149 @@ AnyInputs load_inputs(const InputArgs& a) {
     return assemble<double>(std::move(spec), std::move(x), std::move(w), std::move(bias));
   } catch (const InputError& e) {
     throw InputError(std::string(e.what()) + files);
+  }
+}
+
+namespace {
+
+constexpr std::array<const char*, 3> axis_letter = {"d", "h", "w"};
+constexpr std::array<const char*, 3> axis_extent = {"depth", "height", "width"};
+
+// A PyTorch-style option for a rank-r problem: one int for every spatial axis
+// or r of them; empty when not given.
+std::vector<std::int64_t> axes_option(const std::string& text, const std::string& option, std::int64_t least,
+                                      int rank) {
+  if (text.empty()) return {};
+  std::vector<std::int64_t> v;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::int64_t n = 0;
+    const char *first = text.data() + start, *last = text.data() + comma;
+    const auto [end, ec] = std::from_chars(first, last, n);
+    require(ec == std::errc{} && end == last && first != last,
+            option + ": expected an int or " + std::to_string(rank) + " of them, got '" + text + "'");
+    require(n >= least, option + ": " + std::to_string(n) + " must be >= " + std::to_string(least) +
+                            (option == "--dilation" ? " (1 means no dilation)" : ""));
+    v.push_back(n);
+    if (comma == text.size()) break;
+    start = comma + 1;
+  }
+  require(v.size() == 1 || static_cast<int>(v.size()) == rank,
+          option + ": '" + text + "' has " + std::to_string(v.size()) + " values; the " + std::to_string(rank) +
+              "-D problem takes an int or " + std::to_string(rank) + " of them");
+  if (v.size() == 1) v.assign(static_cast<std::size_t>(rank), v[0]);
+  return v;
+}
+
+// The option, if given, must say what the descriptor says on every axis.
+void check_axes_agree(const std::vector<std::int64_t>& given, const std::string& option, std::int64_t offset,
+                      const ConvDesc& d, std::int64_t ConvAxis::*field, const char* prefix, const std::string& spec) {
+  for (std::size_t j = 0; j < given.size(); ++j) {
+    const int a = 3 - d.rank + static_cast<int>(j);
+    const std::int64_t v = d.axis[a].*field;
+    require(given[j] - offset == v, option + ": " + std::to_string(given[j]) + " for the " + axis_extent[a] +
+                                        " disagrees with --spec " + spec + ", whose " + prefix + axis_letter[a] +
+                                        "=" + std::to_string(v));
+  }
+}
+
+template <class T>
+GeneralInputs<T> assemble_general(const InputArgs& a, Direction dir, std::map<std::string, AnyTensor>& files) {
+  GeneralInputs<T> in;
+  in.dir = dir;
+  const auto take = [&](const char* name, std::optional<Tensor<T>>& slot) {
+    if (auto it = files.find(name); it != files.end()) slot = std::get<Tensor<T>>(std::move(it->second));
+  };
+  take("x", in.x);
+  take("w", in.w);
+  take("bias", in.bias);
+  take("dy", in.dy);
+  const auto st = [&](int r) { return axes_option(a.stride, "--stride", 1, r); };
+  const auto pd = [&](int r) { return axes_option(a.padding, "--padding", 0, r); };
+  const auto dl = [&](int r) { return axes_option(a.dilation, "--dilation", 1, r); };
+  const std::vector<std::int64_t> gr = axes_option(a.groups, "--groups", 1, 1);
+  if (!a.spec.empty()) {
+    in.desc = parse_conv_desc(a.spec, a.mb);
+    check_axes_agree(st(in.desc.rank), "--stride", 0, in.desc, &ConvAxis::s, "s", a.spec);
+    check_axes_agree(pd(in.desc.rank), "--padding", 0, in.desc, &ConvAxis::p, "p", a.spec);
+    check_axes_agree(dl(in.desc.rank), "--dilation", 1, in.desc, &ConvAxis::d, "d", a.spec);
+    require(gr.empty() || gr[0] == in.desc.g,
+            "--groups: " + a.groups + " disagrees with --spec " + a.spec + ", whose g=" + std::to_string(in.desc.g));
+  } else {
+    require(is_forward(dir), std::string("--dir ") + direction_name(dir) +
+                                 ": give --spec (the problem of a backward direction cannot be read off its operands' "
+                                 "shapes: the kernel or input size is not determined)");
+    require(!a.mb, "--mb: only with --spec (without it the minibatch is x's first dimension)");
+    const int rank = in.x->ndim() - 2;
+    require(rank >= 1 && rank <= 3, a.x + ": x must be 3-D (NCW), 4-D (NCHW) or 5-D (NCDHW), got " +
+                                        shape_text(in.x->shape) + " (or give --spec)");
+    require(in.w->ndim() == in.x->ndim(), a.w + ": w is " + std::to_string(in.w->ndim()) + "-D " +
+                                              shape_text(in.w->shape) + " but x (" + a.x + ") is " +
+                                              std::to_string(in.x->ndim()) + "-D: both must have " +
+                                              std::to_string(rank) + " spatial dimensions");
+    ConvDesc& d = in.desc;
+    d.rank = rank;
+    d.g = gr.empty() ? 1 : gr[0];
+    d.mb = in.x->shape[0];
+    d.ic = in.x->shape[1];
+    d.oc = in.w->shape[0];
+    require(in.w->shape[1] * d.g == d.ic,
+            a.w + ": " + std::to_string(in.w->shape[1]) + " input channels per group (dimension 1) × groups " +
+                std::to_string(d.g) + " != " + std::to_string(d.ic) + ", the channels of x (" + a.x + ", dimension 1)");
+    const auto s = st(rank), p = pd(rank), dd = dl(rank);
+    for (int j = 0; j < rank; ++j) {
+      const int ax = 3 - rank + j;
+      const auto u = static_cast<std::size_t>(j);
+      d.axis[ax] = {in.x->shape[2 + u], 0, in.w->shape[2 + u], s.empty() ? 1 : s[u], p.empty() ? 0 : p[u],
+                    dd.empty() ? 0 : dd[u] - 1};
+    }
+    validate(d);  // o = floor((i + 2p - dil(k-1) - 1)/s) + 1, as in PyTorch
+  }
+  check_operands(in.desc, dir, in.operands());
+  return in;
+}
+
+}  // namespace
+
+AnyGeneral load_general(const InputArgs& a) {
+  Direction dir = a.bias.empty() ? Direction::fwd_d : Direction::fwd_b;
+  if (!a.dir.empty()) {
+    const auto d = parse_direction(a.dir);
+    require(d.has_value(), "--dir: unknown direction '" + a.dir + "' (use FWD_D, FWD_B, BWD_D, BWD_W or BWD_WB)");
+    dir = *d;
+  }
+  const std::map<std::string, std::string> flag = {{"x", "--x"}, {"w", "--w"}, {"bias", "--bias"}, {"dy", "--dy"}};
+  const std::map<std::string, const std::string*> path = {{"x", &a.x}, {"w", &a.w}, {"bias", &a.bias}, {"dy", &a.dy}};
+  const std::vector<std::string> need = operand_names(dir);
+  std::string listed;
+  for (const auto& n : need) listed += (listed.empty() ? "" : ", ") + flag.at(n);
+  std::map<std::string, AnyTensor> files;
+  std::string first;  // the first file read, whose dtype the others must share
+  for (const auto& [name, p] : path) {
+    const bool wanted = std::find(need.begin(), need.end(), name) != need.end();
+    if (p->empty()) {
+      require(!wanted, std::string("--dir ") + direction_name(dir) + " needs " + flag.at(name) + " (it reads " +
+                           listed + ")");
+      continue;
+    }
+    require(wanted, flag.at(name) + ": direction " + direction_name(dir) + " does not read " + name + " (it reads " +
+                        listed + (name == "bias" ? "; a bias makes FWD_B, BWD_WB computes db" : "") + ")");
+    files[name] = read_npy(*p);
+  }
+  for (const auto& [name, t] : files) {
+    if (first.empty()) first = name;
+    const AnyTensor& f = files.at(first);
+    require(t.index() == f.index(), *path.at(name) + ": dtype " + dtype_name(t) + " differs from " + first + " (" +
+                                        *path.at(first) + ": " + dtype_name(f) + "); the operands must share one dtype");
+  }
+  std::string names;
+  for (const auto& [name, t] : files) names += (names.empty() ? " (" : ", ") + name + ": " + *path.at(name);
+  names += ")";
+  try {
+    if (files.at(first).index() == 0) return assemble_general<float>(a, dir, files);
+    return assemble_general<double>(a, dir, files);
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + names);
   }
 }
 

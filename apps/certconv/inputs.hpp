@@ -10,19 +10,26 @@
 #include <variant>
 #include <vector>
 
+#include "certconv/core/direction.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/spec.hpp"
 
 namespace certconv::app {
 
 struct InputArgs {
-  std::string spec, x, w, bias;
+  std::string spec, x, w, bias, dir, dy;
   std::optional<std::int64_t> mb;
   // PyTorch's conv2d arguments as given (empty: not given): an int or "h,w".
   std::string stride, padding, dilation, groups;
-  // Registers --spec, --mb, --x, --w, --bias and the PyTorch options on cmd.
-  void add_to(CLI::App& cmd, bool files_required = true);
+  // Registers --spec, --mb, --x, --w, --bias and the PyTorch options on cmd;
+  // with directions also --dir and --dy (then the loader checks which operand
+  // files the direction needs).
+  void add_to(CLI::App& cmd, bool files_required = true, bool directions = false);
+  // True when the problem needs the general loader: a --dir or --dy, or a
+  // problem that is not 2-D (by --spec, or by x's shape without it).
+  bool general() const;
   // The problem of operands with these shapes: --spec (checked against the
   // PyTorch options given), or the PyTorch options over the shapes.
   ConvSpec resolve_spec(const std::vector<std::int64_t>& x_shape, const std::vector<std::int64_t>& w_shape) const;
@@ -34,6 +41,23 @@ using AnyInputs = std::variant<OwnedProblem<float>, OwnedProblem<double>>;
 
 // Reads the files, checks that x, w and bias share one dtype and fit the spec.
 AnyInputs load_inputs(const InputArgs& a);
+
+// Operands of any direction and rank, as read from their files.
+template <class T>
+struct GeneralInputs {
+  ConvDesc desc;
+  Direction dir = Direction::fwd_d;
+  std::optional<Tensor<T>> x, w, bias, dy;
+  Operands<T> operands() const {
+    return {x ? &*x : nullptr, w ? &*w : nullptr, bias ? &*bias : nullptr, dy ? &*dy : nullptr};
+  }
+};
+using AnyGeneral = std::variant<GeneralInputs<float>, GeneralInputs<double>>;
+
+// Reads the operand files the direction needs (one dtype), resolves the problem
+// (--spec; for forward directions also from x/w shapes and the PyTorch options
+// with one value per spatial axis) and checks every operand against it.
+AnyGeneral load_general(const InputArgs& a);
 
 // "f32" / "f64" (or "float32" / "float64"); anything else → InputError naming the option.
 Dtype parse_dtype(const std::string& dtype, const std::string& option = "--dtype");

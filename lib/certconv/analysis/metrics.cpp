@@ -76,6 +76,7 @@ OutputRecord make_record(const ConvSpec& spec, const Truth& truth, std::int64_t 
   OutputRecord r;
   r.index = i;
   r.nchw = {o.n, o.oc, o.oy, o.ox};
+  r.coords.assign(r.nchw.begin(), r.nchw.end());
   r.truth = truth.y.data[k];
   r.observed = observed;
   r.cond = cond_of(truth.absdot.data[k], truth.y.data[k]);

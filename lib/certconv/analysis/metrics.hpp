@@ -22,8 +22,9 @@
 namespace certconv {
 
 struct OutputRecord {
-  std::int64_t index = 0;             // flat NCHW index
-  std::array<std::int64_t, 4> nchw{};  // [n, oc, oy, ox]
+  std::int64_t index = 0;             // flat index in the result (C order)
+  std::vector<std::int64_t> coords;   // the index in the result's shape: [n, oc, oy, ox] for a 2-D y
+  std::array<std::int64_t, 4> nchw{};  // [n, oc, oy, ox] in the 2-D forward problem that computed it
   double truth = 0, observed = 0, cond = 0, bound = 0, norm_err = 0, abs_err = 0;
 };
 

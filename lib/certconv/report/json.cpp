@@ -2,6 +2,7 @@
 #include "certconv/report/json.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +38,23 @@ json problem_json(const ConvSpec& s) {
           {"n_terms", s.n_terms()}, {"outputs", s.y_size()}};
 }
 
+json problem_json(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered) {
+  json j{{"desc", to_benchdnn(d)}, {"name", d.name}, {"rank", d.rank}, {"direction", direction_name(dir)},
+         {"result", result}, {"g", d.g}, {"mb", d.mb}, {"ic", d.ic}, {"oc", d.oc}};
+  static constexpr std::array<const char*, 3> letter = {"d", "h", "w"};
+  for (int a = 3 - d.rank; a < 3; ++a) {
+    const ConvAxis& x = d.axis[a];
+    const std::string l = letter[a];
+    j["i" + l] = x.i, j["o" + l] = x.o, j["k" + l] = x.k, j["s" + l] = x.s, j["p" + l] = x.p, j["d" + l] = x.d;
+  }
+  // The 2-D forward problem it was computed as (core/lower.hpp): its n_terms
+  // counts the inserted zeros of BWD_D and the depth padding of 3-D.
+  j["lowered"] = to_benchdnn(lowered);
+  j["n_terms"] = lowered.n_terms();
+  j["outputs"] = lowered.y_size();
+  return j;
+}
+
 json distribution_json(const Distribution& d) {
   json j{{"count", d.count}};
   put_number(j, "min", d.min);
@@ -48,7 +66,7 @@ json distribution_json(const Distribution& d) {
 }
 
 json record_json(const OutputRecord& r) {
-  json j{{"index", r.nchw}, {"flat_index", r.index}};
+  json j{{"index", r.coords}, {"flat_index", r.index}};
   put_exact(j, "truth", r.truth);
   put_exact(j, "observed", r.observed);
   put_number(j, "cond", r.cond);

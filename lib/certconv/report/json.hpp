@@ -9,6 +9,7 @@
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/analysis/truth_summary.hpp"
+#include "certconv/core/direction.hpp"
 #include "certconv/core/spec.hpp"
 #include "certconv/core/tensor.hpp"
 
@@ -22,6 +23,9 @@ void put_number(json& j, const std::string& key, double v);
 void put_exact(json& j, const std::string& key, double v);
 
 json problem_json(const ConvSpec& s);
+// A problem of any direction and rank: the descriptor, direction, which result,
+// the fields of its axes, and the 2-D forward problem it was computed as.
+json problem_json(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered);
 json distribution_json(const Distribution& d);
 json record_json(const OutputRecord& r);
 json histogram_json(const Histogram& h);

@@ -310,7 +310,7 @@ std::string identify_py(const py::array& y, const py::array& x, const py::array&
 
 py::dict record_dict(const OutputRecord& r) {
   py::dict d;
-  d["index"] = py::make_tuple(r.nchw[0], r.nchw[1], r.nchw[2], r.nchw[3]);
+  d["index"] = py::tuple(py::cast(r.coords));
   d["observed"] = r.observed;
   d["truth"] = r.truth;
   d["abs_err"] = r.abs_err;
