@@ -8,6 +8,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "certconv/core/lower.hpp"
+#include "certconv/exact/result_truth.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/npy.hpp"
@@ -201,7 +203,7 @@ BOOST_AUTO_TEST_CASE(pytorch_terms_match_spec) {
   expect2(with({"--spec", kDesc, "--groups", "1"}), "--groups: 1 disagrees with --spec");
   // A spec whose shape disagrees with a file names the dimension and the field.
   expect2(with({"--spec", "mb2g2ic4ih7iw5oc4kh3kw2sh2ph1pw1dh1"}), "dimension 2 is 6, the problem's ih is 7");
-  expect2(with({"--groups", "2", "--stride", "2,2,2"}), "3-D convolution");
+  expect2(with({"--groups", "2", "--stride", "2,2,2"}), "has three values; the 2-D problem takes an int or H,W");
   expect2(with({"--groups", "2", "--padding", "-1"}), "--padding: -1 must be >= 0");
   expect2(with({"--groups", "2", "--dilation", "0"}), "1 means no dilation");
   expect2(with({"--groups", "2", "--stride", "2x"}), "--stride: expected an int or H,W");
@@ -209,5 +211,85 @@ BOOST_AUTO_TEST_CASE(pytorch_terms_match_spec) {
   expect2(with({"--groups", "3"}), "× groups 3 != 4");
   expect2(with({}), "× groups 1 != 4");
   write_npy((f.dir / "x3.npy").string(), Tensor<float>({2, 4, 6}, 1.0f));
-  expect2({"truth", "--x", (f.dir / "x3.npy").string(), "--w", f.w, "--out", out}, "x must be 4-D NCHW");
+  expect2({"truth", "--x", (f.dir / "x3.npy").string(), "--w", f.w, "--out", out}, "w is 4-D (4, 2, 3, 2) but x");
+}
+
+BOOST_AUTO_TEST_CASE(directions_and_ranks) {
+  // BWD_W of a 3-D layer: the truth from the CLI equals the library's, dw-shaped;
+  // analyze finds the library's float32 direct order within its bound and names
+  // an output moved past the bound by its dw index.
+  const auto dir = certconv::test::scratch_dir("truth-directions");
+  const std::string desc = "mb2ic3id4ih5iw5oc4kd2kh3kw3sh2sw2ph1pw1";
+  const certconv::ConvDesc d = certconv::parse_conv_desc(desc);
+  certconv::Rng rng(9);
+  const auto x = certconv::normal_tensor<float>(d.x_shape(), rng), dy = certconv::normal_tensor<float>(d.y_shape(), rng),
+             w = certconv::normal_tensor<float>(d.w_shape(), rng);
+  const std::string xp = (dir / "x.npy").string(), dyp = (dir / "dy.npy").string(), wp = (dir / "w.npy").string(),
+                    out = (dir / "dw.npy").string(), db = (dir / "db.npy").string();
+  certconv::write_npy(xp, x);
+  certconv::write_npy(dyp, dy);
+  certconv::write_npy(wp, w);
+  auto r = run_cli({"truth", "--spec", desc, "--dir", "BWD_WB", "--x", xp, "--dy", dyp, "--out", out, "--db-out", db});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  BOOST_TEST(contains(r.out, "BWD_WB dw"), r.out);
+  certconv::Operands<float> ops;
+  ops.x = &x;
+  ops.dy = &dy;
+  const auto want = certconv::compute_result_truth(d, certconv::Direction::bwd_wb, ops, certconv::TruthOptions{});
+  const auto got = certconv::read_npy_as<double>(out, "dw"), got_db = certconv::read_npy_as<double>(db, "db");
+  BOOST_TEST((got.shape == std::vector<std::int64_t>{4, 3, 2, 3, 3}));
+  BOOST_TEST(got.data == want[0].truth.y.data);
+  BOOST_TEST(got_db.data == want[1].truth.y.data);
+
+  // analyze: a float32 dw within the bound, then one element pushed past it.
+  const auto bound_of = [&](const std::string& json_path) {
+    std::ifstream in(json_path);
+    return nlohmann::json::parse(in);
+  };
+  certconv::Tensor<float> dw32(got.shape);
+  for (std::size_t i = 0; i < got.data.size(); ++i) dw32.data[i] = static_cast<float>(got.data[i]);
+  const std::string obs = (dir / "obs.npy").string(), doc = (dir / "a.json").string();
+  certconv::write_npy(obs, dw32);
+  r = run_cli({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--observed", "mine=" + obs,
+               "--orders", "direct,pairwise", "--json", doc});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  auto j = bound_of(doc);
+  BOOST_TEST(j["problem"]["direction"] == "BWD_W");
+  BOOST_TEST(j["problem"]["result"] == "dw");
+  BOOST_TEST(j["problem"]["n_terms"] == 2 * 3 * 3 * 3);  // mb·od·oh·ow
+  for (const auto& o : j["observed"]) BOOST_TEST(o["violations"] == 0, o["name"]);
+  const std::size_t k = 1 * 18 + 0 * 9 + 1 * 3 + 2;  // dw[0][1][0][1][2] of shape [4, 3, 2, 3, 3]
+  dw32.data[k] += 1.0f + std::fabs(dw32.data[k]);
+  certconv::write_npy(obs, dw32);
+  r = run_cli({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--observed", "mine=" + obs,
+               "--json", doc});
+  BOOST_TEST(r.rc == 1, r.err);
+  BOOST_TEST(contains(r.out, "VIOLATION mine at index [0,1,0,1,2]"), r.out);
+
+  // Bad input: exit 2 naming the flag, the file and the dimension.
+  const auto expect2 = [&](std::vector<std::string> args, const std::string& part) {
+    const auto e = run_cli(args);
+    BOOST_TEST(e.rc == 2, "rc " << e.rc << " for " << part);
+    BOOST_TEST(contains(e.err, part), "stderr '" << e.err << "' lacks '" << part << "'");
+  };
+  const std::string o2 = (dir / "never.npy").string();
+  expect2({"truth", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--out", o2}, "--dir BWD_W needs --dy");
+  expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--x", xp, "--w", wp, "--dy", dyp, "--out", o2},
+          "--x: direction BWD_D does not read x");
+  expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--w", wp, "--dy", xp, "--out", o2},
+          "dy: shape (2, 3, 4, 5, 5) does not match");
+  expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--w", wp, "--dy", xp, "--out", o2}, "dy: " + xp);
+  expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--w", wp, "--dy", xp, "--out", o2},
+          "dimension 1 is 3, the problem's oc is 4");
+  const certconv::Tensor<float> x4({2, 3, 5, 5}, 1.0f);
+  certconv::write_npy((dir / "x4.npy").string(), x4);
+  expect2({"truth", "--spec", desc, "--dir", "BWD_W", "--x", (dir / "x4.npy").string(), "--dy", dyp, "--out", o2},
+          "x: 4-D array of shape (2, 3, 5, 5), but the 3-D problem");
+  expect2({"truth", "--spec", desc, "--dir", "BWD_UP", "--x", xp, "--dy", dyp, "--out", o2}, "--dir: unknown direction");
+  expect2({"truth", "--spec", desc, "--dir", "BWD_WB", "--x", xp, "--dy", dyp, "--out", o2}, "give --db-out");
+  expect2({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--orders", "onednn-avx512", "--json",
+           (dir / "b.json").string()},
+          "reproduces a forward 2-D kernel");
+  BOOST_TEST(!fs::exists(o2));
+  fs::remove_all(dir);
 }

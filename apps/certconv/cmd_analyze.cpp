@@ -1,14 +1,10 @@
 // certconv analyze: truth, then every requested order, backend and user file
 // measured against it; a summary table on stdout and the whole result as JSON.
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
 #include "certconv/analysis/analyze.hpp"
-#include "certconv/analysis/relabel.hpp"
-#include "certconv/core/text.hpp"
-#include "certconv/registry/registry.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/npy.hpp"
@@ -96,45 +92,17 @@ int run_analyze(const ConvProblem<T>& p, const AnalyzeArgs& a, json inputs) {
   return finish(analyze_document(p.spec, req, r, std::move(inputs)), r, a, to_benchdnn(p.spec));
 }
 
-// The orders whose accumulation order is stated for every direction and rank
-// (docs/directions.md): the rest reproduce forward 2-D kernels of real libraries.
-const std::vector<std::string> generic_orders = {"direct", "im2col", "gemm-blocked", "pairwise", "kahan", "split-k"};
-
-// Any direction and rank: the result is lowered to a 2-D forward problem, each
-// observed file (in the result's shape) is permuted alongside, and the records
-// are put back in the result's layout.
+// Any direction and rank (analysis/analyze.hpp): one result at a time.
 template <class T>
 int run_general_analyze(const GeneralInputs<T>& in, const AnalyzeArgs& a, json inputs) {
   require(in.dir != Direction::bwd_wb,
           "--dir BWD_WB: analyze takes one result; use BWD_W for dw (db is a plain sum: `certconv truth --dir BWD_WB "
           "--db-out` certifies it)");
-  AnalyzeRequest req = make_request(a);
-  std::vector<std::string> orders;
-  for (const auto& o : req.orders) {
-    const std::string name = parse_order(o).name;
-    const bool generic = std::find(generic_orders.begin(), generic_orders.end(), name) != generic_orders.end();
-    if (generic) orders.push_back(o);
-    else
-      require(req.skip_unsupported, "--orders: '" + name + "' reproduces a forward 2-D kernel; for " +
-                                        direction_name(in.dir) + " in " + std::to_string(in.desc.rank) +
-                                        "-D the orders are direct, im2col, gemm-blocked, pairwise, kahan, split-k");
-  }
-  req.orders = orders;
   const Lowered<T> l = std::move(lower(in.desc, in.dir, in.operands()).front());
-  for (Observed& o : req.observed)
-    std::visit(
-        [&](auto& y) {
-          require(y.shape == l.shape, o.source + ": --observed " + o.name + " has shape " + shape_text(y.shape) +
-                                          "; " + l.result + " of " + direction_name(in.dir) + " has " +
-                                          shape_text(l.shape));
-          y = to_lowered_layout(l, y);
-        },
-        o.y);
-  AnalyzeResult r = analyze(l.problem.view(), req);
-  for (ObservedResult& o : r.observed) relabel(o.metrics, l.to_natural, l.shape);
-  json doc = analyze_document(l.problem.spec, req, r, std::move(inputs));
-  doc["problem"] = problem_json(in.desc, in.dir, l.result, l.problem.spec);
-  return finish(doc, r, a, to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + l.result);
+  const AnalyzeRequest req = make_request(a);
+  const AnalyzeResult r = analyze(l, in.dir, req);
+  return finish(analyze_document(in.desc, in.dir, l.result, l.problem.spec, req, r, std::move(inputs)), r, a,
+                to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + l.result);
 }
 
 }  // namespace

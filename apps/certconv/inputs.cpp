@@ -38,7 +38,7 @@ void InputArgs::add_to(CLI::App& cmd, bool files_required, bool directions) {
 namespace {
 
 // A PyTorch-style option: an int for both dimensions or "H,W"; nullopt when not
-// given. Three values would be a 3-D convolution, which the 2-D problem cannot hold.
+// given. Three values are for a 3-D problem, which takes the general loader.
 std::optional<std::array<std::int64_t, 2>> hw_option(const std::string& text, const std::string& option,
                                                      std::int64_t least, bool pair_allowed = true) {
   if (text.empty()) return std::nullopt;
@@ -57,7 +57,8 @@ std::optional<std::array<std::int64_t, 2>> hw_option(const std::string& text, co
     start = comma + 1;
   }
   require(v.size() != 3 || !pair_allowed,
-          option + ": '" + text + "' has three values, a 3-D convolution; certconv takes 2-D (an int or H,W)");
+          option + ": '" + text + "' has three values; the 2-D problem takes an int or H,W (a 3-D one: give 5-D "
+                   "x and w)");
   require(v.size() == 1 || (pair_allowed && v.size() == 2),
           option + ": expected " + (pair_allowed ? "an int or H,W" : "an int") + ", got '" + text + "'");
   return std::array{v[0], v.back()};

@@ -306,7 +306,7 @@ class TestArrays(unittest.TestCase):
             (TypeError, "x: dtype int64 is not supported", dict(x=x.astype(np.int64))),
             (TypeError, "w: dtype complex64 is not supported", dict(w=w.astype(np.complex64))),
             (TypeError, "w is fp16; .* must share one dtype", dict(w=w.astype(np.float16))),
-            (ValueError, r"x: expected a 4-D array \(NCHW\), got 3-D", dict(x=x[0])),
+            (ValueError, r"w: expected a 3-D array \(O, I/groups, kernel\), got 4-D", dict(x=x[0])),
             (ValueError, "bias: expected a 1-D array", dict(b=b[:, None])),
             (TypeError, "x is float32, w is float64, bias is float32; x, w and bias must share one dtype",
              dict(w=w.astype(np.float64))),

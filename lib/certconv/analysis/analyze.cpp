@@ -9,6 +9,8 @@
 #include <variant>
 
 #include "certconv/analysis/metrics.hpp"
+#include "certconv/analysis/relabel.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
@@ -184,6 +186,40 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
 }
 
 template AnalyzeResult analyze(const ConvProblem<float>&, const AnalyzeRequest&);
+const std::vector<std::string>& generic_order_names() {
+  static const std::vector<std::string> names = {"direct", "im2col", "gemm-blocked", "pairwise", "kahan", "split-k"};
+  return names;
+}
+
+template <class TI>
+AnalyzeResult analyze(const Lowered<TI>& l, Direction dir, AnalyzeRequest req) {
+  const auto& generic = generic_order_names();
+  std::vector<std::string> orders;
+  for (const auto& o : req.orders) {
+    const std::string name = parse_order(o).name;
+    if (std::find(generic.begin(), generic.end(), name) != generic.end())
+      orders.push_back(o);
+    else
+      require(req.skip_unsupported, "order '" + name + "' reproduces a forward 2-D kernel; for " +
+                                        direction_name(dir) + " and other ranks the orders are direct, im2col, "
+                                        "gemm-blocked, pairwise, kahan, split-k");
+  }
+  req.orders = orders;
+  for (Observed& o : req.observed)
+    std::visit(
+        [&](auto& y) {
+          require(y.shape == l.shape, o.source + ": observed '" + o.name + "' has shape " + shape_text(y.shape) + "; " +
+                                          l.result + " of " + direction_name(dir) + " has " + shape_text(l.shape));
+          y = to_lowered_layout(l, y);
+        },
+        o.y);
+  AnalyzeResult r = analyze(l.problem.view(), req);
+  for (ObservedResult& o : r.observed) relabel(o.metrics, l.to_natural, l.shape);
+  return r;
+}
+
+template AnalyzeResult analyze(const Lowered<float>&, Direction, AnalyzeRequest);
+template AnalyzeResult analyze(const Lowered<double>&, Direction, AnalyzeRequest);
 template AnalyzeResult analyze(const ConvProblem<double>&, const AnalyzeRequest&);
 
 }  // namespace certconv

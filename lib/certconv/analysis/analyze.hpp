@@ -15,6 +15,7 @@
 #include "certconv/analysis/format_bound.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/core/problem.hpp"
 
 namespace certconv {
@@ -83,5 +84,15 @@ std::vector<std::string> all_order_names();
 // x/w of type TI (the stored inputs), orders computed in req.dtype.
 template <class TI>
 AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req);
+
+// The orders whose accumulation order is stated for every direction and rank
+// (docs/directions.md); the others reproduce forward 2-D kernels of libraries.
+const std::vector<std::string>& generic_order_names();
+
+// One result of any direction and rank (core/lower.hpp): observed outputs in the
+// result's shape, orders among generic_order_names() (others: InputError, or
+// dropped when req.skip_unsupported), records and samples in the result's layout.
+template <class TI>
+AnalyzeResult analyze(const Lowered<TI>& l, Direction dir, AnalyzeRequest req);
 
 }  // namespace certconv

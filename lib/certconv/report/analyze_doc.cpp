@@ -66,4 +66,11 @@ json analyze_document(const ConvSpec& spec, const AnalyzeRequest& req, const Ana
   return doc;
 }
 
+json analyze_document(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered,
+                      const AnalyzeRequest& req, const AnalyzeResult& r, json inputs) {
+  json doc = analyze_document(lowered, req, r, std::move(inputs));
+  doc["problem"] = problem_json(d, dir, result, lowered);
+  return doc;
+}
+
 }  // namespace certconv

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __version__: str = _certconv.__version__
 __all__ = ["truth", "run", "analyze", "explain", "identify", "certified_tolerance", "check_conv",
            "assert_conv_close", "order_names", "plot", "reveal", "ArrayLike", "IntPair", "Document", "TruthResult", "RunResult",
-           "ToleranceResult", "CheckResult", "OutputRecord"]
+           "ToleranceResult", "CheckResult", "OutputRecord", "GradTruthResult"]
 
 #: Anything numpy.asarray takes: a NumPy array, a CPU torch tensor, nested lists.
 ArrayLike = _npt.ArrayLike
@@ -57,6 +57,16 @@ class TruthResult(TypedDict):
     cond: _npt.NDArray[_np.float64]  #: absdot/|y|, inf where y = 0
     exact_zeros: int
     undetermined: int
+
+
+class GradTruthResult(TruthResult, total=False):
+    """What :func:`truth` returns for a ``direction`` or ``transposed=True``:
+    the fields of :class:`TruthResult` for the direction's result (``y`` holds
+    dx or dw), plus these."""
+    direction: str                 #: FWD_D, FWD_B, BWD_D, BWD_W or BWD_WB
+    result: str                    #: which result the arrays hold: y, dx, dw
+    n_terms: int                   #: terms per output of the computation (docs/directions.md)
+    db: TruthResult                #: BWD_WB only: the truth of db
 
 
 class RunResult(TypedDict):
@@ -211,6 +221,105 @@ def _problem(x: Any, w: Any, bias: Any, stride: Any, padding: Any, dilation: Any
     return x, w, bias, _certconv.ConvArgs(stride, padding, dilation, int(groups))
 
 
+_DIRECTIONS = {"fwd": None, "bwd_d": "BWD_D", "bwd_w": "BWD_W", "bwd_wb": "BWD_WB"}
+
+
+def _axes(v: Any, name: str, rank: int, least: int) -> Tuple[int, ...]:
+    def is_int(i: Any) -> bool:
+        return isinstance(i, (int, _np.integer)) and not isinstance(i, bool)
+
+    if is_int(v):
+        v = (int(v),) * rank
+    if not (isinstance(v, (tuple, list)) and len(v) == rank and all(is_int(i) for i in v)):
+        raise TypeError(f"{name}: expected an int or {rank} ints for a {rank}-D convolution, got {v!r}")
+    if min(v) < least:
+        raise ValueError(f"{name}: must be >= {least}{' (1 means no dilation)' if name == 'dilation' else ''}, got {v}")
+    return tuple(int(i) for i in v)
+
+
+def _shape_or_array(a: Any, name: str, rank: int) -> Tuple[Optional[_np.ndarray], Tuple[int, ...]]:
+    """An operand given as an array, or only as its shape (as torch.nn.grad's
+    input_size / weight_size): (array or None, shape)."""
+    if isinstance(a, (tuple, list)) and all(isinstance(i, (int, _np.integer)) for i in a):
+        if len(a) != rank + 2:
+            raise ValueError(f"{name}: a shape of {rank + 2} ints for a {rank}-D convolution, got {tuple(a)}")
+        return None, tuple(int(i) for i in a)
+    arr = _array(a, name, rank + 2, f"{rank}-D convolution")
+    return arr, arr.shape
+
+
+def _dir_args(x: Any, w: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any, direction: Any,
+              dy: Any, transposed: bool, output_padding: Any):
+    """The general problem (any rank, any direction) as _certconv.DirArgs, or None
+    for a plain 2-D forward convolution (the 2-D path)."""
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"direction: expected one of {sorted(_DIRECTIONS)}, got {direction!r}")
+    if direction == "fwd" and not transposed and dy is None and _np.ndim(x) not in (3, 5):
+        if output_padding != 0:
+            raise ValueError("output_padding: only with transposed=True")
+        return None  # conv2d: the 2-D path, which also names what is wrong with other shapes
+    if not isinstance(groups, (int, _np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise TypeError(f"groups: expected an int >= 1, got {groups!r}")
+    g = int(groups)
+    if transposed:
+        if direction != "fwd" or dy is not None:
+            raise ValueError("transposed=True: give x (conv_transpose's input) and w, without direction or dy")
+        if bias is not None:
+            raise ValueError("bias: not taken with transposed=True; the truth of the sum without it is exact, add the "
+                             "bias yourself")
+        direction, dy, x = "bwd_d", x, None
+    elif output_padding != 0:
+        raise ValueError("output_padding: only with transposed=True")
+    dname = _DIRECTIONS[direction]
+    ref = w if dname == "BWD_D" else x
+    ndim = _np.ndim(ref) if not isinstance(ref, (tuple, list)) else len(ref)
+    rank = ndim - 2
+    if rank not in (1, 2, 3):
+        raise ValueError(f"{'w' if dname == 'BWD_D' else 'x'}: expected 3-D, 4-D or 5-D (conv1d/2d/3d), got {ndim}-D")
+    if dname is None and rank == 2 and dy is None:
+        return None
+    s, p = _axes(stride, "stride", rank, 1), _axes(padding, "padding", rank, 0)
+    d = _axes(dilation, "dilation", rank, 1)
+    if dname is None:
+        dname = "FWD_B" if bias is not None else "FWD_D"
+        if dy is not None:
+            raise ValueError("dy: only with direction='bwd_d', 'bwd_w' or 'bwd_wb'")
+        xa, wa = _array(x, "x", rank + 2, "N, C, spatial"), _array(w, "w", rank + 2, "O, I/groups, kernel")
+        xs, ws, dya = xa.shape, wa.shape, None
+    else:
+        if bias is not None:
+            raise ValueError(f"bias: direction {direction!r} does not read a bias (bwd_wb computes db)")
+        if dy is None:
+            raise ValueError(f"dy: direction {direction!r} needs dy (the gradient of the output)")
+        dya = _array(dy, "dy", rank + 2, "N, out_channels, spatial")
+        if dname == "BWD_D":
+            wa, ws = _array(w, "w", rank + 2, "O, I/groups, kernel"), None
+            ws = wa.shape
+            if transposed:
+                op = _axes(output_padding, "output_padding", rank, 0)
+                for a in range(rank):
+                    if op[a] >= max(s[a], d[a]):
+                        raise ValueError(f"output_padding: {op[a]} must be smaller than stride or dilation")
+                xs = (dya.shape[0], ws[1] * g) + tuple((dya.shape[2 + a] - 1) * s[a] - 2 * p[a] + d[a] * (ws[2 + a] - 1)
+                                                       + op[a] + 1 for a in range(rank))
+            else:
+                _, xs = _shape_or_array(x, "x", rank)
+            xa = None
+        else:
+            xa = _array(x, "x", rank + 2, "N, C, spatial")
+            xs = xa.shape
+            _, ws = _shape_or_array(w, "w", rank)
+            wa = None
+    axes = "dhw"[3 - rank:]
+    desc = f"g{g}mb{xs[0]}ic{xs[1]}" + "".join(f"i{c}{xs[2 + a]}" for a, c in enumerate(axes)) + f"oc{ws[0]}"
+    # o is deduced as PyTorch does; a dy of another size is then named as wrong.
+    for key, v in (("k", ws[2:]), ("s", s), ("p", p), ("d", tuple(i - 1 for i in d))):
+        desc += "".join(f"{key}{c}{v[a]}" for a, c in enumerate(axes))
+    if bias is not None:
+        bias = _array(bias, "bias", 1, "out_channels")
+    return _certconv.DirArgs(desc, dname, xa, wa, bias, dya)
+
+
 def _dtype(dtype: Any) -> Optional[str]:
     if dtype is None:
         return None
@@ -245,9 +354,17 @@ def _doc(text: str) -> str:
 
 def truth(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride: IntPair = 1,
           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *, method: str = "auto",
-          precision: int = 256, threads: int = 0) -> TruthResult:
-    x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
-    return _certconv.truth(x, w, bias, conv, method, precision, threads)
+          precision: int = 256, threads: int = 0, direction: str = "fwd", dy: Optional[ArrayLike] = None,
+          transposed: bool = False, output_padding: IntPair = 0) -> Union[TruthResult, GradTruthResult]:
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
+    if general is None:
+        x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
+        return _certconv.truth(x, w, bias, conv, method, precision, threads)
+    results = _certconv.truth_dir(general, method, precision, threads)
+    first = results[0]
+    if len(results) > 1:
+        first["db"] = results[1]
+    return first
 
 
 truth.__doc__ = _doc("""The certified true result of the convolution.
@@ -264,14 +381,31 @@ truth.__doc__ = _doc("""The certified true result of the convolution.
         MPFI precision in bits (method ``"mpfi"``).
     threads : int
         Worker threads, 0 = all cores; the result does not depend on it.
+    direction : {"fwd", "bwd_d", "bwd_w", "bwd_wb"}
+        Which convolution: the forward one (1-D, 2-D or 3-D by x's rank), or a
+        gradient as ``torch.nn.grad.conv{1,2,3}d_input`` (``"bwd_d"``: dx from
+        w and dy; x may be the array or only its shape) and
+        ``conv{1,2,3}d_weight`` (``"bwd_w"``: dw from x and dy; w may be the
+        array or only its shape; ``"bwd_wb"`` also gives db = dy summed).
+    dy : array_like, optional
+        The gradient of the output (N, out_channels, spatial), for the
+        backward directions.
+    transposed : bool
+        ``torch.nn.functional.conv_transpose{1,2,3}d(x, w, ...)`` instead: w
+        is (in_channels, out_channels/groups, kernel); computed as the
+        backward-data convolution it is. No bias.
+    output_padding : int or tuple of int
+        As ``conv_transpose``; only with ``transposed=True``.
 
     Returns
     -------
-    TruthResult
+    TruthResult or GradTruthResult
         dict: ``y`` (correctly rounded float64), ``y32`` (correctly rounded
         float32), ``lo``/``hi`` (enclosure), ``absdot`` (sum |w x|, rounded up),
         ``cond`` (absdot/|y|, inf where y = 0), ``exact_zeros``,
-        ``undetermined``, ``spec`` (the benchdnn descriptor).
+        ``undetermined``, ``spec`` (the benchdnn descriptor); for a direction
+        or ``transposed`` also ``direction``, ``result`` (y, dx, dw) and
+        ``n_terms``, and for ``"bwd_wb"`` ``db``.
 
     Raises
     ------
@@ -281,6 +415,7 @@ truth.__doc__ = _doc("""The certified true result of the convolution.
     --------
     >>> t = certconv.truth(x, w, stride=2, padding=3)
     >>> err = abs(y.astype(np.float64) - t["y"])   # the true error of your y
+    >>> dw = certconv.truth(x, w.shape, padding=1, direction="bwd_w", dy=dy)["y"]
     """)
 
 
@@ -329,7 +464,15 @@ def analyze(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride
             padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
             orders: Union[str, Iterable[str]] = (), observed: Optional[Mapping[str, ArrayLike]] = None,
             dtype: Any = None, rtol: float = 1e-5, atol: float = 1e-8, lambda_: float = 5.0, threads: int = 0,
-            allow_violations: bool = False) -> Document:
+            allow_violations: bool = False, direction: str = "fwd", dy: Optional[ArrayLike] = None,
+            transposed: bool = False, output_padding: IntPair = 0) -> Document:
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
+    if general is not None:
+        if isinstance(orders, str):
+            orders = [orders]
+        obs = [(str(name), _np.ascontiguousarray(_np.asarray(y))) for name, y in dict(observed or {}).items()]
+        return _json.loads(_certconv.analyze_dir(general, list(orders), obs, _dtype(dtype), rtol, atol, lambda_,
+                                                 threads, allow_violations))
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     if isinstance(orders, str):
         orders = [orders]
@@ -364,6 +507,10 @@ analyze.__doc__ = _doc("""Every order and every observed output against the cert
         Worker threads, 0 = all cores.
     allow_violations : bool
         Do not raise when an order's rigorous bound is violated.
+    direction, dy, transposed, output_padding : optional
+        As for :func:`truth`: the observed outputs are then dx or dw (1-D, 2-D
+        or 3-D), and the orders among direct, im2col, gemm-blocked, pairwise,
+        kahan, split-k (their order per direction: docs/directions.md).
 
     Returns
     -------

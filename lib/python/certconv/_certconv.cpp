@@ -21,6 +21,8 @@
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
+#include "certconv/core/lower.hpp"
+#include "certconv/exact/result_truth.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
@@ -226,6 +228,128 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
           arrays["observed"][o.name] = std::visit([](const auto& y) { return tensor_json(y); }, o.y);
         const json inputs = {{"source", "python"}, {"dtype", dtype_name(req.dtype)}, {"arrays", std::move(arrays)}};
         return analyze_document(p.spec, req, r, inputs).dump();
+      },
+      ap);
+}
+
+// Any direction and rank: the problem as a benchdnn descriptor (built by
+// __init__.py from PyTorch's arguments), the operands the direction reads.
+struct DirArgs {
+  std::string desc, direction;
+  std::optional<py::array> x, w, bias, dy;
+};
+
+template <class T>
+struct DirProblem {
+  ConvDesc desc;
+  Direction dir;
+  std::optional<Tensor<T>> x, w, bias, dy;
+  Operands<T> operands() const {
+    return {x ? &*x : nullptr, w ? &*w : nullptr, bias ? &*bias : nullptr, dy ? &*dy : nullptr};
+  }
+};
+using AnyDirProblem = std::variant<DirProblem<float>, DirProblem<double>>;
+
+AnyDirProblem make_dir_problem(const DirArgs& a) {
+  const ConvDesc d = parse_conv_desc(a.desc);
+  const auto dir = parse_direction(a.direction);
+  require(dir.has_value(), "direction: unknown '" + a.direction + "'");
+  std::vector<std::pair<std::string, AnyTensor>> ts;
+  for (const auto& [name, arr] : {std::pair{"x", &a.x}, {"w", &a.w}, {"bias", &a.bias}, {"dy", &a.dy}})
+    if (*arr) ts.emplace_back(name, to_tensor(**arr, name, static_cast<int>(operand_shape(d, name).size())));
+  require(!ts.empty(), "no operands");
+  for (const auto& [name, t] : ts)
+    if (t.index() != ts.front().second.index())
+      throw py::type_error(name + " is " + dtype_word(t.index()) + ", " + ts.front().first + " is " +
+                           dtype_word(ts.front().second.index()) + "; the operands must share one dtype");
+  const auto build = [&](auto tag) -> AnyDirProblem {
+    using T = decltype(tag);
+    DirProblem<T> p{d, *dir, {}, {}, {}, {}};
+    for (auto& [name, t] : ts) {
+      auto& slot = name == "x" ? p.x : name == "w" ? p.w : name == "bias" ? p.bias : p.dy;
+      slot = std::move(std::get<Tensor<T>>(t));
+    }
+    check_operands(p.desc, p.dir, p.operands());
+    return p;
+  };
+  return ts.front().second.index() == 0 ? build(float{}) : build(double{});
+}
+
+py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision, int threads) {
+  TruthOptions opt;
+  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
+    if (method == truth_method_name(m)) opt.method = m;
+  require(method == truth_method_name(opt.method), "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  opt.precision = precision;
+  opt.threads = threads;
+  const AnyDirProblem ap = make_dir_problem(a);
+  std::vector<ResultTruth> rs;
+  std::visit(
+      [&](const auto& p) {
+        py::gil_scoped_release unlocked;
+        rs = compute_result_truth(p.desc, p.dir, p.operands(), opt);
+      },
+      ap);
+  py::list out;
+  for (ResultTruth& r : rs) {
+    Truth& t = r.truth;
+    Tensor<double> cond(t.y.shape);
+    for (std::size_t i = 0; i < cond.data.size(); ++i) cond.data[i] = cond_of(t.absdot.data[i], t.y.data[i]);
+    py::dict d;
+    d["spec"] = a.desc;
+    d["direction"] = direction_name(std::visit([](const auto& p) { return p.dir; }, ap));
+    d["result"] = r.result;
+    d["n_terms"] = r.n_terms;
+    d["y"] = to_array(std::move(t.y));
+    d["y32"] = to_array(std::move(t.y32));
+    d["lo"] = to_array(std::move(t.lo));
+    d["hi"] = to_array(std::move(t.hi));
+    d["absdot"] = to_array(std::move(t.absdot));
+    d["cond"] = to_array(std::move(cond));
+    d["exact_zeros"] = t.exact_zeros;
+    d["undetermined"] = t.undetermined;
+    out.append(std::move(d));
+  }
+  return out;
+}
+
+std::string analyze_dir_py(const DirArgs& a, const std::vector<std::string>& orders,
+                           const std::vector<std::tuple<std::string, py::array>>& observed,
+                           const std::optional<std::string>& dtype, double rtol, double atol, double lambda,
+                           int threads, bool allow_violations) {
+  const AnyDirProblem ap = make_dir_problem(a);
+  AnalyzeRequest req;
+  for (const std::string& o : orders) {
+    if (o != "all") {
+      req.orders.push_back(o);
+      continue;
+    }
+    for (const std::string& name : generic_order_names()) req.orders.push_back(name);
+  }
+  require(lambda > 0, "lambda_ must be positive");
+  req.rtol = rtol;
+  req.atol = atol;
+  req.lambda = lambda;
+  req.threads = threads;
+  req.allow_violations = allow_violations;
+  return std::visit(
+      [&]<class TI>(const DirProblem<TI>& p) {
+        require(p.dir != Direction::bwd_wb, "direction 'bwd_wb': analyze takes one result; use 'bwd_w' for dw");
+        const Lowered<TI> l = std::move(lower(p.desc, p.dir, p.operands()).front());
+        for (const auto& [name, y] : observed)
+          req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", static_cast<int>(l.shape.size())),
+                                  std::nullopt});
+        require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
+        req.dtype = want_dtype<TI>(dtype);
+        py::gil_scoped_release unlocked;
+        const AnalyzeResult r = analyze(l, p.dir, req);
+        json arrays = json::object();
+        for (const auto& [name, t] : {std::pair{"x", &p.x}, {"w", &p.w}, {"dy", &p.dy}})
+          if (*t) arrays[name] = tensor_json(**t);
+        for (const Observed& o : req.observed)
+          arrays["observed"][o.name] = std::visit([](const auto& y) { return tensor_json(y); }, o.y);
+        const json inputs = {{"source", "python"}, {"dtype", dtype_name(req.dtype)}, {"arrays", std::move(arrays)}};
+        return analyze_document(p.desc, p.dir, l.result, l.problem.spec, req, r, inputs).dump();
       },
       ap);
 }
@@ -440,12 +564,18 @@ PYBIND11_MODULE(_certconv, m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
+  py::class_<DirArgs>(m, "DirArgs")
+      .def(py::init<std::string, std::string, std::optional<py::array>, std::optional<py::array>,
+                    std::optional<py::array>, std::optional<py::array>>(),
+           py::arg("desc"), py::arg("direction"), py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("dy"));
   py::class_<ConvArgs>(m, "ConvArgs")
       .def(py::init<Pair, Pair, Pair, std::int64_t>(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
            py::arg("groups"));
   m.attr("__version__") = CERTCONV_VERSION;
   m.def("order_names", &Guarded<&certconv::all_order_names>::call, "every order and real backend built in");
   m.def("truth", &Guarded<&truth_py>::call);
+  m.def("truth_dir", &Guarded<&truth_dir_py>::call);
+  m.def("analyze_dir", &Guarded<&analyze_dir_py>::call);
   m.def("run", &Guarded<&run_py>::call);
   m.def("analyze", &Guarded<&analyze_py>::call);
   m.def("explain", &Guarded<&explain_py>::call);

@@ -1,0 +1,118 @@
+"""Gradients, transposed convolution, 1-D and 3-D from Python: the truth against
+PyTorch's float64 results (which must lie within the rigorous float64 bound),
+and against NumPy sums written from the definitions."""
+import unittest
+
+import numpy as np
+
+import certconv
+
+try:
+    import torch
+except ImportError:  # pragma: no cover
+    torch = None
+
+
+def naive_dw(x, dy, k, stride, padding):
+    """dw[oc, c, ky, kx] = sum over n, oy, ox of dy * x at the tap (groups 1), in float64."""
+    n, c, ih, iw = x.shape
+    _, oc, oh, ow = dy.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding + stride), (padding, padding + stride)))
+    dw = np.zeros((oc, c, k, k))
+    for ky in range(k):
+        for kx in range(k):
+            patch = xp[:, :, ky:ky + stride * oh:stride, kx:kx + stride * ow:stride]
+            dw[:, :, ky, kx] = np.einsum("nohw,nchw->oc", dy, patch)
+    return dw
+
+
+class Directions(unittest.TestCase):
+    def test_bwd_w_against_definition(self):
+        rng = np.random.default_rng(3)
+        # Integer values: every sum is exact in float64, so the truth equals it bit for bit.
+        x = rng.integers(-3, 4, (2, 3, 7, 6)).astype(np.float64)
+        dy = rng.integers(-3, 4, (2, 4, 4, 3)).astype(np.float64)
+        t = certconv.truth(x, (4, 3, 3, 3), stride=2, padding=1, direction="bwd_w", dy=dy)
+        self.assertEqual(t["result"], "dw")
+        self.assertEqual(t["direction"], "BWD_W")
+        self.assertEqual(t["n_terms"], 2 * 4 * 3)
+        np.testing.assert_array_equal(t["y"], naive_dw(x, dy, 3, 2, 1))
+        both = certconv.truth(x, (4, 3, 3, 3), stride=2, padding=1, direction="bwd_wb", dy=dy)
+        np.testing.assert_array_equal(both["db"]["y"], dy.sum(axis=(0, 2, 3)))
+
+    def test_errors_name_the_argument(self):
+        x = np.ones((1, 2, 5, 5))
+        with self.assertRaisesRegex(ValueError, "dy: direction 'bwd_w' needs dy"):
+            certconv.truth(x, (3, 2, 3, 3), direction="bwd_w")
+        with self.assertRaisesRegex(ValueError, "direction: expected one of"):
+            certconv.truth(x, np.ones((3, 2, 3, 3)), direction="backward")
+        with self.assertRaisesRegex(ValueError, r"dy: shape \(1, 3, 4, 4\) does not match"):
+            certconv.truth(x, (3, 2, 3, 3), direction="bwd_w", dy=np.ones((1, 3, 4, 4)))
+        with self.assertRaisesRegex(ValueError, "output_padding: only with transposed=True"):
+            certconv.truth(x, np.ones((3, 2, 3, 3)), output_padding=1)
+
+
+@unittest.skipIf(torch is None, "python3-torch is not installed")
+class AgainstPyTorch(unittest.TestCase):
+    def setUp(self):
+        torch.manual_seed(0)
+
+    def check_within_bound(self, doc):
+        obs = doc["observed"][0]
+        self.assertEqual(obs["violations"], 0, obs["worst"][:1])
+        self.assertLess(obs["max_tightness"], 1)
+
+    def test_float64_gradients_within_the_rigorous_bound(self):
+        # res2a_branch2b's geometry at batch 2, and a 32->24 layer with stride 2.
+        for shape, oc, k, s, p in (((2, 64, 56, 56), 64, 3, 1, 1), ((2, 32, 15, 15), 24, 3, 2, 1)):
+            x = torch.randn(*shape, dtype=torch.float64)
+            w = torch.randn(oc, shape[1], k, k, dtype=torch.float64) * 0.05
+            y = torch.nn.functional.conv2d(x, w, stride=s, padding=p)
+            dy = torch.randn_like(y)
+            dx = torch.nn.grad.conv2d_input(x.shape, w, dy, stride=s, padding=p)
+            dw = torch.nn.grad.conv2d_weight(x, w.shape, dy, stride=s, padding=p)
+            t = certconv.truth(x.shape, w, stride=s, padding=p, direction="bwd_d", dy=dy)
+            self.assertLess(np.abs(t["y"] - dx.numpy()).max(), 1e-10)
+            self.check_within_bound(certconv.analyze(x.shape, w, stride=s, padding=p, direction="bwd_d", dy=dy,
+                                                     observed={"torch": dx}))
+            self.check_within_bound(certconv.analyze(x, w.shape, stride=s, padding=p, direction="bwd_w", dy=dy,
+                                                     observed={"torch": dw}))
+
+    def test_conv1d_conv3d_and_their_gradients(self):
+        x1 = torch.randn(2, 6, 40, dtype=torch.float64)
+        w1 = torch.randn(8, 3, 5, dtype=torch.float64)
+        y1 = torch.nn.functional.conv1d(x1, w1, stride=2, padding=2, dilation=2, groups=2)
+        t = certconv.truth(x1, w1, stride=2, padding=2, dilation=2, groups=2)
+        self.assertEqual(t["result"], "y")
+        self.assertLess(np.abs(t["y"] - y1.numpy()).max(), 1e-12)
+        dy1 = torch.randn_like(y1)
+        dw1 = torch.nn.grad.conv1d_weight(x1, w1.shape, dy1, stride=2, padding=2, dilation=2, groups=2)
+        self.check_within_bound(certconv.analyze(x1, w1.shape, stride=2, padding=2, dilation=2, groups=2,
+                                                 direction="bwd_w", dy=dy1, observed={"torch": dw1}))
+        x3 = torch.randn(1, 3, 6, 7, 5, dtype=torch.float64)
+        w3 = torch.randn(4, 3, 3, 2, 3, dtype=torch.float64)
+        y3 = torch.nn.functional.conv3d(x3, w3, stride=(1, 2, 1), padding=1)
+        self.assertLess(np.abs(certconv.truth(x3, w3, stride=(1, 2, 1), padding=1)["y"] - y3.numpy()).max(), 1e-12)
+        dy3 = torch.randn_like(y3)
+        dx3 = torch.nn.grad.conv3d_input(x3.shape, w3, dy3, stride=(1, 2, 1), padding=1)
+        self.check_within_bound(certconv.analyze(x3.shape, w3, stride=(1, 2, 1), padding=1, direction="bwd_d",
+                                                 dy=dy3, observed={"torch": dx3}))
+        with self.assertRaisesRegex(ValueError, "dy: expected a 4-D array"):
+            certconv.truth(x3[0], w3.shape, direction="bwd_w", dy=dy3)
+
+    def test_transposed_convolution(self):
+        x = torch.randn(2, 6, 5, 4, dtype=torch.float64)
+        w = torch.randn(6, 2, 3, 3, dtype=torch.float64)
+        for s, p, op in ((2, 1, 1), (1, 0, 0), (3, 2, 2)):
+            y = torch.nn.functional.conv_transpose2d(x, w, stride=s, padding=p, output_padding=op, groups=2)
+            t = certconv.truth(x, w, stride=s, padding=p, groups=2, transposed=True, output_padding=op)
+            self.assertEqual(t["y"].shape, tuple(y.shape))
+            self.assertLess(np.abs(t["y"] - y.numpy()).max(), 1e-12)
+        y32 = torch.nn.functional.conv_transpose2d(x.float(), w.float(), stride=2, padding=1)
+        doc = certconv.analyze(x.float(), w.float(), stride=2, padding=1, transposed=True, observed={"torch": y32},
+                               orders="direct")
+        self.assertEqual([o["violations"] for o in doc["observed"]], [0, 0])
+
+
+if __name__ == "__main__":
+    unittest.main()
