@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(analyze_document_has_every_documented_key) {
   mine(0, 0, 2, 1) += 0.5f;  // one certain violation
   AnalyzeRequest req;
   req.orders = {"im2col", "direct:fma=1"};
-  req.observed.push_back({"mine", "<array>", mine, std::nullopt});
+  req.observed.push_back({"mine", "<array>", mine, std::nullopt, "file", std::nullopt, std::nullopt});
   req.threads = 1;
   const AnalyzeResult r = analyze(p.view(), req);
   const json doc = analyze_document(p.spec, req, r, {{"source", "python"}, {"dtype", "f32"}});

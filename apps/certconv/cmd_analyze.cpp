@@ -63,7 +63,7 @@ AnalyzeRequest make_request(const AnalyzeArgs& a) {
     bool half = false;
     AnyTensor y = read_npy(path, true, &half);
     if (half && !format) format = OutputFormat::fp16;
-    req.observed.push_back({o.substr(0, eq), path, std::move(y), format});
+    req.observed.push_back({o.substr(0, eq), path, std::move(y), format, "file", std::nullopt, std::nullopt});
   }
   require(!req.orders.empty() || !req.observed.empty(), "--orders or --observed: nothing to analyze");
   return req;
@@ -100,7 +100,7 @@ int run_general_analyze(const GeneralInputs<T>& in, const AnalyzeArgs& a, json i
           "--db-out` certifies it)");
   const Lowered<T> l = std::move(lower(in.desc, in.dir, in.operands()).front());
   const AnalyzeRequest req = make_request(a);
-  const AnalyzeResult r = analyze(l, in.dir, req);
+  const AnalyzeResult r = analyze(in.desc, in.dir, in.operands(), req);
   return finish(analyze_document(in.desc, in.dir, l.result, l.problem.spec, req, r, std::move(inputs)), r, a,
                 to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + l.result);
 }

@@ -10,6 +10,7 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/analysis/relabel.hpp"
+#include "certconv/backends/onednn.hpp"
 #include "certconv/core/text.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/bounds/probabilistic.hpp"
@@ -124,8 +125,10 @@ void add_observed(const Observed& o, const Tensor<T>& y, const ConvProblem<TI>& 
   }
   ObservedResult r = measure_entry(spec, truth, y, b.bound, bound_kind_name(b.kind), req, p.bias != nullptr, f);
   r.name = o.name;
-  r.kind = "file";
+  r.kind = o.kind;
   r.params = o.source;
+  r.provenance = o.provenance;
+  r.seconds = o.seconds;
   results.push_back(std::move(r));
 }
 
@@ -192,24 +195,47 @@ const std::vector<std::string>& generic_order_names() {
 }
 
 template <class TI>
-AnalyzeResult analyze(const Lowered<TI>& l, Direction dir, AnalyzeRequest req) {
+AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops, AnalyzeRequest req) {
+  require(dir != Direction::bwd_wb, "direction BWD_WB has two results (dw, db); analyze takes one: use BWD_W for dw");
+  const Lowered<TI> l = std::move(lower(d, dir, ops).front());
   const auto& generic = generic_order_names();
   std::vector<std::string> orders;
+  std::vector<Observed> backends;
   for (const auto& o : req.orders) {
-    const std::string name = parse_order(o).name;
-    if (std::find(generic.begin(), generic.end(), name) != generic.end())
+    const OrderSpec spec = parse_order(o);
+    if (std::find(generic.begin(), generic.end(), spec.name) != generic.end()) {
       orders.push_back(o);
-    else
-      require(req.skip_unsupported, "order '" + name + "' reproduces a forward 2-D kernel; for " +
-                                        direction_name(dir) + " and other ranks the orders are direct, im2col, "
-                                        "gemm-blocked, pairwise, kahan, split-k");
+    } else if (spec.name == "onednn" && spec.params.empty()) {
+#if CERTCONV_HAVE_ONEDNN
+      if constexpr (std::is_same_v<TI, float>) {
+        require(req.dtype == Dtype::f32, "backend 'onednn' computes in float32: give dtype f32");
+        const auto t0 = Clock::now();
+        OnednnResults b = onednn_direction(d, dir, ops, req.threads);
+        backends.push_back({"onednn", "onednn", std::move(b.results.front()), std::nullopt, "backend",
+                            std::move(b.provenance), seconds_since(t0)});
+      } else {
+        require(req.skip_unsupported, "backend 'onednn' takes float32 operands (oneDNN 2.6 has no float64 convolution)");
+      }
+#else
+      require(req.skip_unsupported, "backend 'onednn': this build has no oneDNN");
+#endif
+    } else {
+      require(req.skip_unsupported, "order '" + o + "' reproduces a forward 2-D kernel; for " + direction_name(dir) +
+                                        " and other ranks the orders are direct, im2col, gemm-blocked, pairwise, "
+                                        "kahan, split-k, and the backend onednn");
+    }
   }
   req.orders = orders;
+  for (Observed& o : backends) req.observed.insert(req.observed.begin(), std::move(o));
   for (Observed& o : req.observed)
     std::visit(
         [&](auto& y) {
           require(y.shape == l.shape, o.source + ": observed '" + o.name + "' has shape " + shape_text(y.shape) + "; " +
                                           l.result + " of " + direction_name(dir) + " has " + shape_text(l.shape));
+          for (std::int64_t i = 0; i < y.size(); ++i)
+            if (!std::isfinite(y.data[static_cast<std::size_t>(i)]))
+              throw InputError(o.source + ": observed '" + o.name + "' has a non-finite value at index " +
+                               index_text(y.shape, i));
           y = to_lowered_layout(l, y);
         },
         o.y);
@@ -218,8 +244,8 @@ AnalyzeResult analyze(const Lowered<TI>& l, Direction dir, AnalyzeRequest req) {
   return r;
 }
 
-template AnalyzeResult analyze(const Lowered<float>&, Direction, AnalyzeRequest);
-template AnalyzeResult analyze(const Lowered<double>&, Direction, AnalyzeRequest);
+template AnalyzeResult analyze(const ConvDesc&, Direction, const Operands<float>&, AnalyzeRequest);
+template AnalyzeResult analyze(const ConvDesc&, Direction, const Operands<double>&, AnalyzeRequest);
 template AnalyzeResult analyze(const ConvProblem<double>&, const AnalyzeRequest&);
 
 }  // namespace certconv

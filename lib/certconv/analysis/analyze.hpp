@@ -28,6 +28,11 @@ struct Observed {
   // Its format (analysis/format_bound.hpp); unset: f64 or f32 from y's type. bf16
   // and fp16 are float32 tensors holding that format's values (each checked).
   std::optional<OutputFormat> format;
+  // "file", or "backend" for a real library's output computed by the caller
+  // (with its provenance and time).
+  std::string kind = "file";
+  std::optional<std::map<std::string, std::string>> provenance;
+  std::optional<double> seconds;
 };
 
 struct AnalyzeRequest {
@@ -89,10 +94,12 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req);
 // (docs/directions.md); the others reproduce forward 2-D kernels of libraries.
 const std::vector<std::string>& generic_order_names();
 
-// One result of any direction and rank (core/lower.hpp): observed outputs in the
-// result's shape, orders among generic_order_names() (others: InputError, or
-// dropped when req.skip_unsupported), records and samples in the result's layout.
+// One result of any direction and rank, lowered to the 2-D engine (core/lower.hpp):
+// observed outputs in the result's shape; orders among generic_order_names() and
+// the real backend "onednn" (float32; run on the operands as they are); others
+// are an InputError, or dropped when req.skip_unsupported. Records and samples
+// come back in the result's layout. BWD_WB has two results: InputError.
 template <class TI>
-AnalyzeResult analyze(const Lowered<TI>& l, Direction dir, AnalyzeRequest req);
+AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops, AnalyzeRequest req);
 
 }  // namespace certconv

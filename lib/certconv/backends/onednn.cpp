@@ -212,6 +212,123 @@ OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnC
 
 namespace {
 
+memory::dims dims_of(std::vector<std::int64_t> v) { return memory::dims(v.begin(), v.end()); }
+
+tag plain_tag(int ndims, bool grouped_weights) {
+  switch (ndims) {
+    case 1: return tag::x;
+    case 3: return tag::ncw;
+    case 4: return tag::nchw;
+    case 5: return grouped_weights ? tag::goihw : tag::ncdhw;
+    case 6: return tag::goidhw;
+  }
+  throw InputError("onednn: no plain layout for " + std::to_string(ndims) + " dimensions");
+}
+
+}  // namespace
+
+OnednnResults onednn_direction(const ConvDesc& d, Direction dir, const Operands<float>& ops, int threads) {
+  check_operands(d, dir, ops);
+  const int nthr = set_openmp_threads(resolve_threads(threads));
+  const dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  const int nd = d.rank + 2;
+  std::vector<std::int64_t> wv = d.w_shape();
+  if (d.g > 1) {
+    wv[0] /= d.g;
+    wv.insert(wv.begin(), d.g);
+  }
+  const memory::dims xd = dims_of(d.x_shape()), yd = dims_of(d.y_shape()), wd = dims_of(wv), bd{d.oc};
+  const memory::desc x_user(xd, f32, plain_tag(nd, false)), y_user(yd, f32, plain_tag(nd, false)),
+      w_user(wd, f32, d.g > 1 ? plain_tag(nd + 1, true) : (nd == 5 ? tag::oidhw : nd == 4 ? tag::oihw : tag::oiw)),
+      b_user(bd, f32, tag::x);
+  const memory::desc x_q(xd, f32, tag::any), y_q(yd, f32, tag::any), w_q(wd, f32, tag::any), b_q(bd, f32, tag::any);
+  memory::dims strides, dilates, pad_l, pad_r;
+  for (int a = 3 - d.rank; a < 3; ++a) {
+    const ConvAxis& A = d.axis[a];
+    strides.push_back(A.s);
+    dilates.push_back(A.d);
+    pad_l.push_back(A.p);
+    pad_r.push_back(std::max<std::int64_t>(0, (A.o - 1) * A.s + (A.k - 1) * (A.d + 1) + 1 - A.i - A.p));
+  }
+  const auto alg = dnnl::algorithm::convolution_direct;
+  const bool bias = dir == Direction::fwd_b || dir == Direction::bwd_wb;
+  const auto fwd_d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, x_q, w_q, b_q, y_q,
+                                                            strides, dilates, pad_l, pad_r)
+                          : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, x_q, w_q, y_q,
+                                                            strides, dilates, pad_l, pad_r);
+  OnednnResults out;
+  std::string impl;
+  const auto no_impl = [&](const dnnl::error& e) {
+    return InputError(std::string("backend 'onednn': oneDNN has no ") + direction_name(dir) + " implementation for " +
+                      to_benchdnn(d) + " on this CPU (" + e.what() + ")");
+  };
+  try {
+    const dnnl::convolution_forward::primitive_desc fwd_pd(fwd_d, eng);
+    const auto user = [&](const memory::desc& md, const Tensor<float>* t) { return memory(md, eng, writable(*t)); };
+    // Runs the primitive with its inputs reordered in, returns its outputs reordered out.
+    const auto take = [&](const memory::desc& want, memory::desc user_md, std::vector<std::int64_t> shape,
+                          std::unordered_map<int, memory>& args, int arg) {
+      out.results.emplace_back(std::move(shape));
+      memory u(user_md, eng, out.results.back().data.data());
+      const bool same = want == user_md;
+      const memory m = same ? u : memory(want, eng);
+      args.emplace(arg, m);
+      return std::pair{u, m};
+    };
+    if (is_forward(dir)) {
+      impl = fwd_pd.impl_info_str();
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, in_layout(user(x_user, ops.x), fwd_pd.src_desc(), eng, strm)},
+                                           {DNNL_ARG_WEIGHTS, in_layout(user(w_user, ops.w), fwd_pd.weights_desc(), eng, strm)}};
+      if (bias) args.emplace(DNNL_ARG_BIAS, in_layout(user(b_user, ops.bias), fwd_pd.bias_desc(), eng, strm));
+      auto [u, m] = take(fwd_pd.dst_desc(), y_user, d.y_shape(), args, DNNL_ARG_DST);
+      dnnl::convolution_forward(fwd_pd).execute(strm, args);
+      if (u != m) dnnl::reorder(m, u).execute(strm, m, u);
+    } else if (dir == Direction::bwd_d) {
+      const dnnl::convolution_backward_data::primitive_desc pd(
+          dnnl::convolution_backward_data::desc(alg, x_q, w_q, y_q, strides, dilates, pad_l, pad_r), eng, fwd_pd);
+      impl = pd.impl_info_str();
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_DIFF_DST, in_layout(user(y_user, ops.dy), pd.diff_dst_desc(), eng, strm)},
+          {DNNL_ARG_WEIGHTS, in_layout(user(w_user, ops.w), pd.weights_desc(), eng, strm)}};
+      auto [u, m] = take(pd.diff_src_desc(), x_user, d.x_shape(), args, DNNL_ARG_DIFF_SRC);
+      dnnl::convolution_backward_data(pd).execute(strm, args);
+      if (u != m) dnnl::reorder(m, u).execute(strm, m, u);
+    } else {
+      const auto bd_desc = bias ? dnnl::convolution_backward_weights::desc(alg, x_q, w_q, b_q, y_q, strides, dilates,
+                                                                            pad_l, pad_r)
+                                : dnnl::convolution_backward_weights::desc(alg, x_q, w_q, y_q, strides, dilates, pad_l,
+                                                                            pad_r);
+      const dnnl::convolution_backward_weights::primitive_desc pd(bd_desc, eng, fwd_pd);
+      impl = pd.impl_info_str();
+      std::unordered_map<int, memory> args{
+          {DNNL_ARG_DIFF_DST, in_layout(user(y_user, ops.dy), pd.diff_dst_desc(), eng, strm)},
+          {DNNL_ARG_SRC, in_layout(user(x_user, ops.x), pd.src_desc(), eng, strm)}};
+      out.results.reserve(2);  // the memory objects below point into the tensors
+      auto [u, m] = take(pd.diff_weights_desc(), w_user, d.w_shape(), args, DNNL_ARG_DIFF_WEIGHTS);
+      std::optional<std::pair<memory, memory>> b;
+      if (bias) b = take(pd.diff_bias_desc(), b_user, {d.oc}, args, DNNL_ARG_DIFF_BIAS);
+      dnnl::convolution_backward_weights(pd).execute(strm, args);
+      if (u != m) dnnl::reorder(m, u).execute(strm, m, u);
+      if (b && b->first != b->second) dnnl::reorder(b->second, b->first).execute(strm, b->second, b->first);
+    }
+    strm.wait();
+  } catch (const dnnl::error& e) {
+    throw no_impl(e);
+  }
+  out.provenance = {{"library", version_text()},
+                    {"impl_info_str", impl},
+                    {"effective_isa", isa_name(dnnl::get_effective_cpu_isa())},
+                    {"max_cpu_isa_env", max_isa_env()},
+                    {"threads", nthr > 0 ? std::to_string(nthr) : "unknown (runtime without OpenMP)"},
+                    {"direction", direction_name(dir)},
+                    {"algorithm", "direct"},
+                    {"formats", "any (as PyTorch), forward_training hint"}};
+  return out;
+}
+
+namespace {
+
 OnednnConfig config_of(const OrderSpec& o) {
   const OrderParams ps(o);
   OnednnConfig c;

@@ -2,9 +2,12 @@
 // The real oneDNN convolution (dnnl::convolution_forward, Debian's libdnnl 2.6.3) as
 // an observed implementation: the backend order "onednn". Present only when the
 // build found oneDNN (CERTCONV_HAVE_ONEDNN).
+#include <map>
 #include <string>
+#include <vector>
 
 #include "certconv/core/config.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/orders/order.hpp"
 
 namespace certconv {
@@ -30,6 +33,17 @@ struct OnednnConfig {
 OrderOutput<float> onednn_convolution(const ConvProblem<float>& p, const OnednnConfig& c, int threads);
 
 OrderInfo make_onednn_order();
+
+// The backward directions (and forward) of any rank, float32, as PyTorch asks for
+// them: diff_dst, weights and src in format any, a forward_training hint, and the
+// result reordered to the plain layout (dx NC[D]HW, dw O I/g [K]..., db [oc]).
+// Returns one tensor per result of the direction (dw then db for BWD_WB) and the
+// provenance (implementation, ISA, threads) as onednn_convolution does.
+struct OnednnResults {
+  std::vector<Tensor<float>> results;
+  std::map<std::string, std::string> provenance;
+};
+OnednnResults onednn_direction(const ConvDesc& d, Direction dir, const Operands<float>& ops, int threads);
 
 #endif
 

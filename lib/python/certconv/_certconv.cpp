@@ -209,7 +209,8 @@ std::string analyze_py(const py::array& x, const py::array& w, const std::option
   for (const auto& [name, y, format] : observed)
     req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", 4),
                             format.empty() ? std::nullopt
-                                           : std::optional(parse_output_format(format, "observed['" + name + "']"))});
+                                           : std::optional(parse_output_format(format, "observed['" + name + "']")),
+                            "file", std::nullopt, std::nullopt});
   require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
   require(lambda > 0, "lambda_ must be positive");
   req.rtol = rtol;
@@ -338,11 +339,11 @@ std::string analyze_dir_py(const DirArgs& a, const std::vector<std::string>& ord
         const Lowered<TI> l = std::move(lower(p.desc, p.dir, p.operands()).front());
         for (const auto& [name, y] : observed)
           req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", static_cast<int>(l.shape.size())),
-                                  std::nullopt});
+                                  std::nullopt, "file", std::nullopt, std::nullopt});
         require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
         req.dtype = want_dtype<TI>(dtype);
         py::gil_scoped_release unlocked;
-        const AnalyzeResult r = analyze(l, p.dir, req);
+        const AnalyzeResult r = analyze(p.desc, p.dir, p.operands(), req);
         json arrays = json::object();
         for (const auto& [name, t] : {std::pair{"x", &p.x}, {"w", &p.w}, {"dy", &p.dy}})
           if (*t) arrays[name] = tensor_json(**t);
