@@ -133,13 +133,36 @@ int run_identify(const OwnedProblem<TI>& in, const Tensor<T>& y, const IdentifyA
   return matched ? 0 : 1;
 }
 
+// Any direction and rank: the candidates that apply (orders/order.hpp applies_to),
+// on the lowered problem; no reveal fallback (reveal probes forward 2-D kernels).
+template <class TI, class T>
+int run_general_identify(const GeneralInputs<TI>& in, const Tensor<T>& y, const IdentifyArgs& a) {
+  require(a.reveal_backend.empty() && a.reveal_command.empty(),
+          "--reveal-backend/--reveal-command: reveal probes forward 2-D convolutions; not with --dir " +
+              std::string(direction_name(in.dir)));
+  const IdentifyResult r = identify(in.desc, in.dir, in.operands(), y, a.threads);
+  print_result(r, a, y.size());
+  if (!a.json_out.empty()) {
+    json files = a.in.files_json();
+    files["y"] = file_json(a.y);
+    const Lowered<TI> l = std::move(lower(in.desc, in.dir, in.operands()).front());
+    const json doc = identify_document(in.desc, in.dir, l.result, l.problem.spec, r, dtype_of<T>(), a.threads,
+                                       {{"source", "files"}, {"files", std::move(files)}});
+    write_json(a.json_out, doc);
+    std::printf("wrote %s\n", a.json_out.c_str());
+  }
+  return !r.candidates.empty() && r.candidates.front().mismatches == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 Runner add_identify(CLI::App& app) {
   auto a = std::make_shared<IdentifyArgs>();
   auto* cmd = app.add_subcommand("identify", "which emulated summation order reproduces an output bit for bit");
-  a->in.add_to(*cmd);
-  cmd->add_option("y", a->y, "the output to identify, NCHW .npy (e.g. numpy.save of a PyTorch result)")->required();
+  a->in.add_to(*cmd, true, true);
+  cmd->add_option("y", a->y,
+                  "the output to identify (y, or with --dir dx or dw), .npy (e.g. numpy.save of a PyTorch result)")
+      ->required();
   add_dtype_option(*cmd, a->dtype, "the precision y was computed in (default: y's dtype)");
   add_json_option(*cmd, a->json_out, "write the result as JSON (schema certconv.identify/1)");
   add_threads_option(*cmd, a->threads);
@@ -160,6 +183,15 @@ Runner add_identify(CLI::App& app) {
     const Dtype dtype = a->dtype.empty() ? (y.index() == 1 ? Dtype::f64 : Dtype::f32) : parse_dtype(a->dtype);
     require((y.index() == 1) == (dtype == Dtype::f64),
             a->y + ": dtype " + dtype_name_of(y) + " differs from --dtype " + a->dtype);
+    if (a->in.general()) {
+      const AnyGeneral g = load_general(a->in);
+      if (const auto* g32 = std::get_if<GeneralInputs<float>>(&g)) {
+        if (dtype == Dtype::f64) return run_general_identify(*g32, std::get<Tensor<double>>(y), *a);
+        return run_general_identify(*g32, std::get<Tensor<float>>(y), *a);
+      }
+      require(dtype == Dtype::f64, a->y + ": float64 operands cannot give a float32 result exactly; use --dtype f64");
+      return run_general_identify(std::get<GeneralInputs<double>>(g), std::get<Tensor<double>>(y), *a);
+    }
     const AnyInputs in = load_inputs(a->in);
     require(dtype == Dtype::f64 || in.index() == 0,
             a->in.x + ": float64 inputs cannot give a float32 output exactly; use --dtype f64 or float32 inputs");

@@ -143,7 +143,7 @@ std::optional<double> identical(const AnyOutput& a, const AnyOutput& b) {
 std::vector<std::string> all_order_names() {
   std::vector<std::string> v;
   for (const OrderInfo& o : order_list())
-    if (!needs_argument(o)) v.push_back(o.name);
+    if (!needs_argument(o) && applies_to(o, Direction::fwd_d, true)) v.push_back(o.name);
   return v;
 }
 
@@ -189,21 +189,26 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
 }
 
 template AnalyzeResult analyze(const ConvProblem<float>&, const AnalyzeRequest&);
-const std::vector<std::string>& generic_order_names() {
-  static const std::vector<std::string> names = {"direct", "im2col", "gemm-blocked", "pairwise", "kahan", "split-k"};
-  return names;
+std::vector<std::string> order_names_for(Direction dir, int rank) {
+  std::vector<std::string> v;
+  for (const OrderInfo& o : order_list())
+    if (o.kind == OrderKind::order && !needs_argument(o) && applies_to(o, dir, rank <= 2)) v.push_back(o.name);
+#if CERTCONV_HAVE_ONEDNN
+  v.push_back("onednn");
+#endif
+  return v;
 }
 
 template <class TI>
 AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops, AnalyzeRequest req) {
   require(dir != Direction::bwd_wb, "direction BWD_WB has two results (dw, db); analyze takes one: use BWD_W for dw");
   const Lowered<TI> l = std::move(lower(d, dir, ops).front());
-  const auto& generic = generic_order_names();
   std::vector<std::string> orders;
   std::vector<Observed> backends;
   for (const auto& o : req.orders) {
     const OrderSpec spec = parse_order(o);
-    if (std::find(generic.begin(), generic.end(), spec.name) != generic.end()) {
+    const OrderInfo& info = find_order(spec.name);
+    if (info.kind == OrderKind::order && applies_to(info, dir, d.rank <= 2)) {
       orders.push_back(o);
     } else if (spec.name == "onednn" && spec.params.empty()) {
 #if CERTCONV_HAVE_ONEDNN
@@ -220,9 +225,11 @@ AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops,
       require(req.skip_unsupported, "backend 'onednn': this build has no oneDNN");
 #endif
     } else {
-      require(req.skip_unsupported, "order '" + o + "' reproduces a forward 2-D kernel; for " + direction_name(dir) +
-                                        " and other ranks the orders are direct, im2col, gemm-blocked, pairwise, "
-                                        "kahan, split-k, and the backend onednn");
+      std::string names;
+      for (const auto& n : order_names_for(dir, d.rank)) names += (names.empty() ? "" : ", ") + n;
+      require(req.skip_unsupported, "order '" + o + "' does not apply to " + direction_name(dir) + " in " +
+                                        std::to_string(d.rank) + "-D (it reproduces another kernel); the orders "
+                                        "that do: " + names);
     }
   }
   req.orders = orders;

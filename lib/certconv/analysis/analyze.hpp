@@ -90,14 +90,15 @@ std::vector<std::string> all_order_names();
 template <class TI>
 AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req);
 
-// The orders whose accumulation order is stated for every direction and rank
-// (docs/directions.md); the others reproduce forward 2-D kernels of libraries.
-const std::vector<std::string>& generic_order_names();
+// What --orders all means for a direction and rank: the orders that apply
+// (orders/order.hpp applies_to) and, where built, the backend onednn.
+std::vector<std::string> order_names_for(Direction dir, int rank);
 
 // One result of any direction and rank, lowered to the 2-D engine (core/lower.hpp):
-// observed outputs in the result's shape; orders among generic_order_names() and
-// the real backend "onednn" (float32; run on the operands as they are); others
-// are an InputError, or dropped when req.skip_unsupported. Records and samples
+// observed outputs in the result's shape; the orders that apply to the direction
+// (orders/order.hpp applies_to) and the real backend "onednn" (float32; run on the
+// operands as they are); others are an InputError, or dropped when
+// req.skip_unsupported. Records and samples
 // come back in the result's layout. BWD_WB has two results: InputError.
 template <class TI>
 AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops, AnalyzeRequest req);

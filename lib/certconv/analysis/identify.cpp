@@ -8,6 +8,7 @@
 #include "certconv/core/format.hpp"
 #include "certconv/core/fp_env.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/exact/truth.hpp"
 
 namespace certconv {
@@ -29,11 +30,12 @@ double norm(double d, double scale) {
 
 }  // namespace
 
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias) {
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias, Direction dir,
+                                           bool forward_2d) {
   const SweepContext c{.spec = s, .dtype = dtype, .has_bias = has_bias};
   std::vector<OrderSpec> out;
   for (const OrderInfo& info : order_list()) {
-    if (info.kind != OrderKind::order || needs_argument(info)) continue;
+    if (info.kind != OrderKind::order || needs_argument(info) || !applies_to(info, dir, forward_2d)) continue;
     std::vector<OrderSpec> partial{OrderSpec{info.name, {}}};
     for (const OrderParam& param : info.params) {
       std::vector<OrderSpec> next;
@@ -50,8 +52,11 @@ std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool 
   return out;
 }
 
+namespace {
+
 template <class TI, class T>
-IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int threads) {
+IdentifyResult identify_among(const ConvProblem<TI>& p, const Tensor<T>& y, int threads,
+                              const std::vector<OrderSpec>& candidates) {
   const FpEnvGuard fp_env;
   check_problem(p);
   const ConvSpec& s = p.spec;
@@ -75,7 +80,7 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
   const double u = format_consts<T>().u;
 
   IdentifyResult r;
-  for (const OrderSpec& o : identify_candidates(s, dtype_of<T>(), p.bias != nullptr)) {
+  for (const OrderSpec& o : candidates) {
     OrderOutput<T> out;
     try {
       out = run_order(o, pt, opt);
@@ -102,6 +107,27 @@ IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int thread
   return r;
 }
 
+}  // namespace
+
+template <class TI, class T>
+IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int threads) {
+  return identify_among(p, y, threads, identify_candidates(p.spec, dtype_of<T>(), p.bias != nullptr));
+}
+
+template <class TI, class T>
+IdentifyResult identify(const ConvDesc& d, Direction dir, const Operands<TI>& ops, const Tensor<T>& y, int threads) {
+  require(dir != Direction::bwd_wb, "direction BWD_WB has two results (dw, db); identify dw with BWD_W");
+  const Lowered<TI> l = std::move(lower(d, dir, ops).front());
+  require(y.shape == l.shape, "the output to identify has shape " + shape_text(y.shape) + "; " + l.result + " of " +
+                                  direction_name(dir) + " has " + shape_text(l.shape));
+  return identify_among(l.problem.view(), to_lowered_layout(l, y), threads,
+                        identify_candidates(l.problem.spec, dtype_of<T>(), l.problem.bias.has_value(), dir,
+                                            is_forward(dir) && d.rank <= 2));
+}
+
+template IdentifyResult identify(const ConvDesc&, Direction, const Operands<float>&, const Tensor<float>&, int);
+template IdentifyResult identify(const ConvDesc&, Direction, const Operands<float>&, const Tensor<double>&, int);
+template IdentifyResult identify(const ConvDesc&, Direction, const Operands<double>&, const Tensor<double>&, int);
 template IdentifyResult identify(const ConvProblem<float>&, const Tensor<float>&, int);
 template IdentifyResult identify(const ConvProblem<float>&, const Tensor<double>&, int);
 template IdentifyResult identify(const ConvProblem<double>&, const Tensor<double>&, int);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "certconv/core/format.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/tensor.hpp"
@@ -41,11 +42,19 @@ struct IdentifyResult {
 // oneDNN's channel blocks, the OpenBLAS presets, for float32 the input formats, and
 // where the bias enters when the problem has one), in the cartesian product of its
 // parameters; parameters that declare none keep their defaults.
-std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias);
+// dir and forward_2d select the orders that apply (orders/order.hpp applies_to).
+std::vector<OrderSpec> identify_candidates(const ConvSpec& s, Dtype dtype, bool has_bias,
+                                           Direction dir = Direction::fwd_d, bool forward_2d = true);
 
 // y is the output to identify, computed in T from the inputs of p (TI = T, or
 // float inputs widened to T = double). threads: 0 = all cores.
 template <class TI, class T>
 IdentifyResult identify(const ConvProblem<TI>& p, const Tensor<T>& y, int threads);
+
+// Any direction and rank: y is the direction's result in its own shape; the
+// candidates are the orders that apply, run on the lowered problem (core/lower.hpp).
+// BWD_WB has two results: InputError (identify dw with BWD_W).
+template <class TI, class T>
+IdentifyResult identify(const ConvDesc& d, Direction dir, const Operands<TI>& ops, const Tensor<T>& y, int threads);
 
 }  // namespace certconv

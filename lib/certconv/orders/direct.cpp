@@ -24,7 +24,8 @@ OrderInfo make_direct_order() {
           .params = {OrderParam{"fma", "0", "1: d = fma(x, w, d) instead of d + fl(x·w)", sweep_over({"0", "1"})}},
           .accumulation = "oneDNN 2.6.3 reference: d = 0; for ic, kh, kw (padding skipped): d += x·w; then d + bias",
           .run_f32 = run_sequential<float>,
-          .run_f64 = run_sequential<double>};
+          .run_f64 = run_sequential<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

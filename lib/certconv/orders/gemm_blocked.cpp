@@ -155,7 +155,8 @@ OrderInfo make_gemm_blocked_order() {
               "OpenBLAS 0.3.21 GEMM: C = bias (first) or 0; per K block (Q, ~half, rest): acc = 0, "
               "acc = fma(x, w, acc) over the block; C = C + acc; bias=last: C = C + bias",
           .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f64 = run<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

@@ -54,7 +54,8 @@ OrderInfo make_im2col_order() {
               "unfold + naive matmul: acc = 0; for k = ic·KH·KW + kh·KW + kw (padding as zero products): "
               "acc += x_k·w_k; then acc + bias",
           .run_f32 = run_sequential<float>,
-          .run_f64 = run_sequential<double>};
+          .run_f64 = run_sequential<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

@@ -157,7 +157,8 @@ OrderInfo make_kahan_order() {
               "Kahan compensated sum in im2col order (padding as zero terms): s = bias or 0, c = 0; "
               "y = x·w − c, t = s + y, c = (t − s) − y, s = t; result s",
           .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f64 = run<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

@@ -29,44 +29,12 @@
 #include <string>
 #include <vector>
 
+#include "certconv/orders/block_chains.hpp"
 #include "certconv/orders/driver.hpp"
 #include "certconv/orders/orders.hpp"
 #include "certconv/orders/params.hpp"
 
 namespace certconv {
-
-namespace {
-
-struct Avx512Kernel {
-  std::vector<std::int64_t> seq;     // the terms in the kernel's order
-  std::vector<std::int64_t> starts;  // seq index where each channel block starts, then seq.size()
-  bool bias_init = false;            // the first block's accumulator starts from the bias
-
-  template <class P>
-  void row(const Row<typename P::In>& r, const typename P::Rows& out) const {
-    const auto acc = P::template scratch_rows<struct Avx512Acc>(static_cast<std::size_t>(r.len));
-    for (std::size_t b = 0; b + 1 < starts.size(); ++b) {
-      const auto a0 = b == 0 && bias_init && r.bias ? P::exact(*r.bias) : P::zero();
-      for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, a0);
-      for (std::int64_t i = starts[b]; i < starts[b + 1]; ++i) {
-        const std::int64_t k = seq[static_cast<std::size_t>(i)];
-        const auto w = r.w[k];
-        const auto* x = r.x(k);
-        for (std::int64_t j = 0; j < r.len; ++j) acc.set(j, P::fma(x[j], w, acc.get(j)));
-      }
-      if (b > 0) {
-        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), out.get(j)));
-      } else if (r.bias && !bias_init) {
-        const auto bias = P::exact(*r.bias);
-        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, P::add(acc.get(j), bias));
-      } else {
-        for (std::int64_t j = 0; j < r.len; ++j) out.set(j, acc.get(j));
-      }
-    }
-  }
-};
-
-}  // namespace
 
 std::vector<std::int64_t> onednn_block_sequence(const ConvSpec& s, std::int64_t block,
                                                 std::vector<std::int64_t>& starts) {
@@ -100,7 +68,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
   const OrderParams ps(o);
   const std::int64_t block = ps.integer("block", 16, 1, 1 << 20);
   const std::string bias = ps.choice("bias", "store", {"store", "init"});
-  Avx512Kernel ker;
+  BlockChains ker;
   ker.seq = onednn_block_sequence(p.spec, block, ker.starts);
   ker.bias_init = bias == "init";
   return run_tree_order(p, opt, ker);

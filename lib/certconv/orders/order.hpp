@@ -11,6 +11,7 @@
 
 #include "certconv/bounds/bound_kind.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/direction.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/tensor.hpp"
 
@@ -75,6 +76,13 @@ enum class OrderKind { order, backend };
 // "order" | "backend", as the documents and `certconv orders` name the kinds.
 inline const char* order_kind_name(OrderKind k) { return k == OrderKind::order ? "order" : "backend"; }
 
+// Where an order applies. forward: forward 2-D (and 1-D) problems as given (the
+// library kernels it reproduces). generic: every direction and rank, run on the
+// lowered problem (core/lower.hpp; its order per direction in docs/directions.md).
+// backward_data / backward_weights: it emulates that direction's kernel, on that
+// direction's lowered problem only.
+enum class OrderScope { forward, generic, backward_data, backward_weights };
+
 struct OrderInfo {
   std::string name;
   std::vector<OrderParam> params;
@@ -82,7 +90,19 @@ struct OrderInfo {
   std::function<OrderOutput<float>(const OrderSpec&, const ConvProblem<float>&, const RunOptions&)> run_f32;
   std::function<OrderOutput<double>(const OrderSpec&, const ConvProblem<double>&, const RunOptions&)> run_f64;
   OrderKind kind = OrderKind::order;
+  OrderScope scope = OrderScope::forward;
 };
+
+// Whether identify and analyze offer the order for this direction and rank.
+inline bool applies_to(const OrderInfo& o, Direction dir, bool forward_2d) {
+  switch (o.scope) {
+    case OrderScope::generic: return true;
+    case OrderScope::forward: return forward_2d && is_forward(dir);
+    case OrderScope::backward_data: return dir == Direction::bwd_d;
+    case OrderScope::backward_weights: return dir == Direction::bwd_w || dir == Direction::bwd_wb;
+  }
+  return false;
+}
 
 // An order with a parameter that has no default (the `tree` order's file): identify
 // cannot sweep it, so it never tries that order.

@@ -21,6 +21,21 @@ OrderInfo make_kahan_order();
 OrderInfo make_split_k_order();
 OrderInfo make_openblas_haswell_order();
 OrderInfo make_tree_order();
+OrderInfo make_onednn_avx512_bwd_d_order();
+OrderInfo make_onednn_avx512_bwd_w_order();
+
+// How oneDNN 2.6.3's jit:avx512_core backward-weights splits the reduction over
+// its threads (balance() in jit_avx512_common_conv_kernel.cpp): `rows` reduction
+// rows ((n, oh) pairs when rows_are_oh, else images), cut into nthr_mb contiguous
+// chunks by balance211, each summed by one thread (onednn_avx512_bwd_w.cpp).
+struct OnednnBwdWeightsSplit {
+  bool rows_are_oh = false;
+  std::int64_t rows = 0, nthr_mb = 1;
+};
+OnednnBwdWeightsSplit onednn_bwd_weights_split(std::int64_t mb, std::int64_t g, std::int64_t ic, std::int64_t oc,
+                                               std::int64_t ih, std::int64_t iw, std::int64_t oh, std::int64_t ow,
+                                               std::int64_t kh, std::int64_t kw, std::int64_t sh, std::int64_t sw,
+                                               std::int64_t dh, int threads);
 
 // Which additions of the `tree` order are FMAs (tree.cpp): none (fma=0), every product
 // leaf joining a sum (fma=1), or only where two product leaves meet (fma=pairs).

@@ -75,7 +75,8 @@ OrderInfo make_pairwise_order() {
               "recursive halving over the products in im2col order: S = S(lo, mid) + S(mid, hi), "
               "mid = lo + len/2; then + bias",
           .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f64 = run<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

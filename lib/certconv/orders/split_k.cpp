@@ -60,7 +60,8 @@ OrderInfo make_split_k_order() {
               "P contiguous parts of the im2col k order, each acc = 0, acc = fma(x, w, acc); then "
               "part0 + part1 + … in order; then + bias",
           .run_f32 = run<float>,
-          .run_f64 = run<double>};
+          .run_f64 = run<double>,
+          .scope = OrderScope::generic};
 }
 
 }  // namespace certconv

@@ -53,4 +53,11 @@ json identify_document(const ConvSpec& spec, const IdentifyResult& r, Dtype dtyp
   return doc;
 }
 
+json identify_document(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered,
+                       const IdentifyResult& r, Dtype dtype, int threads, json inputs) {
+  json doc = identify_document(lowered, r, dtype, threads, std::move(inputs));
+  doc["problem"] = problem_json(d, dir, result, lowered);
+  return doc;
+}
+
 }  // namespace certconv

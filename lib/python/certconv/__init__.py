@@ -596,7 +596,10 @@ explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same conv
 
 def identify(y: ArrayLike, x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
              stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
-             threads: int = 0) -> Document:
+             threads: int = 0, direction: str = "fwd", dy: Optional[ArrayLike] = None) -> Document:
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, False, 0)
+    if general is not None:
+        return _json.loads(_certconv.identify_dir(_np.ascontiguousarray(_np.asarray(y)), general, threads))
     y = _array(y, "y", 4, "NCHW")
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _json.loads(_certconv.identify(y, x, w, bias, conv, threads))
@@ -616,6 +619,10 @@ identify.__doc__ = _doc("""Which emulated summation order reproduces y bit for b
     {conv}
     threads : int
         Worker threads, 0 = all cores.
+    direction, dy : optional
+        As for :func:`truth`: y is then dx (``"bwd_d"``) or dw (``"bwd_w"``),
+        and the candidates are the orders of that direction (PyTorch's
+        autograd: ``onednn-avx512-bwd-d``, ``onednn-avx512-bwd-w:threads=N``).
 
     Returns
     -------

@@ -325,7 +325,9 @@ std::string analyze_dir_py(const DirArgs& a, const std::vector<std::string>& ord
       req.orders.push_back(o);
       continue;
     }
-    for (const std::string& name : generic_order_names()) req.orders.push_back(name);
+    const ConvDesc d = parse_conv_desc(a.desc);
+    for (const std::string& name : order_names_for(*parse_direction(a.direction), d.rank)) req.orders.push_back(name);
+    req.skip_unsupported = true;
   }
   require(lambda > 0, "lambda_ must be positive");
   req.rtol = rtol;
@@ -428,6 +430,33 @@ std::string identify_py(const py::array& y, const py::array& x, const py::array&
         };
         using TI = typename std::decay_t<decltype(p.x.data)>::value_type;
         if constexpr (std::is_same_v<TI, double>) return go(double{});  // y float32 was refused above
+        else return ty.index() == 0 ? go(float{}) : go(double{});
+      },
+      ap);
+}
+
+std::string identify_dir_py(const py::array& y, const DirArgs& a, int threads) {
+  const AnyDirProblem ap = make_dir_problem(a);
+  return std::visit(
+      [&]<class TI>(const DirProblem<TI>& p) {
+        const Lowered<TI> l = std::move(lower(p.desc, p.dir, p.operands()).front());
+        AnyTensor ty = to_tensor(y, "y", static_cast<int>(l.shape.size()));
+        require(ty.index() == 1 || std::is_same_v<TI, float>,
+                "y is float32 but the operands are float64: they cannot give a float32 result exactly");
+        const auto go = [&](auto tag) {
+          using T = decltype(tag);
+          const Tensor<T>& yt = std::get<Tensor<T>>(ty);
+          py::gil_scoped_release unlocked;
+          const IdentifyResult r = identify(p.desc, p.dir, p.operands(), yt, threads);
+          json arrays = json::object();
+          for (const auto& [name, t] : {std::pair{"x", &p.x}, {"w", &p.w}, {"dy", &p.dy}})
+            if (*t) arrays[name] = tensor_json(**t);
+          arrays["y"] = tensor_json(yt);
+          return identify_document(p.desc, p.dir, l.result, l.problem.spec, r, dtype_of<T>(), threads,
+                                   {{"source", "python"}, {"arrays", std::move(arrays)}})
+              .dump();
+        };
+        if constexpr (std::is_same_v<TI, double>) return go(double{});
         else return ty.index() == 0 ? go(float{}) : go(double{});
       },
       ap);
@@ -577,6 +606,7 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("truth", &Guarded<&truth_py>::call);
   m.def("truth_dir", &Guarded<&truth_dir_py>::call);
   m.def("analyze_dir", &Guarded<&analyze_dir_py>::call);
+  m.def("identify_dir", &Guarded<&identify_dir_py>::call);
   m.def("run", &Guarded<&run_py>::call);
   m.def("analyze", &Guarded<&analyze_py>::call);
   m.def("explain", &Guarded<&explain_py>::call);

@@ -1,0 +1,62 @@
+// onednn-avx512-bwd-d — oneDNN v2.6.3 backward data, jit:avx512_core (what PyTorch
+// 1.13's autograd runs for dx of a float32 conv2d on an AVX-512 CPU):
+// src/cpu/x64/jit_avx512_common_conv_kernel.cpp, jit_avx512_common_conv_bwd_data_kernel_f32
+// (compute_loop_fma, store_output), driven by jit_avx512_common_convolution.cpp,
+// execute_backward_data_2d. float32 uses FMA throughout; no parameters.
+//
+// Exact accumulation order, per element dx[n][ic][ih][iw]:
+//   for each block of 16 output channels oc (ascending; the driver's ocb loop; a
+//   group with fewer channels is one block, oneDNN pads it with zero channels)
+//     P = 0                                               (prepare_output: vpxord)
+//     for kh ascending over the taps that reach a dy row (k_lo, k_lo + sh, …),
+//       for kw ascending (taps that reach a dy column),
+//         for oc in the block:  P = fma(w[oc][ic][kh][kw], dy[n][oc][oh][ow], P)
+//     first block: dx = P;  later blocks: dx = fl(P + dx)  (store_output: vaddps)
+// Threads, ur_w and the iw blocking split only independent elements, so the order
+// does not depend on the thread count (checked against PyTorch at 1 and 2 threads).
+//
+// It runs on the BWD_D problem of core/lower.hpp, whose channels are dy's and whose
+// taps are flipped (k' = K − 1 − k): kh ascending is k' descending. The zeros the
+// lowering inserts for the stride are fma(0, w, P) = P, as are padded taps (the
+// driver.hpp argument). 2-D and 1-D; oneDNN's 3-D kernel was not analysed.
+#include <algorithm>
+
+#include "certconv/orders/block_chains.hpp"
+#include "certconv/orders/driver.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/orders/params.hpp"
+
+namespace certconv {
+
+namespace {
+
+template <class T>
+OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
+  OrderParams{o};  // no parameters: rejects any
+  const ConvSpec& s = p.spec;
+  const std::int64_t icg = s.ic / s.g, block = std::min<std::int64_t>(16, icg);
+  BlockChains ker;
+  for (std::int64_t c0 = 0; c0 < icg; c0 += block) {
+    ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
+    for (std::int64_t ky = s.kh - 1; ky >= 0; --ky)
+      for (std::int64_t kx = s.kw - 1; kx >= 0; --kx)
+        for (std::int64_t c = c0; c < std::min(icg, c0 + block); ++c) ker.seq.push_back((c * s.kh + ky) * s.kw + kx);
+  }
+  ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
+  return run_tree_order(p, opt, ker);
+}
+
+}  // namespace
+
+OrderInfo make_onednn_avx512_bwd_d_order() {
+  return {.name = "onednn-avx512-bwd-d",
+          .params = {},
+          .accumulation = "oneDNN 2.6.3 jit_avx512_common backward data: per 16-oc block: P = 0; for kh, kw "
+                          "ascending (valid taps), oc in the block: P = fma(w, dy, P); first block dx = P, then "
+                          "dx = P + dx",
+          .run_f32 = run<float>,
+          .run_f64 = run<double>,
+          .scope = OrderScope::backward_data};
+}
+
+}  // namespace certconv
