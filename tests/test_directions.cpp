@@ -4,6 +4,7 @@
 #include <mpfr.h>
 
 #include <array>
+#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -366,3 +367,65 @@ BOOST_AUTO_TEST_CASE(descriptors_of_every_rank) {
   BOOST_TEST(by_rank[3] > 0);
   BOOST_TEST_MESSAGE(lines << " problems: " << by_rank[1] << " 1-D, " << by_rank[2] << " 2-D, " << by_rank[3] << " 3-D");
 }
+
+#include "certconv/backends/onednn.hpp"
+#include "certconv/orders/orders.hpp"
+#include "certconv/registry/registry.hpp"
+
+#if CERTCONV_HAVE_ONEDNN
+// The emulated backward kernels against the real library, bit for bit, at 1 and 2
+// threads: conv1's geometry (ic = 3, the first-conv path), a 3x3 layer with padded
+// output channels (24), stride 2, and rows split by (n, oh) and by image.
+BOOST_AUTO_TEST_CASE(emulated_backward_kernels_equal_onednn) {
+  for (const char* desc : {"mb2ic3ih40oc16kh7sh2ph3", "mb2ic32ih28oc24kh3ph1", "mb3ic16ih12oc32kh3sh2ph1",
+                           "mb2ic32ih8oc32kh3ph1", "mb1ic64ih20oc64kh3ph1"})
+    for (int threads : {1, 2})
+      for (Direction dir : {Direction::bwd_d, Direction::bwd_w}) {
+        const ConvDesc d = parse_conv_desc(desc);
+        Rng rng(31);
+        const auto x = normal_tensor<float>(d.x_shape(), rng), w = normal_tensor<float>(d.w_shape(), rng),
+                   dy = normal_tensor<float>(d.y_shape(), rng);
+        Operands<float> ops;
+        ops.dy = &dy;
+        (dir == Direction::bwd_d ? ops.w : ops.x) = dir == Direction::bwd_d ? &w : &x;
+        const OnednnResults ran = onednn_direction(d, dir, ops, threads);
+        const std::string impl = ran.provenance.at("impl_info_str");
+        if (impl != "jit:avx512_core") {
+          BOOST_TEST_MESSAGE("skipped " << desc << ": oneDNN runs " << impl << " here; the orders reproduce jit:avx512_core");
+          continue;
+        }
+        const Tensor<float>& real = ran.results.front();
+        const Lowered<float> l = std::move(lower(d, dir, ops).front());
+        RunOptions opt;
+        opt.threads = threads;
+        const std::string order = dir == Direction::bwd_d ? "onednn-avx512-bwd-d"
+                                                          : "onednn-avx512-bwd-w:threads=" + std::to_string(threads);
+        const OrderOutput<float> mine = run_order(parse_order(order), l.problem.view(), opt);
+        const Tensor<float> back = to_result_layout(l, mine.y);
+        std::int64_t differ = 0;
+        for (std::size_t i = 0; i < back.data.size(); ++i)
+          differ += std::memcmp(&back.data[i], &real.data[i], sizeof(float)) != 0;
+        BOOST_TEST(differ == 0, desc << " " << order << ": " << differ << " of " << back.size()
+                                     << " elements differ from oneDNN");
+        // The order's rigorous bound holds against the truth.
+        const Truth t = compute_result_truth(l, TruthOptions{}).truth;
+        const Tensor<double> bound = to_result_layout(l, mine.bound);
+        std::int64_t beyond = 0;
+        for (std::size_t i = 0; i < back.data.size(); ++i)
+          beyond += back.data[i] > t.hi.data[i] + bound.data[i] || back.data[i] < t.lo.data[i] - bound.data[i];
+        BOOST_TEST(beyond == 0, desc << " " << order);
+      }
+}
+
+BOOST_AUTO_TEST_CASE(backward_weights_thread_split_follows_balance) {
+  // nthr_mb of oneDNN's balance() (measured against PyTorch): res2a_branch2b mb 1 and 2,
+  // conv1 mb 1, a 32→24 layer at 8x8 (image rows, oh ≤ 9).
+  BOOST_TEST(onednn_bwd_weights_split(1, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 2).nthr_mb == 1);
+  BOOST_TEST(onednn_bwd_weights_split(2, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 2).nthr_mb == 2);
+  BOOST_TEST(onednn_bwd_weights_split(2, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 4).nthr_mb == 2);
+  BOOST_TEST(onednn_bwd_weights_split(1, 1, 3, 64, 224, 224, 112, 112, 7, 7, 2, 2, 0, 2).nthr_mb == 2);
+  const auto small = onednn_bwd_weights_split(2, 1, 32, 24, 8, 8, 8, 8, 3, 3, 1, 1, 0, 2);
+  BOOST_TEST(!small.rows_are_oh);
+  BOOST_TEST(small.nthr_mb == 1);
+}
+#endif

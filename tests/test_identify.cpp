@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(declared_sweeps_reach_identify) {
   const auto candidates = identify_candidates(s, Dtype::f32, true);
   int declared = 0;
   for (const OrderInfo& info : order_list()) {
-    if (info.kind != OrderKind::order || needs_argument(info)) continue;
+    if (info.kind != OrderKind::order || needs_argument(info) || !applies_to(info, Direction::fwd_d, true)) continue;
     for (const OrderParam& param : info.params) {
       if (!param.sweep) continue;
       for (const std::string& v : param.sweep(ctx)) {

@@ -100,6 +100,30 @@ class AgainstPyTorch(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "dy: expected a 4-D array"):
             certconv.truth(x3[0], w3.shape, direction="bwd_w", dy=dy3)
 
+    @unittest.skipIf("avx512f" not in open("/proc/cpuinfo").read(),
+                     "no AVX-512: PyTorch's oneDNN runs other kernels than the emulated jit:avx512_core ones")
+    def test_identify_names_autograd_kernels(self):
+        # PyTorch's autograd runs oneDNN's jit backward kernels (mb >= 2); identify
+        # reproduces dx and dw bit for bit at 1 and 2 threads.
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for mb, ic, oc, hw, k, s, p in ((2, 32, 24, 28, 3, 1, 1), (2, 3, 16, 40, 7, 2, 3)):
+                x = torch.randn(mb, ic, hw, hw, requires_grad=True)
+                w = (torch.randn(oc, ic, k, k) * 0.05).requires_grad_()
+                y = torch.nn.functional.conv2d(x, w, stride=s, padding=p)
+                dy = torch.randn_like(y)
+                y.backward(dy)
+                d = certconv.identify(x.grad, x.shape, w.detach(), stride=s, padding=p, direction="bwd_d", dy=dy,
+                                      threads=threads)
+                self.assertEqual(d["problem"]["result"], "dx")
+                match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                self.assertIn("onednn-avx512-bwd-d:input=f32", match)
+                d = certconv.identify(w.grad, x.detach(), w.shape, stride=s, padding=p, direction="bwd_w", dy=dy,
+                                      threads=threads)
+                match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                self.assertIn(f"onednn-avx512-bwd-w:input=f32,threads={threads}", match)
+        torch.set_num_threads(2)
+
     def test_transposed_convolution(self):
         x = torch.randn(2, 6, 5, 4, dtype=torch.float64)
         w = torch.randn(6, 2, 3, 3, dtype=torch.float64)
