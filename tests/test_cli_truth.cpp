@@ -266,6 +266,19 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   BOOST_TEST(r.rc == 1, r.err);
   BOOST_TEST(contains(r.out, "VIOLATION mine at index [0,1,0,1,2]"), r.out);
 
+  // run: an order on the lowered problem, written in dw's shape, within its bound.
+  const std::string ro = (dir / "run.npy").string(), rb = (dir / "run_bound.npy").string();
+  r = run_cli({"run", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--order", "pairwise", "--dtype", "f32",
+               "--out", ro, "--bound", rb});
+  BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+  const auto ry = certconv::read_npy_as<float>(ro, "run");
+  const auto rbound = certconv::read_npy_as<double>(rb, "bound");
+  BOOST_TEST((ry.shape == got.shape));
+  std::int64_t beyond = 0;
+  for (std::size_t i = 0; i < ry.data.size(); ++i)
+    beyond += std::fabs(double(ry.data[i]) - got.data[i]) > rbound.data[i] + std::fabs(got.data[i]) * 0x1p-52;
+  BOOST_TEST(beyond == 0);
+
   // Bad input: exit 2 naming the flag, the file and the dimension.
   const auto expect2 = [&](std::vector<std::string> args, const std::string& part) {
     const auto e = run_cli(args);
@@ -290,6 +303,9 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   expect2({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--orders", "onednn-avx512", "--json",
            (dir / "b.json").string()},
           "order 'onednn-avx512' does not apply to BWD_W in 3-D");
+  expect2({"run", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--order", "onednn-avx512", "--dtype", "f32",
+           "--out", o2},
+          "--order onednn-avx512: it does not apply to BWD_W in 3-D");
   BOOST_TEST(!fs::exists(o2));
   fs::remove_all(dir);
 }
