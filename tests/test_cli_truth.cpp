@@ -14,6 +14,7 @@
 #include "certconv/exact/generate.hpp"
 #include "certconv/core/npy.hpp"
 #include "cli_util.hpp"
+#include "schema_keys.hpp"
 
 using namespace certconv;
 using certconv::test::run_cli;
@@ -257,6 +258,14 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   BOOST_TEST(j["problem"]["direction"] == "BWD_W");
   BOOST_TEST(j["problem"]["result"] == "dw");
   BOOST_TEST(j["problem"]["n_terms"] == 2 * 3 * 3 * 3);  // mb·od·oh·ow
+  {  // the documented keys, on a document of orders only (a file has no provenance or seconds)
+    const std::string od = (dir / "orders.json").string();
+    r = run_cli({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--orders", "direct,pairwise",
+                 "--json", od});
+    BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+    certconv::test::check_schema(bound_of(od), {"Common fields (every document)", "Directions and ranks",
+                                                "certconv.analyze/1"});
+  }
   for (const auto& o : j["observed"]) BOOST_TEST(o["violations"] == 0, o["name"]);
   const std::size_t k = 1 * 18 + 0 * 9 + 1 * 3 + 2;  // dw[0][1][0][1][2] of shape [4, 3, 2, 3, 3]
   dw32.data[k] += 1.0f + std::fabs(dw32.data[k]);
