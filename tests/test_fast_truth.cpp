@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE fast_truth
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -104,12 +106,38 @@ std::int64_t check_auto_equals_exact(const ConvProblem<T>& p, const std::string&
   BOOST_TEST(same_truth(a3, exact), what << ": method auto with 3 threads differs from method exact");
   BOOST_TEST(a1.fallback == a3.fallback);
   BOOST_TEST(exact.fallback == p.spec.y_size());
+  // Without absdot (no Σ|w·x| pass): the same y, y32, lo, hi, zeros, at most the same fallback.
+  for (const int threads : {1, 3}) {
+    opt.threads = threads;
+    opt.absdot = false;
+    Truth y_only = compute_truth(p, opt);
+    BOOST_TEST(y_only.absdot.data.empty());
+    BOOST_TEST(y_only.fallback <= a1.fallback);
+    y_only.absdot = exact.absdot;
+    BOOST_TEST(same_truth(y_only, exact), what << ": method auto without absdot, " << threads << " threads");
+  }
 
   std::vector<std::int64_t> first;
   for (KernelIsa isa : supported_isas()) {
     Truth t = empty_truth(p.spec);
     const std::vector<std::int64_t> undecided = fast_truth(p, FastTruthOptions{2, isa}, t);
     BOOST_TEST(static_cast<std::int64_t>(undecided.size()) == a1.fallback, what << " " << isa_name(isa));
+    {  // the kernels without the Σ|w·x| pass decide the same values
+      Truth y_only = empty_truth(p.spec);
+      const std::vector<std::int64_t> u_only = fast_truth(p, FastTruthOptions{2, isa, false}, y_only);
+      BOOST_TEST(std::includes(undecided.begin(), undecided.end(), u_only.begin(), u_only.end()));
+      std::int64_t wrong = 0;
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < y_only.y.data.size(); ++i) {
+        if (k < u_only.size() && u_only[k] == static_cast<std::int64_t>(i)) {
+          ++k;
+          continue;
+        }
+        wrong += !same_bits(y_only.y.data[i], exact.y.data[i]) || !same_bits(y_only.y32.data[i], exact.y32.data[i]) ||
+                 !same_bits(y_only.lo.data[i], exact.lo.data[i]) || !same_bits(y_only.hi.data[i], exact.hi.data[i]);
+      }
+      BOOST_TEST(wrong == 0, what << ": " << isa_name(isa) << " without absdot decided " << wrong << " wrongly");
+    }
     if (first.empty()) first = undecided;
     BOOST_TEST(undecided == first, what << ": " << isa_name(isa) << " leaves other outputs undecided");
     std::int64_t bad = 0, zeros = 0;

@@ -87,6 +87,24 @@ class TestTruth(unittest.TestCase):
         self.assertEqual(t["exact_zeros"], 0)
         self.assertEqual(t["undetermined"], 0)
 
+    def test_fields_asked_for(self):
+        x, w, b = inputs()
+        full = certconv.truth(x, w, b, padding=1)
+        for method in ("auto", "exact"):
+            y_only = certconv.truth(x, w, b, padding=1, fields="y", method=method)
+            self.assertEqual(set(y_only), {"spec", "y", "exact_zeros", "undetermined"}, method)
+            np.testing.assert_array_equal(y_only["y"], full["y"])
+            some = certconv.truth(x, w, b, padding=1, fields=("lo", "cond"), method=method)
+            self.assertEqual(set(some) - {"spec", "exact_zeros", "undetermined"}, {"y", "lo", "cond"})
+            np.testing.assert_array_equal(some["lo"], full["lo"])
+            np.testing.assert_array_equal(some["cond"], full["cond"])
+        dw = certconv.truth(x, w.shape, padding=1, direction="bwd_w", dy=full["y32"], fields="y")
+        self.assertEqual(set(dw) & {"absdot", "cond", "lo"}, set())
+        np.testing.assert_array_equal(dw["y"], certconv.truth(x, w.shape, padding=1, direction="bwd_w",
+                                                             dy=full["y32"])["y"])
+        with self.assertRaisesRegex(ValueError, "fields: unknown field 'abs'"):
+            certconv.truth(x, w, fields=["y", "abs"])
+
     def test_pytorch_arguments(self):
         x, w, _ = inputs(np.float64, shape=((1, 4, 9, 11), (6, 2, 3, 2)))
         args = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)

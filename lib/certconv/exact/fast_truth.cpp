@@ -55,29 +55,29 @@ using fast_truth_detail::run_block;
 
 using BlockFn = void (*)(const Block&, int ocb);
 
-template <int V, bool Fma>
+template <int V, bool Fma, bool Abs>
 [[gnu::always_inline]] inline void run_any(const Block& b, int ocb) {
   switch (ocb) {
-    case 1: run_block<1, V, Fma>(b); break;
-    case 2: run_block<2, V, Fma>(b); break;
-    case 3: run_block<3, V, Fma>(b); break;
-    case 4: run_block<4, V, Fma>(b); break;
-    case 5: run_block<5, V, Fma>(b); break;
-    default: run_block<6, V, Fma>(b); break;
+    case 1: run_block<1, V, Fma, Abs>(b); break;
+    case 2: run_block<2, V, Fma, Abs>(b); break;
+    case 3: run_block<3, V, Fma, Abs>(b); break;
+    case 4: run_block<4, V, Fma, Abs>(b); break;
+    case 5: run_block<5, V, Fma, Abs>(b); break;
+    default: run_block<6, V, Fma, Abs>(b); break;
   }
 }
 
 // Generic: std::fma where products may be inexact, the plain form where they are exact.
-void blocks_generic_fma(const Block& b, int ocb) { run_any<4, true>(b, ocb); }
-void blocks_generic_exact(const Block& b, int ocb) { run_any<4, false>(b, ocb); }
+template <bool Abs>
+void blocks_generic_fma(const Block& b, int ocb) { run_any<4, true, Abs>(b, ocb); }
+template <bool Abs>
+void blocks_generic_exact(const Block& b, int ocb) { run_any<4, false, Abs>(b, ocb); }
 #if defined(__x86_64__) && defined(__GNUC__)
-[[gnu::target("arch=x86-64-v3")]] void blocks_avx2(const Block& b, int ocb) { run_any<8, true>(b, ocb); }
+template <bool Abs>
+[[gnu::target("arch=x86-64-v3")]] void blocks_avx2(const Block& b, int ocb) { run_any<8, true, Abs>(b, ocb); }
+template <bool Abs>
 [[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512(const Block& b, int ocb) {
-  run_any<8, true>(b, ocb);
-}
-// Narrow, deep layers (ow ≤ 16): one pass over the weights per output row.
-[[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512_wide(const Block& b, int ocb) {
-  run_any<16, true>(b, ocb);
+  run_any<8, true, Abs>(b, ocb);
 }
 #endif
 
@@ -86,14 +86,19 @@ struct Kernel {
   int max_ocb;  // channels per block: as many as the registers hold
 };
 
-Kernel kernel_for(KernelIsa isa, bool exact_products, std::int64_t ow) {
+template <bool Abs>
+Kernel kernel_for(KernelIsa isa, bool exact_products) {
   switch (isa) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    case KernelIsa::avx512: return ow <= 16 ? Kernel{blocks_avx512_wide, 3} : Kernel{blocks_avx512, 6};
-    case KernelIsa::avx2: return {blocks_avx2, 1};
+    case KernelIsa::avx512: return {blocks_avx512<Abs>, 6};
+    case KernelIsa::avx2: return {blocks_avx2<Abs>, Abs ? 1 : 2};
 #endif
-    default: return {exact_products ? blocks_generic_exact : blocks_generic_fma, 2};
+    default: return {exact_products ? blocks_generic_exact<Abs> : blocks_generic_fma<Abs>, 2};
   }
+}
+
+Kernel kernel_for(KernelIsa isa, bool exact_products, bool abs) {
+  return abs ? kernel_for<true>(isa, exact_products) : kernel_for<false>(isa, exact_products);
 }
 
 // ---- input analysis --------------------------------------------------------------
@@ -192,7 +197,7 @@ double low_part_error(const Layer& L, int k, int q) {
 
 // ---- layout ----------------------------------------------------------------------
 
-constexpr int kLaneAlign = 16;  // output columns padded to a multiple of the widest V
+constexpr int kLaneAlign = 8;  // output columns padded to a multiple of the widest V
 
 struct Layout {
   std::int64_t rows = 0, lanes = 0, jp = 0, row_len = 0, chan_stride = 0;  // lanes: ow padded
@@ -202,7 +207,7 @@ struct Layout {
   std::vector<int> rowlsb;     // [c][row]: lowest set bit over the row
 };
 
-Layout make_layout(const ConvSpec& s) {
+Layout make_layout(const ConvSpec& s, bool abs) {
   Layout L;
   L.rows = (s.oh - 1) * s.sh + (s.kh - 1) * (s.dh + 1) + 1;
   L.lanes = (s.ow + kLaneAlign - 1) / kLaneAlign * kLaneAlign;
@@ -215,7 +220,7 @@ Layout make_layout(const ConvSpec& s) {
       L.tap_off.push_back(ky * (s.dh + 1) * L.row_len + (off % s.sw) * L.jp + off / s.sw);
     }
   L.x.assign(static_cast<std::size_t>(s.ic * L.chan_stride), 0.0);
-  L.ax.assign(L.x.size(), 0.0);
+  if (abs) L.ax.assign(L.x.size(), 0.0);  // |x| only for absdot
   L.rowmax.assign(static_cast<std::size_t>(s.ic * L.rows), 0.0);
   L.rowlsb.assign(L.rowmax.size(), kNone);
   return L;
@@ -230,7 +235,7 @@ void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L
       for (std::int64_t r = 0; r < L.rows; ++r) {
         const std::int64_t iy = r - s.ph;
         double* row = L.x.data() + c * L.chan_stride + r * L.row_len;
-        double* arow = L.ax.data() + c * L.chan_stride + r * L.row_len;
+        double* arow = L.ax.empty() ? nullptr : L.ax.data() + c * L.chan_stride + r * L.row_len;
         double mx = 0;
         int lsb = kNone;
         for (std::int64_t phase = 0; phase < s.sw; ++phase)
@@ -239,7 +244,7 @@ void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L
             const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
             const double v = inside ? static_cast<double>(plane[iy * s.iw + ix]) : 0.0;
             row[phase * L.jp + j] = v;
-            arow[phase * L.jp + j] = std::fabs(v);
+            if (arow) arow[phase * L.jp + j] = std::fabs(v);
             mx = std::max(mx, std::fabs(v));
             lsb = std::min(lsb, bits_of(v).lsb);  // v = x exactly: the same lowest bit
           }
@@ -279,7 +284,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
           "fast truth: this CPU cannot run the " + isa_name(isa) + " kernels");
   const int threads = resolve_threads(opt.threads);
   const Layer layer = analyze_layer(p);
-  const Kernel kernel = kernel_for(isa, layer.exact_products, s.ow);
+  const Kernel kernel = kernel_for(isa, layer.exact_products, opt.absdot);
 
   const std::int64_t icg = s.ic / s.g, ocg = s.oc / s.g, taps = s.kh * s.kw, K = s.n_terms();
   std::vector<double> bias(static_cast<std::size_t>(s.oc), 0.0);
@@ -317,7 +322,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
       }
   }
 
-  Layout L = make_layout(s);
+  Layout L = make_layout(s, opt.absdot);
   std::vector<std::int64_t> undecided;
   std::mutex merge;
   std::int64_t zeros = 0;
@@ -371,7 +376,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
         }
         const std::int64_t out0 = ((n * s.oc + sp.oc0) * s.oh + oy) * s.ow;
         const Block blk{L.x.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
-                        L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
+                        opt.absdot ? L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len : nullptr,
                         L.chan_stride,
                         L.tap_off.data(),
                         static_cast<int>(taps),
@@ -386,7 +391,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
                         t.y.data.data(),
                         t.lo.data.data(),
                         t.hi.data.data(),
-                        t.absdot.data.data(),
+                        opt.absdot ? t.absdot.data.data() : nullptr,
                         t.y32.data.data(),
                         &local,
                         &local_zeros,

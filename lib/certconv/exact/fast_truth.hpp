@@ -23,9 +23,10 @@ std::vector<KernelIsa> supported_isas();
 struct FastTruthOptions {
   int threads = 1;                // 0 = hardware concurrency
   std::optional<KernelIsa> isa;   // default: the best supported
+  bool absdot = true;             // false: Σ|w·x| is not accumulated, t.absdot untouched
 };
 
-// Fills y, y32, lo, hi, absdot (t's tensors already have the output shape) and
+// Fills y, y32, lo, hi, absdot (absdot only if asked for; t's tensors already have the output shape) and
 // counts exact_zeros for every output it decides; returns the flat indices of the
 // undecided outputs in increasing order, whose fields hold meaningless values that
 // the caller must overwrite.

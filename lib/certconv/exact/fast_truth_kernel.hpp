@@ -33,7 +33,7 @@ struct Block {
   // Padded, phase-split input (fast_truth.cpp): the group's first channel at input
   // row oy·sh; the value under output column ox for tap t is x[tap_off[t] + ox].
   const double* x;
-  const double* ax;  // |x|, same layout
+  const double* ax;  // |x|, same layout (null unless Abs)
   std::int64_t chan_stride;
   const std::int64_t* tap_off;
   int taps, icg;
@@ -57,10 +57,11 @@ struct Block {
   int ow_pad;  // ow rounded up to a multiple of V
 };
 
-// Decides n outputs from their enclosures (high and low parts of Σ w·x and of
-// Σ|w·x|, one error bound for all): writes every field (meaningless where
-// undecided) and flags[i] = decided + 2·(decided and the exact value is 0).
-// Vectorizes.
+// Decides n outputs from their enclosures (high and low parts of Σ w·x and, when
+// Abs, of Σ|w·x|; one error bound for all): writes every field (meaningless where
+// undecided; absdot only when Abs) and flags[i] = decided + 2·(decided and the
+// exact value is 0). Vectorizes.
+template <bool Abs>
 [[gnu::always_inline]] inline void decide_row(const double* __restrict y_hi, const double* __restrict y_lo,
                                               const double* __restrict a_hi, const double* __restrict a_lo,
                                               double err, int n, double* __restrict y, double* __restrict lo,
@@ -68,78 +69,134 @@ struct Block {
                                               double* __restrict absdot, std::int64_t* __restrict flags) {
   for (int i = 0; i < n; ++i) {
     const EnclosureRoundings r = round_enclosure(y_hi[i], y_lo[i], err);
-    double ad;
-    const bool decided = round_up_enclosure(a_hi[i], a_lo[i], err, ad);
+    bool decided = true;
+    if constexpr (Abs) {
+      double ad;
+      decided = round_up_enclosure(a_hi[i], a_lo[i], err, ad);
+      absdot[i] = ad;
+    }
     y[i] = r.nearest;
     lo[i] = r.down;
     hi[i] = r.up;
     y32[i] = r.nearest_f32;
-    absdot[i] = ad;
     const bool both = r.decided && decided;
     flags[i] = both | (std::int64_t{both && r.zero} << 1);
   }
 }
 
-template <int OCB, int V, bool Fma>
+// V lanes as one GCC vector: the loop over lanes is explicit, so every build
+// vectorizes the same way (the compilers' own choice varied between kernels).
+// The helpers below and run_block pass vectors by value; they are always inlined
+// into the kernels built for their ISA, so no call crosses an ABI boundary.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+template <int V>
+struct LanesOf;
+template <>
+struct LanesOf<4> {
+  typedef double type __attribute__((vector_size(4 * sizeof(double))));
+};
+template <>
+struct LanesOf<8> {
+  typedef double type __attribute__((vector_size(8 * sizeof(double))));
+};
+template <int V>
+using Lanes = typename LanesOf<V>::type;
+
+template <int V>
+[[gnu::always_inline]] inline Lanes<V> load(const double* p) {
+  Lanes<V> v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <int V>
+[[gnu::always_inline]] inline Lanes<V> splat(double d) {
+  Lanes<V> v;
+  for (int l = 0; l < V; ++l) v[l] = d;  // not Lanes<V>{} + d: that turns −0 into +0
+  return v;
+}
+
+// Lane-wise fma (one rounding per lane), vectorized by the compiler to FMA
+// instructions where the build has them.
+template <int V>
+[[gnu::always_inline]] inline Lanes<V> fma(Lanes<V> a, Lanes<V> b, Lanes<V> c) {
+  Lanes<V> r;
+  for (int l = 0; l < V; ++l) r[l] = std::fma(a[l], b[l], c[l]);
+  return r;
+}
+
+template <int OCB, int V, bool Fma, bool Abs>
 [[gnu::always_inline]] inline void run_block(const Block& b) {
+  using Vec = Lanes<V>;
   for (int ox0 = 0; ox0 < b.ow; ox0 += V) {
-    double A[OCB][V], E[OCB][V], B[OCB][V], F[OCB][V];
+    Vec A[OCB], E[OCB], B[OCB], F[OCB];
+#pragma GCC unroll 16
     for (int o = 0; o < OCB; ++o) {
       const double a0 = b.a0[o], bias = b.bias[o], abias = std::fabs(bias);
-      for (int l = 0; l < V; ++l) {
-        A[o][l] = a0 + bias;
-        E[o][l] = bias - (A[o][l] - a0);
-        B[o][l] = a0 + abias;
-        F[o][l] = abias - (B[o][l] - a0);
+      A[o] = splat<V>(a0 + bias);
+      E[o] = splat<V>(bias - ((a0 + bias) - a0));
+      if constexpr (Abs) {
+        B[o] = splat<V>(a0 + abias);
+        F[o] = splat<V>(abias - ((a0 + abias) - a0));
       }
     }
     for (int c = 0; c < b.icg; ++c) {
       const double* xc = b.x + c * b.chan_stride + ox0;
-      const double* axc = b.ax + c * b.chan_stride + ox0;
+      const double* axc = Abs ? b.ax + c * b.chan_stride + ox0 : nullptr;
       const double* wc = b.w + c * b.taps * 2 * OCB;
       for (int t = 0; t < b.taps; ++t) {
-        const double* xr = xc + b.tap_off[t];
-        const double* axr = axc + b.tap_off[t];
-        for (int o = 0; o < OCB; ++o) {
-          const double wv = wc[t * 2 * OCB + o], awv = wc[t * 2 * OCB + OCB + o];
-          for (int l = 0; l < V; ++l) {
+        const Vec xv = load<V>(xc + b.tap_off[t]);
+        Vec axv{};
+        if constexpr (Abs) axv = load<V>(axc + b.tap_off[t]);
+#pragma GCC unroll 16
+    for (int o = 0; o < OCB; ++o) {
+          const Vec wv = splat<V>(wc[t * 2 * OCB + o]);
+          if constexpr (Fma) {
+            const Vec s = fma<V>(wv, xv, A[o]);
+            const Vec z = s - A[o];
+            E[o] += fma<V>(wv, xv, -z);
+            A[o] = s;
+          } else {
+            const Vec p = wv * xv;
+            const Vec s = A[o] + p;
+            E[o] += p - (s - A[o]);
+            A[o] = s;
+          }
+          if constexpr (Abs) {
+            const Vec awv = splat<V>(wc[t * 2 * OCB + OCB + o]);
             if constexpr (Fma) {
-              const double s = std::fma(wv, xr[l], A[o][l]);
-              const double z = s - A[o][l];
-              E[o][l] += std::fma(wv, xr[l], -z);
-              A[o][l] = s;
-              const double sa = std::fma(awv, axr[l], B[o][l]);
-              const double za = sa - B[o][l];
-              F[o][l] += std::fma(awv, axr[l], -za);
-              B[o][l] = sa;
+              const Vec sa = fma<V>(awv, axv, B[o]);
+              const Vec za = sa - B[o];
+              F[o] += fma<V>(awv, axv, -za);
+              B[o] = sa;
             } else {
-              const double p = wv * xr[l];
-              const double s = A[o][l] + p;
-              E[o][l] += p - (s - A[o][l]);
-              A[o][l] = s;
-              const double pa = awv * axr[l];
-              const double sa = B[o][l] + pa;
-              F[o][l] += pa - (sa - B[o][l]);
-              B[o][l] = sa;
+              const Vec pa = awv * axv;
+              const Vec sa = B[o] + pa;
+              F[o] += pa - (sa - B[o]);
+              B[o] = sa;
             }
           }
         }
       }
     }
+#pragma GCC unroll 16
     for (int o = 0; o < OCB; ++o) {
       double* sc = b.scratch + 4 * o * b.ow_pad + ox0;
-      for (int l = 0; l < V; ++l) {
-        sc[l] = A[o][l] - b.a0[o];  // exact (Sterbenz)
-        sc[b.ow_pad + l] = E[o][l];
-        sc[2 * b.ow_pad + l] = B[o][l] - b.a0[o];
-        sc[3 * b.ow_pad + l] = F[o][l];
+      const Vec hi = A[o] - b.a0[o];  // exact (Sterbenz)
+      __builtin_memcpy(sc, &hi, sizeof hi);
+      __builtin_memcpy(sc + b.ow_pad, &E[o], sizeof(Vec));
+      if constexpr (Abs) {
+        const Vec ahi = B[o] - b.a0[o];
+        __builtin_memcpy(sc + 2 * b.ow_pad, &ahi, sizeof ahi);
+        __builtin_memcpy(sc + 3 * b.ow_pad, &F[o], sizeof(Vec));
       }
     }
   }
   for (int o = 0; o < OCB; ++o) {
     const double* sc = b.scratch + 4 * o * b.ow_pad;
     const std::int64_t i0 = b.out0 + o * b.out_stride;
-    decide_row(sc, sc + b.ow_pad, sc + 2 * b.ow_pad, sc + 3 * b.ow_pad, b.err[o], b.ow, b.y + i0, b.lo + i0,
+    decide_row<Abs>(sc, sc + b.ow_pad, sc + 2 * b.ow_pad, sc + 3 * b.ow_pad, b.err[o], b.ow, b.y + i0, b.lo + i0,
                b.hi + i0, b.y32 + i0, b.absdot + i0, b.flags);
     for (int l = 0; l < b.ow; ++l) {
       if (!(b.flags[l] & 1)) b.undecided->push_back(i0 + l);
@@ -147,5 +204,7 @@ template <int OCB, int V, bool Fma>
     }
   }
 }
+
+#pragma GCC diagnostic pop
 
 }  // namespace certconv::fast_truth_detail

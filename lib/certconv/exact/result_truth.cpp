@@ -9,7 +9,7 @@ ResultTruth compute_result_truth(const Lowered<T>& l, const TruthOptions& opt) {
   t.y32 = to_result_layout(l, t.y32);
   t.lo = to_result_layout(l, t.lo);
   t.hi = to_result_layout(l, t.hi);
-  t.absdot = to_result_layout(l, t.absdot);
+  if (opt.absdot) t.absdot = to_result_layout(l, t.absdot);
   return {l.result, std::move(t), l.problem.spec.n_terms()};
 }
 

@@ -131,7 +131,7 @@ void exact_truth(const ConvProblem<T>& p, const TruthOptions& opt, const std::ve
       t.y32.data[k] = r.nearest_f32;
       t.lo.data[k] = r.down;
       t.hi.data[k] = r.up;
-      t.absdot.data[k] = abs.round(Rounding::up);
+      if (!t.absdot.data.empty()) t.absdot.data[k] = abs.round(Rounding::up);
       local_zeros += r.sign == 0;
       if ((j - b) % 4096 == 4095) progress.add(4096);
     }
@@ -149,8 +149,7 @@ Tensor<T> abs_tensor(const Tensor<T>& t) {
 }
 
 template <class T>
-void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
-  mpfi_conv_enclosure(p, static_cast<unsigned>(opt.precision), opt.threads, t.lo, t.hi);
+void mpfi_absdot(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   // absdot is the same sum over |x|, |w|, |bias|: its enclosure's upper end bounds it.
   const Tensor<T> ax = abs_tensor(p.x), aw = abs_tensor(p.w);
   std::optional<Tensor<T>> ab;
@@ -158,6 +157,12 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   Tensor<double> abs_lo(p.spec.y_shape());
   mpfi_conv_enclosure(ConvProblem<T>{p.spec, ax, aw, ab ? &*ab : nullptr}, static_cast<unsigned>(opt.precision),
                       opt.threads, abs_lo, t.absdot);
+}
+
+template <class T>
+void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
+  mpfi_conv_enclosure(p, static_cast<unsigned>(opt.precision), opt.threads, t.lo, t.hi);
+  if (opt.absdot) mpfi_absdot(p, opt, t);
   for (std::size_t i = 0; i < t.y.data.size(); ++i) {
     const double lo = t.lo.data[i], hi = t.hi.data[i];
     t.y.data[i] = lo == hi ? lo : lo / 2 + hi / 2;
@@ -183,14 +188,14 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
       if (i == 1) t.y = Tensor<double>(shape);
       if (i == 2) t.lo = Tensor<double>(shape);
       if (i == 3) t.hi = Tensor<double>(shape);
-      if (i == 4) t.absdot = Tensor<double>(shape);
+      if (i == 4 && opt.absdot) t.absdot = Tensor<double>(shape);
     }
   });
   switch (opt.method) {
     case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
     case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
     case TruthMethod::auto_: {
-      const std::vector<std::int64_t> undecided = fast_truth(p, FastTruthOptions{opt.threads, {}}, t);
+      const std::vector<std::int64_t> undecided = fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
       exact_truth(p, opt, &undecided, t);
       break;
     }

@@ -22,6 +22,9 @@ struct TruthOptions {
   int precision = 256;  // MPFI working precision in bits (method mpfi)
   int threads = 1;      // 0 = hardware concurrency
   bool progress = false;
+  // false: absdot is not computed and Truth::absdot stays empty (the fast method
+  // then skips its Σ|w·x| pass, half of its work).
+  bool absdot = true;
 };
 
 // Methods auto and exact: every field is certified as described. Method mpfi (the
@@ -32,7 +35,7 @@ struct Truth {
   Tensor<double> y;       // correctly rounded binary64 (round-to-nearest-even)
   Tensor<float> y32;      // correctly rounded binary32 of the exact value (no double rounding)
   Tensor<double> lo, hi;  // lo ≤ exact ≤ hi; lo == hi exactly when exact is a binary64 number
-  Tensor<double> absdot;  // Σ|w·x| + |bias|, rounded up
+  Tensor<double> absdot;  // Σ|w·x| + |bias|, rounded up (empty unless TruthOptions::absdot)
   std::int64_t exact_zeros = 0;   // outputs whose exact value is 0 (mpfi: enclosure [0, 0])
   std::int64_t undetermined = 0;  // outputs whose y is not certified correctly rounded (mpfi only)
   // Outputs evaluated by the exact accumulator path: those the fast path left

@@ -47,7 +47,7 @@ Document = dict
 
 
 class TruthResult(TypedDict):
-    """What :func:`truth` returns."""
+    """What :func:`truth` returns (``fields=`` leaves out the arrays not asked for)."""
     spec: str                      #: the problem as a benchdnn descriptor
     y: _npt.NDArray[_np.float64]   #: correctly rounded binary64 truth, NCHW
     y32: _npt.NDArray[_np.float32]  #: correctly rounded binary32 truth
@@ -352,15 +352,20 @@ def _doc(text: str) -> str:
     return text.replace("{conv}", _CONV_PARAMETERS).replace("{raises}", _CONV_RAISES)
 
 
+_TRUTH_FIELDS = ("y", "y32", "lo", "hi", "absdot", "cond")
+
+
 def truth(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None, stride: IntPair = 1,
           padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *, method: str = "auto",
           precision: int = 256, threads: int = 0, direction: str = "fwd", dy: Optional[ArrayLike] = None,
-          transposed: bool = False, output_padding: IntPair = 0) -> Union[TruthResult, GradTruthResult]:
+          transposed: bool = False, output_padding: IntPair = 0,
+          fields: Union[str, Sequence[str]] = "all") -> Union[TruthResult, GradTruthResult]:
+    names = list(_TRUTH_FIELDS) if fields == "all" else [fields] if isinstance(fields, str) else list(fields)
     general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
     if general is None:
         x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
-        return _certconv.truth(x, w, bias, conv, method, precision, threads)
-    results = _certconv.truth_dir(general, method, precision, threads)
+        return _certconv.truth(x, w, bias, conv, method, precision, threads, names)
+    results = _certconv.truth_dir(general, method, precision, threads, names)
     first = results[0]
     if len(results) > 1:
         first["db"] = results[1]
@@ -396,6 +401,11 @@ truth.__doc__ = _doc("""The certified true result of the convolution.
         backward-data convolution it is. No bias.
     output_padding : int or tuple of int
         As ``conv_transpose``; only with ``transposed=True``.
+    fields : "all", str or sequence of str
+        Which arrays to return besides ``y`` (always there): ``y32``, ``lo``,
+        ``hi``, ``absdot``, ``cond``. Without ``absdot`` and ``cond`` the
+        Σ|w x| pass is skipped, about half of the work: ``fields="y"`` when you
+        only compare against the truth.
 
     Returns
     -------

@@ -107,36 +107,64 @@ json arrays_json(const Problem<T>& p) {
   return a;
 }
 
+// The fields of a truth asked for from Python, y always: absdot and cond need the
+// Σ|w·x| pass, the others come with y.
+struct TruthFields {
+  bool y32, lo, hi, absdot, cond;
+};
+
+TruthFields truth_fields(const std::vector<std::string>& names) {
+  TruthFields f{};
+  for (const std::string& n : names) {
+    require(n == "y" || n == "y32" || n == "lo" || n == "hi" || n == "absdot" || n == "cond",
+            "fields: unknown field '" + n + "' (y, y32, lo, hi, absdot, cond)");
+    f.y32 |= n == "y32";
+    f.lo |= n == "lo";
+    f.hi |= n == "hi";
+    f.absdot |= n == "absdot";
+    f.cond |= n == "cond";
+  }
+  return f;
+}
+
+// The asked-for fields of t into d (cond = absdot/|y|, computed here).
+void put_truth(py::dict& d, Truth&& t, const TruthFields& f) {
+  if (f.cond) {
+    Tensor<double> cond(t.y.shape);
+    for (std::size_t i = 0; i < cond.data.size(); ++i) cond.data[i] = cond_of(t.absdot.data[i], t.y.data[i]);
+    d["cond"] = to_array(std::move(cond));
+  }
+  d["y"] = to_array(std::move(t.y));
+  if (f.y32) d["y32"] = to_array(std::move(t.y32));
+  if (f.lo) d["lo"] = to_array(std::move(t.lo));
+  if (f.hi) d["hi"] = to_array(std::move(t.hi));
+  if (f.absdot) d["absdot"] = to_array(std::move(t.absdot));
+  d["exact_zeros"] = t.exact_zeros;
+  d["undetermined"] = t.undetermined;
+}
+
 py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
-                  const std::string& method, int precision, int threads) {
+                  const std::string& method, int precision, int threads, const std::vector<std::string>& fields) {
   TruthOptions opt;
   for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
     if (method == truth_method_name(m)) opt.method = m;
   require(method == truth_method_name(opt.method),
           "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  const TruthFields f = truth_fields(fields);
   const AnyProblem ap = make_problem(x, w, bias, c);
   opt.precision = precision;
   opt.threads = threads;
+  opt.absdot = f.absdot || f.cond;
   Truth t;
-  Tensor<double> cond;
   std::visit(
       [&](const auto& p) {
         py::gil_scoped_release unlocked;
         t = compute_truth(p.view(), opt);
-        cond = Tensor<double>(t.y.shape);
-        for (std::size_t i = 0; i < cond.data.size(); ++i) cond.data[i] = cond_of(t.absdot.data[i], t.y.data[i]);
       },
       ap);
   py::dict d;
   d["spec"] = std::visit([](const auto& p) { return to_benchdnn(p.spec); }, ap);
-  d["y"] = to_array(std::move(t.y));
-  d["y32"] = to_array(std::move(t.y32));
-  d["lo"] = to_array(std::move(t.lo));
-  d["hi"] = to_array(std::move(t.hi));
-  d["absdot"] = to_array(std::move(t.absdot));
-  d["cond"] = to_array(std::move(cond));
-  d["exact_zeros"] = t.exact_zeros;
-  d["undetermined"] = t.undetermined;
+  put_truth(d, std::move(t), f);
   return d;
 }
 
@@ -276,13 +304,16 @@ AnyDirProblem make_dir_problem(const DirArgs& a) {
   return ts.front().second.index() == 0 ? build(float{}) : build(double{});
 }
 
-py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision, int threads) {
+py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision, int threads,
+                      const std::vector<std::string>& fields) {
   TruthOptions opt;
   for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
     if (method == truth_method_name(m)) opt.method = m;
   require(method == truth_method_name(opt.method), "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  const TruthFields f = truth_fields(fields);
   opt.precision = precision;
   opt.threads = threads;
+  opt.absdot = f.absdot || f.cond;
   const AnyDirProblem ap = make_dir_problem(a);
   std::vector<ResultTruth> rs;
   std::visit(
@@ -293,22 +324,12 @@ py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision
       ap);
   py::list out;
   for (ResultTruth& r : rs) {
-    Truth& t = r.truth;
-    Tensor<double> cond(t.y.shape);
-    for (std::size_t i = 0; i < cond.data.size(); ++i) cond.data[i] = cond_of(t.absdot.data[i], t.y.data[i]);
     py::dict d;
     d["spec"] = a.desc;
     d["direction"] = direction_name(std::visit([](const auto& p) { return p.dir; }, ap));
     d["result"] = r.result;
     d["n_terms"] = r.n_terms;
-    d["y"] = to_array(std::move(t.y));
-    d["y32"] = to_array(std::move(t.y32));
-    d["lo"] = to_array(std::move(t.lo));
-    d["hi"] = to_array(std::move(t.hi));
-    d["absdot"] = to_array(std::move(t.absdot));
-    d["cond"] = to_array(std::move(cond));
-    d["exact_zeros"] = t.exact_zeros;
-    d["undetermined"] = t.undetermined;
+    put_truth(d, std::move(r.truth), f);
     out.append(std::move(d));
   }
   return out;
