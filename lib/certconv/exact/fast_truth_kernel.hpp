@@ -19,7 +19,9 @@
 // numbers the plain form p = w·x, s = A + p, e = p − (s − A) gives bit-identical
 // values and needs no FMA unit (Fma = false). Every lane performs the same IEEE
 // operations in the same order on every ISA: results do not depend on the ISA,
-// the blocking or the thread count.
+// the blocking or the thread count. Σ|w·x| (the same steps on |w|, |x|, into B and
+// F) is accumulated only when absdot is asked for (Abs); y, lo, hi and y32 do not
+// depend on it.
 #include <cmath>
 #include <cstdint>
 #include <vector>
