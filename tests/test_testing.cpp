@@ -249,3 +249,117 @@ BOOST_AUTO_TEST_CASE(certified_tolerance_values) {
   BOOST_TEST(ci.atol <= c2.atol);
   BOOST_TEST((ci.bound_kind == run("im2col", ok.view()).bound_kind));
 }
+
+namespace {
+
+// dw and db of a grouped, strided, padded 2-D layer in float32, summed n → oy → ox
+// straight from the definition (docs/directions.md), independent of core/lower.
+struct Grad {
+  ConvDesc d = parse_conv_desc("g2mb2ic4ih7iw6oc6kh3kw2sh2sw1ph1pw0");
+  Tensor<float> x, dy, dw, db;
+  Grad() {
+    Rng rng(11);
+    x = normal_tensor<float>(d.x_shape(), rng);
+    dy = normal_tensor<float>(d.y_shape(), rng);
+    dw = Tensor<float>(d.w_shape());
+    db = Tensor<float>({d.oc});
+    const ConvAxis &h = d.axis[1], &wd = d.axis[2];
+    const std::int64_t icg = d.ic / d.g, ocg = d.oc / d.g;
+    for (std::int64_t oc = 0; oc < d.oc; ++oc) {
+      for (std::int64_t c = 0; c < icg; ++c)
+        for (std::int64_t ky = 0; ky < h.k; ++ky)
+          for (std::int64_t kx = 0; kx < wd.k; ++kx) {
+            float s = 0;
+            for (std::int64_t n = 0; n < d.mb; ++n)
+              for (std::int64_t oy = 0; oy < h.o; ++oy)
+                for (std::int64_t ox = 0; ox < wd.o; ++ox) {
+                  const std::int64_t iy = oy * h.s - h.p + ky * (h.d + 1), ix = ox * wd.s - wd.p + kx * (wd.d + 1);
+                  if (iy < 0 || iy >= h.i || ix < 0 || ix >= wd.i) continue;
+                  s += dy(n, oc, oy, ox) * x(n, oc / ocg * icg + c, iy, ix);
+                }
+            dw(oc, c, ky, kx) = s;
+          }
+      float s = 0;
+      for (std::int64_t n = 0; n < d.mb; ++n)
+        for (std::int64_t i = 0; i < h.o * wd.o; ++i) s += dy.data[static_cast<std::size_t>((n * d.oc + oc) * h.o * wd.o + i)];
+      db.data[static_cast<std::size_t>(oc)] = s;
+    }
+  }
+  Operands<float> ops() const { return {&x, nullptr, nullptr, &dy}; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradients_checked_in_their_own_shape) {
+  Grad g;
+  const CheckResult ok = check_conv(g.dw, g.d, Direction::bwd_w, g.ops(), rigorous_any_order());
+  BOOST_TEST_INFO(ok.message);
+  BOOST_TEST(ok.passed);
+  BOOST_TEST(ok.outputs == g.dw.size());
+  BOOST_TEST(ok.message.find("BWD_W dw") != std::string::npos);
+  BOOST_TEST(ok.message.find("[oc, ic, kh, kw]") != std::string::npos);
+  // BWD_WB: dw and db told apart by their shapes.
+  BOOST_TEST(check_conv(g.dw, g.d, Direction::bwd_wb, g.ops(), rigorous_any_order()).passed);
+  BOOST_TEST(check_conv(g.db, g.d, Direction::bwd_wb, g.ops(), rigorous_any_order()).passed);
+
+  // One element of dw moved by 2^-10 relative: beyond, named by its dw index.
+  Tensor<float> bad = g.dw;
+  bad(4, 1, 2, 0) *= 1 + 0x1p-10f;
+  const CheckResult r = check_conv(bad, g.d, Direction::bwd_w, g.ops(), rigorous_any_order());
+  BOOST_TEST(!r.passed);
+  BOOST_TEST(r.beyond == 1);
+  BOOST_TEST((r.worst.front().coords == std::vector<std::int64_t>{4, 1, 2, 0}));
+  BOOST_TEST(r.worst.front().index == bad.offset(4, 1, 2, 0));
+  BOOST_TEST(r.message.find("[4, 1, 2, 0]") != std::string::npos);
+  Tensor<float> bad_db = g.db;
+  bad_db.data[5] += 1e-3f * std::fabs(bad_db.data[5]) + 1e-6f;
+  const CheckResult rb = check_conv(bad_db, g.d, Direction::bwd_wb, g.ops(), rigorous_any_order());
+  BOOST_TEST(rb.beyond == 1);
+  BOOST_TEST((rb.worst.front().coords == std::vector<std::int64_t>{5}));
+
+  // An emulated backward-weights order within its own bound; a forward one refused.
+  const Lowered<float> l = std::move(lower(g.d, Direction::bwd_w, g.ops()).front());
+  const Tensor<float> dw_direct = to_result_layout(l, run("direct", l.problem.view()).y);
+  BOOST_TEST(check_conv(dw_direct, g.d, Direction::bwd_w, g.ops(), rigorous("direct")).passed);
+  BOOST_CHECK_THROW(check_conv(g.dw, g.d, Direction::bwd_w, g.ops(), rigorous("onednn-avx512")), InputError);
+  // A wrong shape names both results of BWD_WB.
+  try {
+    check_conv(g.x, g.d, Direction::bwd_wb, g.ops(), rigorous_any_order());
+    BOOST_FAIL("no error");
+  } catch (const InputError& e) {
+    BOOST_TEST(std::string(e.what()).find("dw (6, 2, 3, 2) or db (6,)") != std::string::npos, e.what());
+  }
+
+  // certified_tolerance: one per result, in the result's shape, equal to the lowered ones.
+  const std::vector<CertifiedTolerance> ct = certified_tolerance(g.d, Direction::bwd_wb, g.ops(), rigorous_any_order());
+  BOOST_TEST_REQUIRE(ct.size() == 2u);
+  BOOST_TEST(ct[0].result == "dw");
+  BOOST_TEST(ct[1].result == "db");
+  BOOST_TEST(ct[0].per_element.shape == g.dw.shape);
+  BOOST_TEST(ct[1].per_element.shape == g.db.shape);
+  const CertifiedTolerance flat = certified_tolerance(l.problem.view(), rigorous_any_order());
+  BOOST_TEST(ct[0].atol == flat.atol);
+  BOOST_TEST((to_result_layout(l, flat.per_element).data == ct[0].per_element.data));
+  for (std::size_t i = 0; i < g.dw.data.size(); ++i) BOOST_TEST(ct[0].per_element.data[i] > 0);
+}
+
+BOOST_AUTO_TEST_CASE(conv1d_and_conv3d_checked) {
+  for (const char* desc : {"mb2ic3iw20oc4kw5sw2pw2", "mb1ic2id5ih4iw4oc3kd3kh2kw3pd1ph0pw1"}) {
+    BOOST_TEST_CONTEXT(desc) {
+      const ConvDesc d = parse_conv_desc(desc);
+      Rng rng(3);
+      const Tensor<double> x = normal_tensor<double>(d.x_shape(), rng), w = normal_tensor<double>(d.w_shape(), rng);
+      const Operands<double> ops{&x, &w, nullptr, nullptr};
+      const Lowered<double> l = std::move(lower(d, Direction::fwd_d, ops).front());
+      // float64 inputs, a float32 result is refused; float64 im2col passes its own bound.
+      Tensor<double> y = to_result_layout(l, run("im2col", l.problem.view()).y);
+      BOOST_TEST(y.shape == d.y_shape());
+      BOOST_TEST(check_conv(y, d, Direction::fwd_d, ops, rigorous("im2col")).passed);
+      y.data[7] = std::nextafter(y.data[7], 1e300) * (1 + 1e-9);
+      const CheckResult r = check_conv(y, d, Direction::fwd_d, ops, rigorous_any_order());
+      BOOST_TEST(r.beyond == 1);
+      BOOST_TEST(r.worst.front().index == 7);
+      BOOST_TEST(r.message.find(d.rank == 1 ? "[n, oc, ow]" : "[n, oc, od, oh, ow]") != std::string::npos);
+    }
+  }
+}

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "certconv/analysis/format_bound.hpp"
+#include "certconv/analysis/relabel.hpp"
 #include "certconv/bounds/probabilistic.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -85,41 +86,55 @@ std::string describe(const Tolerance& tol, const BoundKind& bound_kind) {
   return kind;
 }
 
+// How the records and the message name outputs: the problem as the user gave it,
+// the result's axes, and where each output of the computed (lowered) problem lies
+// in the result (core/lower.hpp; empty to_natural: the same layout).
+struct Naming {
+  std::string problem;  // benchdnn descriptor (with direction and result for a lowered one)
+  std::string axes;     // "[n, c, h, w]"
+  std::vector<std::int64_t> to_natural, shape;
+};
+
+// The axes of a result of the given spatial rank, e.g. "[oc, ic, kd, kh, kw]" for a 3-D dw.
+std::string axes_of(const std::string& result, int rank) {
+  if (result == "db") return "[oc]";
+  const bool dw = result == "dw", dx = result == "dx";
+  std::string s = dw ? "[oc, ic" : dx ? "[n, ic" : "[n, oc";
+  const char* prefix = dw ? ", k" : dx ? ", i" : ", o";
+  for (int a = 3 - rank; a < 3; ++a) s += prefix + std::string(1, "dhw"[a]);
+  return s + "]";
+}
+
 template <class TO>
-std::string message_of(const CheckResult& r, const ConvSpec& spec, const Tolerance& tol) {
+std::string message_of(const CheckResult& r, const Naming& nm, const Tolerance& tol) {
   std::ostringstream o;
   std::string prec = std::is_same_v<TO, float> ? "float32" : "float64";
   if (tol.output != InputFormat::f32) prec += std::string(" accumulation, ") + input_format_name(tol.output) + " output";
   if (r.passed)
-    o << "check_conv passed: all " << r.outputs << " outputs of " << to_benchdnn(spec) << " (" << prec
+    o << "check_conv passed: all " << r.outputs << " outputs of " << nm.problem << " (" << prec
       << ") are within " << describe(tol, r.bound_kind);
   else
-    o << "check_conv FAILED: " << r.beyond << " of " << r.outputs << " outputs of " << to_benchdnn(spec) << " ("
+    o << "check_conv FAILED: " << r.beyond << " of " << r.outputs << " outputs of " << nm.problem << " ("
       << prec << ") are beyond " << describe(tol, r.bound_kind);
   if (r.worst.empty()) return o.str();
-  o << "\n" << (r.passed ? "closest" : "worst") << " outputs [n, c, h, w]: observed, truth, |error|, bound, "
+  o << "\n" << (r.passed ? "closest" : "worst") << " outputs " << nm.axes << ": observed, truth, |error|, bound, "
     << "error/bound, cond:";
   for (std::size_t j = 0; j < r.worst.size(); ++j) {
     const OutputRecord& w = r.worst[j];
     const double ratio = w.abs_err == 0 ? 0 : (w.bound > 0 ? w.abs_err / w.bound : kInf);
     const bool beyond = static_cast<std::int64_t>(j) < r.beyond;  // listed first
-    o << "\n  [" << w.nchw[0] << ", " << w.nchw[1] << ", " << w.nchw[2] << ", " << w.nchw[3]
-      << "]: observed " << number_text(w.observed, std::is_same_v<TO, float> ? 9 : 17) << ", truth "
+    o << "\n  [" << extents_text(w.coords) << "]: observed " << number_text(w.observed, std::is_same_v<TO, float> ? 9 : 17) << ", truth "
       << number_text(w.truth, 17) << ", |error| " << number_text(w.abs_err, 3) << ", bound " << number_text(w.bound, 3)
       << ", error/bound " << number_text(ratio, 3) << ", cond " << number_text(w.cond, 3) << (beyond ? "  BEYOND" : "");
   }
   return o.str();
 }
 
-}  // namespace
-
+// observed in the layout of p's output.
 template <class TO, class TI>
-CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol) {
+CheckResult check(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol, const Naming& nm) {
   const FpEnvGuard fp_env;
   check_problem(p);
-  require(observed.shape == p.spec.y_shape(), "observed: shape " + shape_text(observed.shape) +
-                                                  " does not match the problem " + to_benchdnn(p.spec) +
-                                                  ", whose output is " + shape_text(p.spec.y_shape()));
   const Dtype dt = dtype_of<TO>();
   require(!tol.dtype || *tol.dtype == dt, "tolerance " + tol.str() + ": the observed output is " +
                                               dtype_name(dt) + ", but the tolerance is for " +
@@ -159,11 +174,51 @@ CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, con
     return ratio[a] != ratio[b] ? ratio[a] > ratio[b] : a < b;
   });
   const double u = format_consts(dt).u;
-  for (std::size_t j = 0; j < k; ++j)
+  for (std::size_t j = 0; j < k; ++j) {
     r.worst.push_back(make_record(p.spec, truth, static_cast<std::int64_t>(idx[j]), observed.data[idx[j]],
                                   bound.bound.data[idx[j]], u));
-  r.message = message_of<TO>(r, p.spec, tol);
+    if (!nm.shape.empty()) relabel(r.worst.back(), nm.to_natural, nm.shape);
+  }
+  r.message = message_of<TO>(r, nm, tol);
   return r;
+}
+
+// The lowered results of a direction, the order of an order tolerance checked to apply.
+template <class TI>
+std::vector<Lowered<TI>> lowered_for(const ConvDesc& d, Direction dir, const Operands<TI>& ops, const Tolerance& tol) {
+  if (tol.kind == Tolerance::Kind::order) {
+    const OrderInfo& info = find_order(parse_order(tol.order).name);
+    require(info.kind == OrderKind::order && applies_to(info, dir, d.rank <= 2),
+            "tolerance " + tol.str() + ": the order does not apply to " + direction_name(dir) + " in " +
+                std::to_string(d.rank) + "-D (docs/directions.md lists the orders that do)");
+  }
+  return lower(d, dir, ops);
+}
+
+}  // namespace
+
+template <class TO, class TI>
+CheckResult check_conv(const Tensor<TO>& observed, const ConvProblem<TI>& p, const Tolerance& tol) {
+  require(observed.shape == p.spec.y_shape(), "observed: shape " + shape_text(observed.shape) +
+                                                  " does not match the problem " + to_benchdnn(p.spec) +
+                                                  ", whose output is " + shape_text(p.spec.y_shape()));
+  return check(observed, p, tol, Naming{to_benchdnn(p.spec), "[n, c, h, w]", {}, {}});
+}
+
+template <class TO, class TI>
+CheckResult check_conv(const Tensor<TO>& observed, const ConvDesc& d, Direction dir, const Operands<TI>& ops,
+                       const Tolerance& tol) {
+  const std::vector<Lowered<TI>> ls = lowered_for(d, dir, ops, tol);
+  std::string shapes;
+  for (const Lowered<TI>& l : ls) {
+    if (l.shape == observed.shape)
+      return check(to_lowered_layout(l, observed), l.problem.view(), tol,
+                   Naming{to_benchdnn(d) + " " + direction_name(dir) + " " + l.result, axes_of(l.result, d.rank),
+                          l.to_natural, l.shape});
+    shapes += (shapes.empty() ? "" : " or ") + l.result + " " + shape_text(l.shape);
+  }
+  throw InputError("observed: shape " + shape_text(observed.shape) + " does not match the " + direction_name(dir) +
+                   " result of " + to_benchdnn(d) + ", which is " + shapes);
 }
 
 template <class TI>
@@ -187,11 +242,36 @@ CertifiedTolerance certified_tolerance(const ConvProblem<TI>& p, const Tolerance
   return c;
 }
 
+template <class TI>
+std::vector<CertifiedTolerance> certified_tolerance(const ConvDesc& d, Direction dir, const Operands<TI>& ops,
+                                                    const Tolerance& tol) {
+  std::vector<CertifiedTolerance> out;
+  for (const Lowered<TI>& l : lowered_for(d, dir, ops, tol)) {
+    CertifiedTolerance c = certified_tolerance(l.problem.view(), tol);
+    c.result = l.result;
+    c.per_element = to_result_layout(l, c.per_element);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 template CheckResult check_conv(const Tensor<float>&, const ConvProblem<float>&, const Tolerance&);
 template CheckResult check_conv(const Tensor<double>&, const ConvProblem<float>&, const Tolerance&);
 template CheckResult check_conv(const Tensor<float>&, const ConvProblem<double>&, const Tolerance&);
 template CheckResult check_conv(const Tensor<double>&, const ConvProblem<double>&, const Tolerance&);
 template CertifiedTolerance certified_tolerance(const ConvProblem<float>&, const Tolerance&);
 template CertifiedTolerance certified_tolerance(const ConvProblem<double>&, const Tolerance&);
+#define CERTCONV_DIRECTIONAL(TO, TI)                                                                         \
+  template CheckResult check_conv(const Tensor<TO>&, const ConvDesc&, Direction, const Operands<TI>&, \
+                                  const Tolerance&);
+CERTCONV_DIRECTIONAL(float, float)
+CERTCONV_DIRECTIONAL(double, float)
+CERTCONV_DIRECTIONAL(float, double)
+CERTCONV_DIRECTIONAL(double, double)
+#undef CERTCONV_DIRECTIONAL
+template std::vector<CertifiedTolerance> certified_tolerance(const ConvDesc&, Direction, const Operands<float>&,
+                                                             const Tolerance&);
+template std::vector<CertifiedTolerance> certified_tolerance(const ConvDesc&, Direction, const Operands<double>&,
+                                                             const Tolerance&);
 
 }  // namespace certconv

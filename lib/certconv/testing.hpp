@@ -19,7 +19,9 @@
 
 #include "certconv/analysis/metrics.hpp"
 #include "certconv/bounds/bound_kind.hpp"
+#include "certconv/core/direction.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/orders/input_format.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/core/spec.hpp"
@@ -86,7 +88,8 @@ CheckResult check_conv(const Tensor<TO>& observed, const Tensor<TI>& x, const Te
 }
 
 struct CertifiedTolerance {
-  Tensor<double> per_element;  // rigorous bound on |ŷ − y| per output, NCHW
+  std::string result = "y";    // what per_element bounds: y, dx, dw or db (directions)
+  Tensor<double> per_element;  // rigorous bound on |ŷ − y| per output, in the result's shape
   double atol = 0;             // |ŷ − y| ≤ atol at every output (with rtol = 0): the max of per_element
   double rtol = 0;             // |ŷ − y| ≤ rtol·|y| at every output (with atol = 0); +inf when some y may be 0
   BoundKind bound_kind;
@@ -102,5 +105,19 @@ CertifiedTolerance certified_tolerance(const ConvSpec& spec, const Tensor<TI>& x
                                        const Tensor<TI>* bias = nullptr) {
   return certified_tolerance(ConvProblem<TI>{spec, x, w, bias}, rigorous_any_order(dtype));
 }
+
+// Any direction and rank (docs/directions.md): gradients and 1-D/3-D problems,
+// checked on their lowering to the 2-D engine (core/lower.hpp). observed is the
+// direction's result in its own shape: y, dx or dw, and for BWD_WB dw or db, told
+// apart by the shape. Records and the message name the result's own indices. An
+// order tolerance must apply to the direction and rank (applies_to).
+template <class TO, class TI>
+CheckResult check_conv(const Tensor<TO>& observed, const ConvDesc& d, Direction dir, const Operands<TI>& ops,
+                       const Tolerance& tol);
+
+// One tolerance per result of the direction (BWD_WB: dw, then db).
+template <class TI>
+std::vector<CertifiedTolerance> certified_tolerance(const ConvDesc& d, Direction dir, const Operands<TI>& ops,
+                                                    const Tolerance& tol);
 
 }  // namespace certconv

@@ -51,6 +51,47 @@ class Directions(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "output_padding: only with transposed=True"):
             certconv.truth(x, np.ones((3, 2, 3, 3)), output_padding=1)
 
+    def test_check_conv_and_tolerance_of_gradients(self):
+        rng = np.random.default_rng(5)
+        x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
+        dy = rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
+        dw = naive_dw(x, dy, 3, 2, 1).astype(np.float32)  # float64 sums rounded once: within float32's bound
+        kw = dict(stride=2, padding=1, direction="bwd_w", dy=dy)
+        r = certconv.check_conv(dw, x, (4, 3, 3, 3), **kw)
+        self.assertTrue(r["passed"], r["message"])
+        self.assertEqual(r["outputs"], dw.size)
+        self.assertIn("BWD_W dw", r["message"])
+        tol = certconv.certified_tolerance(x, (4, 3, 3, 3), **kw)
+        self.assertEqual(tol["result"], "dw")
+        self.assertEqual(tol["per_element"].shape, dw.shape)
+        self.assertTrue((tol["per_element"] > 0).all())
+        self.assertEqual(tol["atol"], tol["per_element"].max())
+        # One element off by 3 of its bounds: beyond, named in dw's shape.
+        bad = dw.copy()
+        bad[3, 1, 2, 0] += np.float32(3 * tol["per_element"][3, 1, 2, 0])
+        r = certconv.check_conv(bad, x, (4, 3, 3, 3), **kw)
+        self.assertEqual(r["beyond"], 1)
+        self.assertEqual(r["worst"][0]["index"], (3, 1, 2, 0))
+        with self.assertRaisesRegex(AssertionError, r"\[3, 1, 2, 0\]: observed"):
+            certconv.assert_conv_close(bad, x, (4, 3, 3, 3), **kw)
+        # bwd_wb: dw or db by shape; certified_tolerance gives both.
+        kw["direction"] = "bwd_wb"
+        db = dy.astype(np.float64).sum(axis=(0, 2, 3)).astype(np.float32)
+        self.assertTrue(certconv.check_conv(db, x, (4, 3, 3, 3), **kw)["passed"])
+        both = certconv.certified_tolerance(x, (4, 3, 3, 3), **kw)
+        self.assertEqual(both["db"]["result"], "db")
+        self.assertEqual(both["db"]["per_element"].shape, (4,))
+        with self.assertRaisesRegex(ValueError, r"shape \(3,\) does not match the BWD_WB result of .*, which is dw \(4, 3, 3, 3\) or db \(4,\)"):
+            certconv.check_conv(db[:3], x, (4, 3, 3, 3), **kw)
+        # conv1d, and an order that does not apply to a gradient.
+        x1 = rng.standard_normal((2, 4, 30))
+        w1 = rng.standard_normal((5, 4, 3))
+        y1 = certconv.truth(x1, w1, padding=1)["y"]
+        self.assertTrue(certconv.check_conv(y1, x1, w1, padding=1)["passed"])
+        with self.assertRaisesRegex(ValueError, "does not apply to BWD_W"):
+            certconv.check_conv(dw, x, (4, 3, 3, 3), stride=2, padding=1, direction="bwd_w", dy=dy,
+                                tolerance="onednn-avx512")
+
 
 @unittest.skipIf(torch is None, "python3-torch is not installed")
 class AgainstPyTorch(unittest.TestCase):

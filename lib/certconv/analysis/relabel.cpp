@@ -13,17 +13,22 @@ std::vector<std::int64_t> unflatten(std::int64_t flat, const std::vector<std::in
   return c;
 }
 
+std::int64_t natural(const std::vector<std::int64_t>& to_natural, std::int64_t i) {
+  return to_natural.empty() ? i : to_natural[static_cast<std::size_t>(i)];
+}
+
 }  // namespace
 
+void relabel(OutputRecord& r, const std::vector<std::int64_t>& to_natural, const std::vector<std::int64_t>& shape) {
+  r.index = natural(to_natural, r.index);
+  r.coords = unflatten(r.index, shape);
+}
+
 void relabel(ObservedMetrics& m, const std::vector<std::int64_t>& to_natural, const std::vector<std::int64_t>& shape) {
-  const auto natural = [&](std::int64_t i) { return to_natural.empty() ? i : to_natural[static_cast<std::size_t>(i)]; };
   for (auto* list : {&m.worst, &m.violating})
-    for (OutputRecord& r : *list) {
-      r.index = natural(r.index);
-      r.coords = unflatten(r.index, shape);
-    }
+    for (OutputRecord& r : *list) relabel(r, to_natural, shape);
   if (m.sample)
-    for (auto& i : m.sample->index) i = natural(i);
+    for (auto& i : m.sample->index) i = natural(to_natural, i);
 }
 
 }  // namespace certconv

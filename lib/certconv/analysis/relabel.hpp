@@ -10,6 +10,7 @@
 namespace certconv {
 
 // to_natural: Lowered::to_natural (empty: same layout); shape: the result's.
+void relabel(OutputRecord& r, const std::vector<std::int64_t>& to_natural, const std::vector<std::int64_t>& shape);
 void relabel(ObservedMetrics& m, const std::vector<std::int64_t>& to_natural, const std::vector<std::int64_t>& shape);
 
 }  // namespace certconv

@@ -177,6 +177,18 @@ def _input_format(x: Any, w: Any, bias: Any) -> Optional[str]:
     return formats["x"]
 
 
+def _dir_format(x: Any, w: Any, bias: Any, dy: Any, direction: str, transposed: bool) -> Optional[str]:
+    """_input_format over the arrays a direction reads (an operand given by its shape is not read)."""
+    if transposed or direction == "fwd":
+        return _input_format(x, w, bias)
+    named = [("w", w) if direction == "bwd_d" else ("x", x), ("dy", dy)]
+    formats = {name: _reduced_format(a) for name, a in named}
+    if len(set(formats.values())) > 1:
+        raise TypeError("; ".join(f"{n} is {f or 'float32/float64'}" for n, f in formats.items())
+                        + "; the operands must share one dtype")
+    return formats["dy"]
+
+
 def _tolerance(tolerance: str, input_format: Optional[str], output: Optional[str]) -> str:
     """tolerance with the formats of the operands added where it does not name them:
     bf16/fp16 inputs, the output's format (its final rounding), and for bf16 flush to
@@ -656,7 +668,16 @@ identify.__doc__ = _doc("""Which emulated summation order reproduces y bit for b
 def certified_tolerance(x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
                         stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
                         dtype: Any = None, tolerance: str = "any-order", output: Optional[str] = None,
-                        threads: int = 0) -> ToleranceResult:
+                        threads: int = 0, direction: str = "fwd", dy: Optional[ArrayLike] = None,
+                        transposed: bool = False, output_padding: IntPair = 0) -> ToleranceResult:
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
+    if general is not None:
+        tolerance = _tolerance(tolerance, _dir_format(x, w, bias, dy, direction, transposed), output)
+        results = _certconv.certified_tolerance_dir(general, tolerance, _dtype(dtype), threads)
+        first = results[0]
+        if len(results) > 1:
+            first["db"] = results[1]
+        return first
     tolerance = _tolerance(tolerance, _input_format(x, w, bias), output)
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _certconv.certified_tolerance(x, w, bias, conv, tolerance, _dtype(dtype), threads)
@@ -688,13 +709,19 @@ certified_tolerance.__doc__ = _doc("""A proven tolerance for outputs computed in
     """ + _TOLERANCE + """
     threads : int
         Worker threads, 0 = all cores.
+    direction, dy, transposed, output_padding : optional
+        As for :func:`truth`: gradients (``"bwd_d"``: dx, ``"bwd_w"``: dw,
+        ``"bwd_wb"``: dw and db), ``conv1d``/``conv3d`` shapes by array rank,
+        ``conv_transpose`` with ``transposed=True``.
 
     Returns
     -------
     ToleranceResult
-        dict: ``per_element`` (float64 array: |y - exact| <= per_element),
-        ``atol`` (its max: valid with rtol=0), ``rtol`` (valid with atol=0; inf
-        when some output may be 0), ``bound_kind``.
+        dict: ``per_element`` (float64 array: |y - exact| <= per_element, in
+        the result's shape), ``atol`` (its max: valid with rtol=0), ``rtol``
+        (valid with atol=0; inf when some output may be 0), ``bound_kind``;
+        for a direction also ``result`` (y, dx, dw), and for ``"bwd_wb"``
+        ``db``, the same dict for db.
 
     Raises
     ------
@@ -704,13 +731,21 @@ certified_tolerance.__doc__ = _doc("""A proven tolerance for outputs computed in
     --------
     >>> tol = certconv.certified_tolerance(x, w, padding=1)
     >>> np.testing.assert_allclose(y, reference, rtol=0, atol=tol["atol"])
+    >>> tol = certconv.certified_tolerance(x, w.shape, padding=1, direction="bwd_w", dy=dy)  # for dw
     """)
 
 
 def check_conv(actual: ArrayLike, x: ArrayLike, w: ArrayLike, bias: Optional[ArrayLike] = None,
                stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1, groups: int = 1, *,
                tolerance: str = "any-order", output: Optional[str] = None, threads: int = 0,
-               worst: int = 10) -> CheckResult:
+               worst: int = 10, direction: str = "fwd", dy: Optional[ArrayLike] = None, transposed: bool = False,
+               output_padding: IntPair = 0) -> CheckResult:
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
+    if general is not None:
+        tolerance = _tolerance(tolerance, _dir_format(x, w, bias, dy, direction, transposed),
+                               output or _reduced_format(actual))
+        actual = _array(actual, "actual", _np.ndim(actual), "the direction's result")
+        return _certconv.check_dir(actual, general, tolerance, threads, worst)
     tolerance = _tolerance(tolerance, _input_format(x, w, bias), output or _reduced_format(actual))
     actual = _array(actual, "actual", 4, "NCHW")
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
@@ -722,13 +757,18 @@ check_conv.__doc__ = _doc("""actual against the certified truth, within the tole
     Parameters
     ----------
     actual : array_like
-        The output under test, NCHW, float32 or float64.
+        The output under test, NCHW, float32 or float64; for a direction its
+        result (dx, dw; for ``"bwd_wb"`` dw or db, told apart by the shape).
     {conv}
     """ + _TOLERANCE + """
     threads : int
         Worker threads, 0 = all cores.
     worst : int
         How many outputs to list in ``worst``.
+    direction, dy, transposed, output_padding : optional
+        As for :func:`truth`: gradients (``"bwd_d"``: dx, ``"bwd_w"``: dw,
+        ``"bwd_wb"``: dw and db), ``conv1d``/``conv3d`` shapes by array rank,
+        ``conv_transpose`` with ``transposed=True``.
 
     Returns
     -------
@@ -746,15 +786,18 @@ check_conv.__doc__ = _doc("""actual against the certified truth, within the tole
     >>> r = certconv.check_conv(y, x, w, padding=1)
     >>> r["passed"], r["beyond"]
     (True, 0)
+    >>> r = certconv.check_conv(w.grad, x, w.shape, padding=1, direction="bwd_w", dy=dy)
     """)
 
 
 def assert_conv_close(actual: ArrayLike, x: ArrayLike, w: ArrayLike,
                       bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0,
                       dilation: IntPair = 1, groups: int = 1, *, tolerance: str = "any-order",
-                      output: Optional[str] = None, msg: Optional[str] = None, threads: int = 0) -> None:
+                      output: Optional[str] = None, msg: Optional[str] = None, threads: int = 0,
+                      direction: str = "fwd", dy: Optional[ArrayLike] = None, transposed: bool = False,
+                      output_padding: IntPair = 0) -> None:
     r = check_conv(actual, x, w, bias, stride, padding, dilation, groups, tolerance=tolerance, output=output,
-                   threads=threads)
+                   threads=threads, direction=direction, dy=dy, transposed=transposed, output_padding=output_padding)
     if not r["passed"]:
         raise AssertionError(r["message"] if msg is None else f"{msg}\n{r['message']}")
 
@@ -775,6 +818,10 @@ assert_conv_close.__doc__ = _doc("""Assert that actual is within the certified t
         Put before certconv's message.
     threads : int
         Worker threads, 0 = all cores.
+    direction, dy, transposed, output_padding : optional
+        As for :func:`truth`: gradients (``"bwd_d"``: dx, ``"bwd_w"``: dw,
+        ``"bwd_wb"``: dw and db), ``conv1d``/``conv3d`` shapes by array rank,
+        ``conv_transpose`` with ``transposed=True``.
 
     Returns
     -------

@@ -495,6 +495,19 @@ py::dict record_dict(const OutputRecord& r) {
   return d;
 }
 
+py::dict check_dict(const CheckResult& r) {
+  py::dict d;
+  d["passed"] = r.passed;
+  d["beyond"] = r.beyond;
+  d["outputs"] = r.outputs;
+  d["bound_kind"] = bound_kind_name(r.bound_kind);
+  d["message"] = r.message;
+  py::list list;
+  for (const OutputRecord& o : r.worst) list.append(record_dict(o));
+  d["worst"] = list;
+  return d;
+}
+
 py::dict check_py(const py::array& observed, const py::array& x, const py::array& w,
                   const std::optional<py::array>& bias, const ConvArgs& c, const std::string& tolerance, int threads,
                   std::size_t worst) {
@@ -510,27 +523,73 @@ py::dict check_py(const py::array& observed, const py::array& x, const py::array
         r = check_conv(y, p.view(), tol);
       },
       ty, ap);
+  return check_dict(r);
+}
+
+// check_conv for any direction and rank: observed is the direction's result in its
+// own shape (BWD_WB: dw or db, told apart by the shape).
+py::dict check_dir_py(const py::array& observed, const DirArgs& a, const std::string& tolerance, int threads,
+                      std::size_t worst) {
+  Tolerance tol = parse_tolerance(tolerance);
+  tol.threads = threads;
+  tol.worst = worst;
+  const AnyDirProblem ap = make_dir_problem(a);
+  AnyTensor ty = to_tensor(observed, "actual", static_cast<int>(observed.ndim()));
+  CheckResult r;
+  std::visit(
+      [&](const auto& y, const auto& p) {
+        py::gil_scoped_release unlocked;
+        r = check_conv(y, p.desc, p.dir, p.operands(), tol);
+      },
+      ty, ap);
+  return check_dict(r);
+}
+
+py::dict tolerance_dict(CertifiedTolerance t) {
   py::dict d;
-  d["passed"] = r.passed;
-  d["beyond"] = r.beyond;
-  d["outputs"] = r.outputs;
-  d["bound_kind"] = bound_kind_name(r.bound_kind);
-  d["message"] = r.message;
-  py::list list;
-  for (const OutputRecord& o : r.worst) list.append(record_dict(o));
-  d["worst"] = list;
+  d["per_element"] = to_array(std::move(t.per_element));
+  d["atol"] = t.atol;
+  d["rtol"] = t.rtol;
+  d["bound_kind"] = bound_kind_name(t.bound_kind);
   return d;
 }
 
-py::dict certified_tolerance_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
-                                const ConvArgs& c, const std::string& tolerance,
-                                const std::optional<std::string>& dtype, int threads) {
+Tolerance tolerance_for(const std::string& tolerance, const std::optional<std::string>& dtype, int threads) {
   Tolerance tol = parse_tolerance(tolerance);
   tol.threads = threads;
   if (dtype) {
     require(*dtype == "f32" || *dtype == "f64", "dtype must be 'f32' or 'f64', got '" + *dtype + "'");
     tol.dtype = *dtype == "f32" ? Dtype::f32 : Dtype::f64;
   }
+  return tol;
+}
+
+// One dict per result of the direction, each with its "result" name.
+py::list certified_tolerance_dir_py(const DirArgs& a, const std::string& tolerance,
+                                    const std::optional<std::string>& dtype, int threads) {
+  const Tolerance tol = tolerance_for(tolerance, dtype, threads);
+  const AnyDirProblem ap = make_dir_problem(a);
+  std::vector<CertifiedTolerance> ts;
+  std::visit(
+      [&](const auto& p) {
+        py::gil_scoped_release unlocked;
+        ts = certified_tolerance(p.desc, p.dir, p.operands(), tol);
+      },
+      ap);
+  py::list out;
+  for (CertifiedTolerance& t : ts) {
+    const std::string result = t.result;
+    py::dict d = tolerance_dict(std::move(t));
+    d["result"] = result;
+    out.append(std::move(d));
+  }
+  return out;
+}
+
+py::dict certified_tolerance_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias,
+                                const ConvArgs& c, const std::string& tolerance,
+                                const std::optional<std::string>& dtype, int threads) {
+  const Tolerance tol = tolerance_for(tolerance, dtype, threads);
   const AnyProblem ap = make_problem(x, w, bias, c);
   CertifiedTolerance t;
   std::visit(
@@ -539,12 +598,7 @@ py::dict certified_tolerance_py(const py::array& x, const py::array& w, const st
         t = certified_tolerance(p.view(), tol);
       },
       ap);
-  py::dict d;
-  d["per_element"] = to_array(std::move(t.per_element));
-  d["atol"] = t.atol;
-  d["rtol"] = t.rtol;
-  d["bound_kind"] = bound_kind_name(t.bound_kind);
-  return d;
+  return tolerance_dict(std::move(t));
 }
 
 // certconv.reveal: the Python function fn(x, w, bias) as the black box (the GIL is
@@ -634,5 +688,7 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("identify", &Guarded<&identify_py>::call);
   m.def("check_conv", &Guarded<&check_py>::call);
   m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
+  m.def("check_dir", &Guarded<&check_dir_py>::call);
+  m.def("certified_tolerance_dir", &Guarded<&certified_tolerance_dir_py>::call);
   m.def("reveal", &Guarded<&reveal_py>::call);
 }
