@@ -275,6 +275,27 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   BOOST_TEST(r.rc == 1, r.err);
   BOOST_TEST(contains(r.out, "VIOLATION mine at index [0,1,0,1,2]"), r.out);
 
+  // explain: the float64 truth against that float32 dw; the side at fault and the
+  // element named in dw's shape, the document's problem that of the direction.
+  const std::string ej = (dir / "e.json").string();
+  r = run_cli({"explain", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, out, obs, "--names", "exact,mine",
+               "--json", ej});
+  BOOST_TEST(r.rc == 1, r.err);
+  BOOST_TEST(contains(r.out, "BWD_W dw (exact vs mine, float64 vs float32)"), r.out);
+  BOOST_TEST(contains(r.out, "mine is NOT consistent with any summation order in float32: 1 outputs exceed the "
+                             "rigorous bound, e.g. index [0, 1, 0, 1, 2]"),
+             r.out);
+  j = bound_of(ej);
+  BOOST_TEST(j["problem"]["direction"] == "BWD_W");
+  BOOST_TEST(j["problem"]["result"] == "dw");
+  BOOST_TEST((j["isclose"]["failing"][0]["index"] == nlohmann::json{0, 1, 0, 1, 2}));
+  BOOST_TEST(j["isclose"]["failures"] == 1);
+  BOOST_TEST(j["consistent_with_some_order"]["exact"] == true);
+  // db of BWD_WB, told apart from dw by its shape: within the bound.
+  r = run_cli({"explain", "--spec", desc, "--dir", "BWD_WB", "--x", xp, "--dy", dyp, db, db});
+  BOOST_TEST(r.rc == 0, r.err);
+  BOOST_TEST(contains(r.out, "BWD_WB db (A vs B, float64)"), r.out);
+
   // run: an order on the lowered problem, written in dw's shape, within its bound.
   const std::string ro = (dir / "run.npy").string(), rb = (dir / "run_bound.npy").string();
   r = run_cli({"run", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--order", "pairwise", "--dtype", "f32",
@@ -296,6 +317,11 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   };
   const std::string o2 = (dir / "never.npy").string();
   expect2({"truth", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--out", o2}, "--dir BWD_W needs --dy");
+  expect2({"explain", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, xp, obs},
+          xp + ": output 'A': shape (2, 3, 4, 5, 5) does not match the BWD_W result");
+  expect2({"explain", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, out, obs, "--names",
+           "onednn-avx512,direct", "--f64"},
+          "onednn-avx512: the order does not apply to BWD_W in 3-D");
   expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--x", xp, "--w", wp, "--dy", dyp, "--out", o2},
           "--x: direction BWD_D does not read x");
   expect2({"truth", "--spec", desc, "--dir", "BWD_D", "--w", wp, "--dy", xp, "--out", o2},

@@ -37,7 +37,9 @@ struct Side {
   OutputFormat format;
 };
 
-Side read_side(const std::string& path, const std::string& name, const std::string& declared, const ConvSpec& spec) {
+// shape: the result's shape; problem: how an error names the problem.
+Side read_side(const std::string& path, const std::string& name, const std::string& declared,
+               const std::vector<std::int64_t>& shape, const std::string& problem) {
   bool half = false;
   Side s{read_npy(path, true, &half), OutputFormat::f32};
   const OutputFormat from_file = half ? OutputFormat::fp16 : s.y.index() == 1 ? OutputFormat::f64 : OutputFormat::f32;
@@ -48,8 +50,8 @@ Side read_side(const std::string& path, const std::string& name, const std::stri
               " but its format is " + output_format_name(s.format) +
               (s.format == OutputFormat::f64 ? ", which needs '<f8'" : ", which needs '<f4' (or '<f2')"));
   std::visit([&](const auto& y) {
-    require(y.shape == spec.y_shape(), what + " has shape " + shape_text(y.shape) + ", not the output shape " +
-                                           shape_text(spec.y_shape()) + " of " + to_benchdnn(spec));
+    require(y.shape == shape, what + " has shape " + shape_text(y.shape) + ", not the output shape " +
+                                  shape_text(shape) + " of " + problem);
     for (std::size_t i = 0; i < y.data.size(); ++i)
       require(std::isfinite(y.data[i]), what + " has a non-finite value at index " +
                                             index_text(y.shape, static_cast<std::int64_t>(i)));
@@ -58,6 +60,25 @@ Side read_side(const std::string& path, const std::string& name, const std::stri
         require_in_format(y, s.format == OutputFormat::bf16 ? InputFormat::bf16 : InputFormat::fp16, what);
   }, s.y);
   return s;
+}
+
+// Prints the verdicts and writes the document (made by `document`) to json_out.
+template <class MakeDocument>
+int report(const std::string& problem, const ExplainOutcome& o, const ExplainRequest& req, const F64Orders& f64,
+           const std::string& json_out, MakeDocument document) {
+  const std::string formats = req.formats[0] == req.formats[1]
+                                  ? output_format_words(req.formats[0])
+                                  : output_format_words(req.formats[0]) + " vs " + output_format_words(req.formats[1]);
+  std::printf("%s (%s vs %s, %s)\n\n%s\n", problem.c_str(), req.name_a.c_str(), req.name_b.c_str(),
+              formats.c_str(), o.result.verdict.c_str());
+  if (o.f64)
+    std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
+                o.f64->verdict.c_str());
+  if (!json_out.empty()) {
+    write_json(json_out, document());
+    std::printf("\nwrote %s\n", json_out.c_str());
+  }
+  return o.result.consistent ? 0 : 1;
 }
 
 }  // namespace
@@ -70,19 +91,35 @@ int explain_and_report(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tens
   topt.progress = true;
   // With f64, the same question in float64: both names must be orders or backends.
   const ExplainOutcome o = explain_problem(p, a, b, req, f64, topt);
-  const std::string formats = req.formats[0] == req.formats[1]
-                                  ? output_format_words(req.formats[0])
-                                  : output_format_words(req.formats[0]) + " vs " + output_format_words(req.formats[1]);
-  std::printf("%s (%s vs %s, %s)\n\n%s\n", to_benchdnn(p.spec).c_str(), req.name_a.c_str(), req.name_b.c_str(),
-              formats.c_str(), o.result.verdict.c_str());
-  if (o.f64)
-    std::printf("\nIn float64 (recomputed by %s and %s):\n%s\n", f64->first.c_str(), f64->second.c_str(),
-                o.f64->verdict.c_str());
-  if (!json_out.empty()) {
-    write_json(json_out, explain_document(p.spec, o, threads, std::move(inputs)));
-    std::printf("\nwrote %s\n", json_out.c_str());
-  }
-  return o.result.consistent ? 0 : 1;
+  return report(to_benchdnn(p.spec), o, req, f64, json_out,
+                [&] { return explain_document(p.spec, o, threads, std::move(inputs)); });
+}
+
+// Any direction and rank: one result (BWD_WB: dw or db, by A's shape), explained
+// on its lowered problem (analysis/explain.hpp).
+template <class TI>
+int explain_general(const GeneralInputs<TI>& in, const ExplainArgs& a, ExplainRequest req, const F64Orders& f64,
+                    const std::array<std::string, 2>& declared, json inputs) {
+  const std::vector<Lowered<TI>> ls = lower(in.desc, in.dir, in.operands());
+  const std::string problem = to_benchdnn(in.desc) + " " + direction_name(in.dir);
+  const auto shape_of = [](const std::string& path) {
+    return std::visit([](const auto& t) { return t.shape; }, read_npy(path, true));
+  };
+  const Lowered<TI>& l = result_with_shape(ls, in.desc, in.dir, shape_of(a.a), a.a + ": output '" + req.name_a + "'");
+  const Side sa = read_side(a.a, req.name_a, declared[0], l.shape, problem + " " + l.result);
+  const Side sb = read_side(a.b, req.name_b, declared[1], l.shape, problem + " " + l.result);
+  req.formats = {sa.format, sb.format};
+  TruthOptions topt;
+  topt.threads = a.threads;
+  topt.progress = true;
+  return std::visit(
+      [&](const auto& ya, const auto& yb) {
+        const ExplainOutcome o = explain_problem(l, in.dir, in.desc.rank, ya, yb, req, f64, topt);
+        return report(problem + " " + l.result, o, req, f64, a.json_out, [&] {
+          return explain_document(in.desc, in.dir, l.result, l.problem.spec, o, a.threads, inputs);
+        });
+      },
+      sa.y, sb.y);
 }
 
 #define CERTCONV_EXPLAIN_AND_REPORT(TI, TA, TB)                                                                        \
@@ -101,7 +138,7 @@ CERTCONV_EXPLAIN_AND_REPORT(double, double, double)
 Runner add_explain(CLI::App& app) {
   auto a = std::make_shared<ExplainArgs>();
   auto* cmd = app.add_subcommand("explain", "two outputs don't match: bug or round-off, and what tolerance is safe");
-  a->in.add_to(*cmd);
+  a->in.add_to(*cmd, true, true);
   cmd->add_option("A", a->a, "first output, NCHW .npy")->required();
   cmd->add_option("B", a->b, "second output, NCHW .npy (it may differ from A in dtype/format)")->required();
   cmd->add_option("--formats", a->formats,
@@ -132,14 +169,19 @@ Runner add_explain(CLI::App& app) {
               "--formats: expected two formats separated by one comma, got '" + a->formats + "'");
       declared = {a->formats.substr(0, c), a->formats.substr(c + 1)};
     }
+    json inputs = {{"source", "files"}, {"files", a->in.files_json()}};
+    inputs["files"]["A"] = file_json(a->a);
+    inputs["files"]["B"] = file_json(a->b);
+    if (a->in.general())
+      return std::visit([&](const auto& in) { return explain_general(in, *a, req, f64, declared, inputs); },
+                        load_general(a->in));
     return std::visit(
         [&](const auto& in) {
           const ConvSpec& spec = in.spec;
-          const Side sa = read_side(a->a, req.name_a, declared[0], spec), sb = read_side(a->b, req.name_b, declared[1], spec);
+          const std::string problem = to_benchdnn(spec);
+          const Side sa = read_side(a->a, req.name_a, declared[0], spec.y_shape(), problem),
+                     sb = read_side(a->b, req.name_b, declared[1], spec.y_shape(), problem);
           req.formats = {sa.format, sb.format};
-          json inputs = {{"source", "files"}, {"files", a->in.files_json()}};
-          inputs["files"]["A"] = file_json(a->a);
-          inputs["files"]["B"] = file_json(a->b);
           return std::visit(
               [&](const auto& ya, const auto& yb) {
                 return explain_and_report(in.view(), ya, yb, req, f64, a->threads, a->json_out, inputs);

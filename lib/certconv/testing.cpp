@@ -209,16 +209,10 @@ template <class TO, class TI>
 CheckResult check_conv(const Tensor<TO>& observed, const ConvDesc& d, Direction dir, const Operands<TI>& ops,
                        const Tolerance& tol) {
   const std::vector<Lowered<TI>> ls = lowered_for(d, dir, ops, tol);
-  std::string shapes;
-  for (const Lowered<TI>& l : ls) {
-    if (l.shape == observed.shape)
-      return check(to_lowered_layout(l, observed), l.problem.view(), tol,
-                   Naming{to_benchdnn(d) + " " + direction_name(dir) + " " + l.result, axes_of(l.result, d.rank),
-                          l.to_natural, l.shape});
-    shapes += (shapes.empty() ? "" : " or ") + l.result + " " + shape_text(l.shape);
-  }
-  throw InputError("observed: shape " + shape_text(observed.shape) + " does not match the " + direction_name(dir) +
-                   " result of " + to_benchdnn(d) + ", which is " + shapes);
+  const Lowered<TI>& l = result_with_shape(ls, d, dir, observed.shape, "observed");
+  return check(to_lowered_layout(l, observed), l.problem.view(), tol,
+               Naming{to_benchdnn(d) + " " + direction_name(dir) + " " + l.result, axes_of(l.result, d.rank),
+                      l.to_natural, l.shape});
 }
 
 template <class TI>

@@ -92,6 +92,28 @@ class Directions(unittest.TestCase):
             certconv.check_conv(dw, x, (4, 3, 3, 3), stride=2, padding=1, direction="bwd_w", dy=dy,
                                 tolerance="onednn-avx512")
 
+    def test_explain_a_gradient(self):
+        rng = np.random.default_rng(6)
+        x = rng.standard_normal((2, 3, 7, 6)).astype(np.float32)
+        dy = rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
+        mine = naive_dw(x.astype(np.float64), dy.astype(np.float64), 3, 2, 1)
+        theirs = mine.astype(np.float32)
+        kw = dict(stride=2, padding=1, direction="bwd_w", dy=dy)
+        doc = certconv.explain(mine, theirs, x, (4, 3, 3, 3), names=("mine", "theirs"), **kw)
+        self.assertEqual(doc["problem"]["direction"], "BWD_W")
+        self.assertEqual(doc["problem"]["result"], "dw")
+        self.assertEqual(doc["parameters"]["formats"], ["f64", "f32"])
+        self.assertTrue(doc["verdict"].startswith("No bug"), doc["verdict"])
+        self.assertIn("The difference is theirs's round-off", doc["verdict"])
+        # One element far off: that side is named, with the element's dw index.
+        theirs[2, 1, 0, 2] += 1
+        doc = certconv.explain(mine, theirs, x, (4, 3, 3, 3), names=("mine", "theirs"), **kw)
+        self.assertFalse(doc["consistent_with_some_order"]["theirs"])
+        self.assertIn("e.g. index [2, 1, 0, 2]", doc["verdict"])
+        self.assertEqual(doc["isclose"]["failing"][0]["index"], [2, 1, 0, 2])
+        with self.assertRaisesRegex(ValueError, r"a: shape \(2, 3, 7, 6\) does not match the BWD_W result"):
+            certconv.explain(x, x, x, (4, 3, 3, 3), **kw)
+
 
 @unittest.skipIf(torch is None, "python3-torch is not installed")
 class AgainstPyTorch(unittest.TestCase):

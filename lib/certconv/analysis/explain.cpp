@@ -9,12 +9,14 @@
 #include <type_traits>
 
 #include "certconv/analysis/metrics.hpp"
+#include "certconv/analysis/relabel.hpp"
 #include "certconv/analysis/stats.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/registry/registry.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/bounds/any_order.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/text.hpp"
 #include "certconv/orders/input_format.hpp"
 
 namespace certconv {
@@ -80,7 +82,12 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
     mo.sample_failures = &failing;
     return measure(spec, truth, y, bound, mo);
   };
-  const ObservedMetrics ma = metrics(a, ba, req.formats[0]), mb = metrics(b, bb, req.formats[1]);
+  ObservedMetrics ma = metrics(a, ba, req.formats[0]), mb = metrics(b, bb, req.formats[1]);
+  const bool lowered = !req.result_shape.empty();
+  if (lowered) {
+    relabel(ma, req.to_natural, req.result_shape);
+    relabel(mb, req.to_natural, req.result_shape);
+  }
 
   ExplainResult r;
   r.rtol = req.rtol;
@@ -133,10 +140,11 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
     ++r.failures_dominated[dominant];
     if (r.failing.size() < req.max_listed) {
       const auto ix = static_cast<std::int64_t>(i);
-      const OutputRecord ra = make_record(spec, truth, ix, a.data[i], ba.data[i], unit_roundoff(req.formats[0]));
+      OutputRecord ra = make_record(spec, truth, ix, a.data[i], ba.data[i], unit_roundoff(req.formats[0]));
       const OutputRecord rb = make_record(spec, truth, ix, b.data[i], bb.data[i], unit_roundoff(req.formats[1]));
+      if (lowered) relabel(ra, req.to_natural, req.result_shape);
       r.failing.push_back(
-          {ra.nchw, c, ra.truth, ra.observed, rb.observed, ra.abs_err, rb.abs_err, ba.data[i], bb.data[i], dominant});
+          {ra.coords, c, ra.truth, ra.observed, rb.observed, ra.abs_err, rb.abs_err, ba.data[i], bb.data[i], dominant});
     }
   }
   r.cond_all = cond_summary(std::move(cond_all));
@@ -161,8 +169,8 @@ ExplainResult explain(const ConvSpec& spec, const Truth& truth, bool bias, const
       if (!side.consistent) {
         const auto& v = side.metrics.violating.front();
         text << side.name << " is NOT consistent with any summation order in " << output_format_words(side.format)
-             << ": " << side.metrics.violations << " outputs exceed the rigorous bound, e.g. index [" << v.nchw[0]
-             << ", " << v.nchw[1] << ", " << v.nchw[2] << ", " << v.nchw[3] << "] (error " << g3(v.abs_err)
+             << ": " << side.metrics.violations << " outputs exceed the rigorous bound, e.g. index [" << extents_text(v.coords)
+             << "] (error " << g3(v.abs_err)
              << ", bound " << g3(v.bound) << "). Suggested cause: " << side.suggested_cause << ". ";
       }
   }
@@ -250,6 +258,30 @@ ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<TA>& a, co
   return o;
 }
 
+template <class TI, class TA, class TB>
+ExplainOutcome explain_problem(const Lowered<TI>& l, Direction dir, int rank, const Tensor<TA>& a,
+                               const Tensor<TB>& b, ExplainRequest req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options) {
+  const auto check_shape = [&](const std::vector<std::int64_t>& shape, const std::string& name) {
+    require(shape == l.shape, name + ": shape " + shape_text(shape) + " is not the shape " + shape_text(l.shape) +
+                                  " of " + l.result + " (" + direction_name(dir) + ")");
+  };
+  check_shape(a.shape, req.name_a);
+  check_shape(b.shape, req.name_b);
+  if (f64_orders)
+    for (const std::string& order : {f64_orders->first, f64_orders->second}) {
+      const OrderInfo& info = find_order(parse_order(order).name);
+      require(applies_to(info, dir, rank <= 2), order + ": the order does not apply to " + direction_name(dir) +
+                                                    " in " + std::to_string(rank) + "-D, so it cannot recompute " +
+                                                    l.result + " in float64");
+    }
+  req.to_natural = l.to_natural;
+  req.result_shape = l.shape;
+  return explain_problem(l.problem.view(), to_lowered_layout(l, a), to_lowered_layout(l, b), req, f64_orders,
+                         truth_options);
+}
+
 template ExplainResult explain_f64(const ConvProblem<float>&, const Truth&, const std::string&, const std::string&,
                                    const ExplainRequest&, int);
 template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, const std::string&, const std::string&,
@@ -260,7 +292,11 @@ template ExplainResult explain_f64(const ConvProblem<double>&, const Truth&, con
   template ExplainOutcome explain_problem(const ConvProblem<float>&, const Tensor<TA>&, const Tensor<TB>&,            \
                                           const ExplainRequest&, const F64Orders&, const TruthOptions&);              \
   template ExplainOutcome explain_problem(const ConvProblem<double>&, const Tensor<TA>&, const Tensor<TB>&,           \
-                                          const ExplainRequest&, const F64Orders&, const TruthOptions&);
+                                          const ExplainRequest&, const F64Orders&, const TruthOptions&);              \
+  template ExplainOutcome explain_problem(const Lowered<float>&, Direction, int, const Tensor<TA>&,                   \
+                                          const Tensor<TB>&, ExplainRequest, const F64Orders&, const TruthOptions&);  \
+  template ExplainOutcome explain_problem(const Lowered<double>&, Direction, int, const Tensor<TA>&,                  \
+                                          const Tensor<TB>&, ExplainRequest, const F64Orders&, const TruthOptions&);
 using F64Orders = std::optional<std::pair<std::string, std::string>>;
 CERTCONV_EXPLAIN(float, float)
 CERTCONV_EXPLAIN(float, double)

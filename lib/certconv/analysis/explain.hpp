@@ -21,6 +21,7 @@
 #include "certconv/analysis/stats.hpp"
 #include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/format.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/core/problem.hpp"
 #include "certconv/exact/truth.hpp"
 
@@ -32,6 +33,10 @@ struct ExplainRequest {
   std::size_t max_listed = 1000;    // failing outputs listed (all are counted)
   // The format of A and of B; bf16/fp16 outputs are float32 tensors holding them.
   std::array<OutputFormat, 2> formats = {OutputFormat::f32, OutputFormat::f32};
+  // A lowered problem (core/lower.hpp): where each of its outputs lies in the
+  // result, and the result's shape, so that records and the verdict name the
+  // result's indices; result_shape empty: a forward 2-D problem.
+  std::vector<std::int64_t> to_natural, result_shape;
 };
 
 // A or B against the truth.
@@ -52,7 +57,7 @@ struct CondSummary {
 
 // One output where torch.isclose(A, B) is false.
 struct IscloseFailure {
-  std::array<std::int64_t, 4> index{};  // [n, c, h, w]
+  std::vector<std::int64_t> index;  // in the result's shape: [n, c, h, w] for a 2-D y
   double cond = 0, truth = 0, a = 0, b = 0, err_a = 0, err_b = 0, bound_a = 0, bound_b = 0;
   int dominant = 0;  // 0: |A − y| ≥ |B − y| there, 1: B's error is the larger
 };
@@ -96,6 +101,15 @@ struct ExplainOutcome {
 template <class TI, class TA, class TB>
 ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b,
                                const ExplainRequest& req,
+                               const std::optional<std::pair<std::string, std::string>>& f64_orders,
+                               const TruthOptions& truth_options);
+
+// One result of any direction and rank (core/lower.hpp): A and B in the result's
+// shape; records, samples and the verdict name the result's indices. With
+// f64_orders, both must apply to the direction and rank (orders/order.hpp).
+template <class TI, class TA, class TB>
+ExplainOutcome explain_problem(const Lowered<TI>& l, Direction dir, int rank, const Tensor<TA>& a,
+                               const Tensor<TB>& b, ExplainRequest req,
                                const std::optional<std::pair<std::string, std::string>>& f64_orders,
                                const TruthOptions& truth_options);
 

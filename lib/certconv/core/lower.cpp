@@ -332,7 +332,21 @@ Tensor<U> to_lowered_layout(const Lowered<T>& l, const Tensor<U>& result) {
   return r;
 }
 
+template <class T>
+const Lowered<T>& result_with_shape(const std::vector<Lowered<T>>& ls, const ConvDesc& d, Direction dir,
+                                    const std::vector<std::int64_t>& shape, const std::string& what) {
+  std::string shapes;
+  for (const Lowered<T>& l : ls) {
+    if (l.shape == shape) return l;
+    shapes += (shapes.empty() ? "" : " or ") + l.result + " " + shape_text(l.shape);
+  }
+  throw InputError(what + ": shape " + shape_text(shape) + " does not match the " + direction_name(dir) +
+                   " result of " + to_benchdnn(d) + ", which is " + shapes);
+}
+
 #define CERTCONV_LOWER(T)                                                                  \
+  template const Lowered<T>& result_with_shape(const std::vector<Lowered<T>>&, const ConvDesc&, Direction, \
+                                               const std::vector<std::int64_t>&, const std::string&); \
   template void check_operands(const ConvDesc&, Direction, const Operands<T>&);            \
   template std::vector<Lowered<T>> lower(const ConvDesc&, Direction, const Operands<T>&);  \
   template Tensor<float> to_result_layout(const Lowered<T>&, const Tensor<float>&);        \

@@ -65,6 +65,13 @@ void check_operands(const ConvDesc& d, Direction dir, const Operands<T>& ops);
 template <class T>
 std::vector<Lowered<T>> lower(const ConvDesc& d, Direction dir, const Operands<T>& ops);
 
+// The lowered result whose shape is `shape` (BWD_WB's dw or db are told apart by
+// it); InputError "WHAT: shape ... does not match the DIR result of DESC, which is
+// dw (...) or db (...)".
+template <class T>
+const Lowered<T>& result_with_shape(const std::vector<Lowered<T>>& ls, const ConvDesc& d, Direction dir,
+                                    const std::vector<std::int64_t>& shape, const std::string& what);
+
 // A lowered output tensor in the result's layout, and a result-layout tensor in
 // the lowered one (for observed outputs).
 template <class U, class T>

@@ -102,4 +102,11 @@ json explain_document(const ConvSpec& spec, const ExplainOutcome& o, int threads
   return doc;
 }
 
+json explain_document(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered,
+                      const ExplainOutcome& o, int threads, json inputs) {
+  json doc = explain_document(lowered, o, threads, std::move(inputs));
+  doc["problem"] = problem_json(d, dir, result, lowered);
+  return doc;
+}
+
 }  // namespace certconv

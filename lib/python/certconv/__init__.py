@@ -556,15 +556,21 @@ analyze.__doc__ = _doc("""Every order and every observed output against the cert
 def explain(a: ArrayLike, b: ArrayLike, x: ArrayLike, w: ArrayLike,
             bias: Optional[ArrayLike] = None, stride: IntPair = 1, padding: IntPair = 0, dilation: IntPair = 1,
             groups: int = 1, *, names: Sequence[str] = ("A", "B"), formats: Optional[Sequence[str]] = None,
-            rtol: float = 1e-3, atol: float = 1e-8, f64: bool = False, threads: int = 0) -> Document:
+            rtol: float = 1e-3, atol: float = 1e-8, f64: bool = False, threads: int = 0,
+            direction: str = "fwd", dy: Optional[ArrayLike] = None, transposed: bool = False,
+            output_padding: IntPair = 0) -> Document:
     if len(names) != 2 or not all(isinstance(n, str) for n in names):
         raise TypeError(f"names: expected two strings, got {names!r}")
     if formats is not None and (len(formats) != 2 or not all(isinstance(f, str) for f in formats)):
         raise TypeError(f"formats: expected two strings such as ('f64', 'f32'), got {formats!r}")
     given = formats or (_reduced_format(a), _reduced_format(b))
-    a = _array(a, "a", 4, "NCHW")
-    b = _array(b, "b", 4, "NCHW")
+    general = _dir_args(x, w, bias, stride, padding, dilation, groups, direction, dy, transposed, output_padding)
+    a = _array(a, "a", 4 if general is None else _np.ndim(a), "NCHW" if general is None else "the result")
+    b = _array(b, "b", 4 if general is None else _np.ndim(b), "NCHW" if general is None else "the result")
     fa, fb = (f or ("f64" if y.dtype == _np.float64 else "f32") for f, y in zip(given, (a, b)))
+    if general is not None:
+        return _json.loads(_certconv.explain_dir(a, b, general, names[0], names[1], fa, fb, rtol, atol, f64,
+                                                 threads))
     x, w, bias, conv = _problem(x, w, bias, stride, padding, dilation, groups)
     return _json.loads(_certconv.explain(a, b, x, w, bias, conv, names[0], names[1], fa, fb, rtol, atol, f64,
                                          threads))
@@ -595,6 +601,10 @@ explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same conv
         Recompute both (names must be orders) in float64 and explain again.
     threads : int
         Worker threads, 0 = all cores.
+    direction, dy, transposed, output_padding : optional
+        As for :func:`truth`: a and b are then the direction's result (dx,
+        dw; for ``"bwd_wb"`` dw or db, told apart by the shape), and indices
+        in the document are in that result's shape.
 
     Returns
     -------
@@ -613,6 +623,7 @@ explain.__doc__ = _doc("""Bug or round-off? Two outputs a and b of the same conv
     >>> print(doc["verdict"])
     No bug: ...
     >>> doc = certconv.explain(mine_f64, torch_f32, x, w, stride=2, padding=3)  # which side carries it
+    >>> doc = certconv.explain(my_dw, w.grad, x, w.shape, padding=1, direction="bwd_w", dy=dy)
     """)
 
 

@@ -427,6 +427,47 @@ std::string explain_py(const py::array& a, const py::array& b, const py::array& 
       ap, ta, tb);
 }
 
+// explain for any direction and rank: a and b are the direction's result (BWD_WB:
+// dw or db, by a's shape), explained on its lowered problem.
+std::string explain_dir_py(const py::array& a, const py::array& b, const DirArgs& args, const std::string& name_a,
+                           const std::string& name_b, const std::string& format_a, const std::string& format_b,
+                           double rtol, double atol, bool f64, int threads) {
+  const AnyTensor ta = to_tensor(a, "a", static_cast<int>(a.ndim())), tb = to_tensor(b, "b", static_cast<int>(b.ndim()));
+  const AnyDirProblem ap = make_dir_problem(args);
+  ExplainRequest req;
+  req.name_a = name_a;
+  req.name_b = name_b;
+  req.rtol = rtol;
+  req.atol = atol;
+  req.formats = {parse_output_format(format_a, "formats[0]"), parse_output_format(format_b, "formats[1]")};
+  std::optional<std::pair<std::string, std::string>> f64_orders;
+  if (f64) f64_orders = std::pair{name_a, name_b};
+  return std::visit(
+      [&]<class TI>(const DirProblem<TI>& p, const auto& ya, const auto& yb) {
+        const auto finite = [](const auto& y, const char* what) {
+          for (std::size_t i = 0; i < y.data.size(); ++i)
+            require(std::isfinite(y.data[i]), std::string(what) + ": non-finite value at flat index " + std::to_string(i));
+        };
+        finite(ya, "a");
+        finite(yb, "b");
+        py::gil_scoped_release unlocked;
+        const std::vector<Lowered<TI>> ls = lower(p.desc, p.dir, p.operands());
+        const Lowered<TI>& l = result_with_shape(ls, p.desc, p.dir, ya.shape, "a");
+        TruthOptions topt;
+        topt.threads = threads;
+        const ExplainOutcome o = explain_problem(l, p.dir, p.desc.rank, ya, yb, req, f64_orders, topt);
+        json arrays = json::object();
+        for (const auto& [name, t] : {std::pair{"x", &p.x}, {"w", &p.w}, {"dy", &p.dy}})
+          if (*t) arrays[name] = tensor_json(**t);
+        arrays["A"] = tensor_json(ya);
+        arrays["B"] = tensor_json(yb);
+        return explain_document(p.desc, p.dir, l.result, l.problem.spec, o, threads,
+                                {{"source", "python"}, {"arrays", std::move(arrays)}})
+            .dump();
+      },
+      ap, ta, tb);
+}
+
 // As `certconv identify` writes it (apps/certconv/cmd_identify.cpp): y in its own
 // dtype; float32 inputs may give a float64 y (widened exactly), not the reverse.
 std::string identify_py(const py::array& y, const py::array& x, const py::array& w,
@@ -689,6 +730,7 @@ PYBIND11_MODULE(_certconv, m) {
   m.def("check_conv", &Guarded<&check_py>::call);
   m.def("certified_tolerance", &Guarded<&certified_tolerance_py>::call);
   m.def("check_dir", &Guarded<&check_dir_py>::call);
+  m.def("explain_dir", &Guarded<&explain_dir_py>::call);
   m.def("certified_tolerance_dir", &Guarded<&certified_tolerance_dir_py>::call);
   m.def("reveal", &Guarded<&reveal_py>::call);
 }
