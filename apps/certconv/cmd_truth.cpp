@@ -2,9 +2,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <iostream>
 
-#include "certconv/analysis/stats.hpp"
+#include "certconv/analysis/truth_summary.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/exact/result_truth.hpp"
 #include "certconv/exact/truth.hpp"
@@ -23,24 +24,33 @@ struct TruthArgs {
   int precision = 256, threads = 0;
 };
 
-void print_summary(const std::string& problem, std::int64_t n_terms, const Truth& t, double seconds,
-                   const TruthArgs& a, const std::string& out) {
-  std::vector<double> cond(t.y.data.size());
-  for (std::size_t i = 0; i < cond.size(); ++i) cond[i] = cond_of(t.absdot.data[i], t.y.data[i]);
-  const Distribution d = distribution(cond);
+void print_summary(const std::string& problem, std::int64_t outputs, std::int64_t n_terms, const TruthSummary& s,
+                   double seconds, const TruthArgs& a, const std::string& out) {
+  const Distribution& d = s.cond;
   std::printf("problem      %s\n", problem.c_str());
-  std::printf("outputs      %lld x %lld terms, method %s, %.3f s\n", static_cast<long long>(t.y.size()),
+  std::printf("outputs      %lld x %lld terms, method %s, %.3f s\n", static_cast<long long>(outputs),
               static_cast<long long>(n_terms), a.method.c_str(), seconds);
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
-  std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * fraction_above(cond, 1e3),
-              100 * fraction_above(cond, 1e6), static_cast<long long>(t.exact_zeros));
+  std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * s.cond_fraction_above_1e3,
+              100 * s.cond_fraction_above_1e6, static_cast<long long>(s.exact_zeros));
   if (a.method == "auto")
-    std::printf("fallback     %.4g%% of outputs needed the exact path\n",
-                100.0 * static_cast<double>(t.fallback) / static_cast<double>(std::max<std::int64_t>(1, t.y.size())));
-  if (t.undetermined)
+    std::printf("fallback     %.4g%% of outputs needed the exact path\n", 100.0 * s.fallback_fraction);
+  if (s.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
-                static_cast<long long>(t.undetermined));
+                static_cast<long long>(s.undetermined));
   std::printf("wrote        %s\n", out.c_str());
+}
+
+// The files of a truth, while the summary's selection over every output runs
+// beside them; then the summary.
+void write_and_summarize(const Truth& t, const std::string& out, bool first, const std::string& problem,
+                         std::int64_t n_terms, double seconds, const TruthArgs& a) {
+  std::future<TruthSummary> summary = std::async(std::launch::async, [&t] { return summarize_truth(t); });
+  write_npy(out, t.y);
+  if (first && !a.lo.empty()) write_npy(a.lo, t.lo);
+  if (first && !a.hi.empty()) write_npy(a.hi, t.hi);
+  if (first && !a.absdot.empty()) write_npy(a.absdot, t.absdot);
+  print_summary(problem, t.y.size(), n_terms, summary.get(), seconds, a, out);
 }
 
 TruthOptions truth_options(const TruthArgs& a) {
@@ -58,11 +68,7 @@ int run_truth(const OwnedProblem<T>& in, const TruthArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   const Truth t = compute_truth(in.view(), opt);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_npy(a.out, t.y);
-  if (!a.lo.empty()) write_npy(a.lo, t.lo);
-  if (!a.hi.empty()) write_npy(a.hi, t.hi);
-  if (!a.absdot.empty()) write_npy(a.absdot, t.absdot);
-  print_summary(to_benchdnn(in.spec), in.spec.n_terms(), t, sec, a, a.out);
+  write_and_summarize(t, a.out, true, to_benchdnn(in.spec), in.spec.n_terms(), sec, a);
   return 0;
 }
 
@@ -79,13 +85,8 @@ int run_general_truth(const GeneralInputs<T>& in, const TruthArgs& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const ResultTruth r = compute_result_truth(l, opt);
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const std::string& out = first ? a.out : a.db_out;
-    write_npy(out, r.truth.y);
-    if (first && !a.lo.empty()) write_npy(a.lo, r.truth.lo);
-    if (first && !a.hi.empty()) write_npy(a.hi, r.truth.hi);
-    if (first && !a.absdot.empty()) write_npy(a.absdot, r.truth.absdot);
-    print_summary(to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + r.result, r.n_terms, r.truth, sec, a,
-                  out);
+    write_and_summarize(r.truth, first ? a.out : a.db_out, first,
+                        to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + r.result, r.n_terms, sec, a);
     first = false;
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "certconv/backends/blas.hpp"
 #include "certconv/core/config.hpp"
 #include "certconv/core/error.hpp"
 #include "certconv/core/fp_env.hpp"
@@ -23,6 +24,7 @@ constexpr const char* kExitCodes =
 }  // namespace
 
 int main(int argc, char** argv) {
+  certconv::blas_threads_stop();
   const certconv::FpEnvGuard fp_env;
   CLI::App app{"certconv: how far is a float32/float64 convolution from the true result, and why?"};
   app.footer(kExitCodes);

@@ -160,4 +160,14 @@ OrderInfo make_blas_slow_conv_order() {
 
 }  // namespace certconv
 
+// OpenBLAS's own pthread_atfork handler; exec_blas_async restarts the pool when it
+// finds it stopped (driver/others/blas_server.c, 0.3.21).
+extern "C" int blas_thread_shutdown_(void);
+
+void certconv::blas_threads_stop() { blas_thread_shutdown_(); }
+
+#else
+
+void certconv::blas_threads_stop() {}
+
 #endif

@@ -30,4 +30,11 @@ OrderInfo make_blas_slow_conv_order();
 
 #endif
 
+// OpenBLAS starts its worker threads when it is loaded, before main, and they spin
+// on sched_yield for about 2^28 cycles before they sleep: on a small machine that
+// takes a core from certconv's own workers. This stops them; the next BLAS call
+// starts them again (OpenBLAS restarts its pool lazily, as after a fork). A no-op
+// without OpenBLAS.
+void blas_threads_stop();
+
 }  // namespace certconv
