@@ -45,7 +45,7 @@ void print_summary(const std::string& problem, std::int64_t outputs, std::int64_
 // beside them; then the summary.
 void write_and_summarize(const Truth& t, const std::string& out, bool first, const std::string& problem,
                          std::int64_t n_terms, double seconds, const TruthArgs& a) {
-  std::future<TruthSummary> summary = std::async(std::launch::async, [&t] { return summarize_truth(t); });
+  std::future<TruthSummary> summary = std::async(std::launch::async, [&] { return summarize_truth(t, a.threads); });
   write_npy(out, t.y);
   if (first && !a.lo.empty()) write_npy(a.lo, t.lo);
   if (first && !a.hi.empty()) write_npy(a.hi, t.hi);

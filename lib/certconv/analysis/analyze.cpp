@@ -184,7 +184,7 @@ AnalyzeResult analyze(const ConvProblem<TI>& p, const AnalyzeRequest& req) {
     r.violations += r.observed[i].metrics.violations;
   }
   r.exit_code = r.violations > 0 && !req.allow_violations ? 1 : 0;
-  r.truth = summarize_truth(truth);
+  r.truth = summarize_truth(truth, req.threads);
   return r;
 }
 

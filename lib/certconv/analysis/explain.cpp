@@ -253,7 +253,7 @@ ExplainOutcome explain_problem(const ConvProblem<TI>& p, const Tensor<TA>& a, co
     }
   };
   const std::array<FormatBound, 2> bounds = {bound(req.formats[0], req.name_a), bound(req.formats[1], req.name_b)};
-  ExplainOutcome o{summarize_truth(truth), explain(p.spec, truth, p.bias != nullptr, bounds, a, b, req), std::nullopt};
+  ExplainOutcome o{summarize_truth(truth, truth_options.threads), explain(p.spec, truth, p.bias != nullptr, bounds, a, b, req), std::nullopt};
   if (f64_orders) o.f64 = explain_f64(p, truth, f64_orders->first, f64_orders->second, req, truth_options.threads);
   return o;
 }

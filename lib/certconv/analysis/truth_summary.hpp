@@ -17,6 +17,7 @@ struct TruthSummary {
   double fallback_fraction = 0;  // outputs the fast path left to the exact accumulator
 };
 
-TruthSummary summarize_truth(const Truth& t);
+// threads: 0 = all cores; the summary is the same for every count.
+TruthSummary summarize_truth(const Truth& t, int threads = 1);
 
 }  // namespace certconv

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "certconv/core/atomic_file.hpp"
 #include "certconv/core/error.hpp"
 
@@ -65,7 +67,14 @@ std::string read_all(const std::string& path) {
   };
   std::unique_ptr<std::FILE, Closer> f(std::fopen(path.c_str(), "rb"));
   if (!f) fail(path, "cannot read file: " + std::generic_category().message(errno));
+  // One buffer of the file's size (a layer's x is megabytes), then whatever a
+  // file that grew meanwhile still holds.
   std::string bytes;
+  struct stat st {};
+  if (fstat(fileno(f.get()), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    bytes.resize(std::fread(bytes.data(), 1, bytes.size(), f.get()));
+  }
   char buf[1 << 16];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) bytes.append(buf, n);
@@ -373,7 +382,10 @@ Tensor<T> decode(const Header& h, std::string_view data, std::size_t count) {
   t.shape = h.shape;
   t.data.resize(count);
   const bool swap = h.big_endian != (std::endian::native == std::endian::big);
-  for (std::size_t i = 0; i < count; ++i) t.data[i] = from_bytes<T>(data.data() + i * sizeof(T), swap);
+  if (swap)
+    for (std::size_t i = 0; i < count; ++i) t.data[i] = from_bytes<T>(data.data() + i * sizeof(T), swap);
+  else
+    std::memcpy(t.data.data(), data.data(), count * sizeof(T));
   if (h.fortran_order) t.data = fortran_to_c(t.data, t.shape);
   return t;
 }

@@ -3,6 +3,7 @@
 // Work is split by outputs only, never inside a reduction, so results do not
 // depend on the thread count. Exceptions from workers are rethrown.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -35,6 +36,23 @@ void parallel_for(std::int64_t n, int threads, F&& body) {
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+// The same split of [0, n) into pieces of `grain`, handed out one at a time to
+// whichever worker is free: on a shared machine a slowed core then does less
+// instead of holding up the rest at the join. body(b, e) is called once per piece;
+// local(…) makes each worker's own state first (body(state, b, e)), merge(state)
+// runs under a lock when the worker finishes.
+template <class Local, class F, class Merge>
+void parallel_for_dynamic(std::int64_t n, int threads, std::int64_t grain, Local&& local, F&& body, Merge&& merge) {
+  std::atomic<std::int64_t> next{0};
+  std::mutex m;
+  parallel_for(threads, threads, [&](std::int64_t, std::int64_t) {
+    auto state = local();
+    for (std::int64_t b; (b = next.fetch_add(grain)) < n;) body(state, b, std::min(n, b + grain));
+    std::lock_guard lock(m);
+    merge(state);
+  });
 }
 
 // Threads to use when the user gives 0: the hardware concurrency.

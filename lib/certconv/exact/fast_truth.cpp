@@ -36,7 +36,6 @@
 #include <bit>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <type_traits>
 
 #include "certconv/core/format.hpp"
@@ -226,33 +225,30 @@ Layout make_layout(const ConvSpec& s, bool abs) {
   return L;
 }
 
+// Channel c of image n into L.
 template <class T>
-void fill_layout(const ConvProblem<T>& p, std::int64_t n, int threads, Layout& L) {
+void fill_layout(const ConvProblem<T>& p, std::int64_t n, std::int64_t c, Layout& L) {
   const ConvSpec& s = p.spec;
-  parallel_for(s.ic, threads, [&](std::int64_t c0, std::int64_t c1) {
-    for (std::int64_t c = c0; c < c1; ++c) {
-      const T* plane = p.x.data.data() + (n * s.ic + c) * s.ih * s.iw;
-      for (std::int64_t r = 0; r < L.rows; ++r) {
-        const std::int64_t iy = r - s.ph;
-        double* row = L.x.data() + c * L.chan_stride + r * L.row_len;
-        double* arow = L.ax.empty() ? nullptr : L.ax.data() + c * L.chan_stride + r * L.row_len;
-        double mx = 0;
-        int lsb = kNone;
-        for (std::int64_t phase = 0; phase < s.sw; ++phase)
-          for (std::int64_t j = 0; j < L.jp; ++j) {
-            const std::int64_t ix = j * s.sw + phase - s.pw;
-            const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
-            const double v = inside ? static_cast<double>(plane[iy * s.iw + ix]) : 0.0;
-            row[phase * L.jp + j] = v;
-            if (arow) arow[phase * L.jp + j] = std::fabs(v);
-            mx = std::max(mx, std::fabs(v));
-            lsb = std::min(lsb, bits_of(v).lsb);  // v = x exactly: the same lowest bit
-          }
-        L.rowmax[static_cast<std::size_t>(c * L.rows + r)] = mx;
-        L.rowlsb[static_cast<std::size_t>(c * L.rows + r)] = lsb;
+  const T* plane = p.x.data.data() + (n * s.ic + c) * s.ih * s.iw;
+  for (std::int64_t r = 0; r < L.rows; ++r) {
+    const std::int64_t iy = r - s.ph;
+    double* row = L.x.data() + c * L.chan_stride + r * L.row_len;
+    double* arow = L.ax.empty() ? nullptr : L.ax.data() + c * L.chan_stride + r * L.row_len;
+    double mx = 0;
+    int lsb = kNone;
+    for (std::int64_t phase = 0; phase < s.sw; ++phase)
+      for (std::int64_t j = 0; j < L.jp; ++j) {
+        const std::int64_t ix = j * s.sw + phase - s.pw;
+        const bool inside = iy >= 0 && iy < s.ih && ix >= 0 && ix < s.iw;
+        const double v = inside ? static_cast<double>(plane[iy * s.iw + ix]) : 0.0;
+        row[phase * L.jp + j] = v;
+        if (arow) arow[phase * L.jp + j] = std::fabs(v);
+        mx = std::max(mx, std::fabs(v));
+        lsb = std::min(lsb, bits_of(v).lsb);  // v = x exactly: the same lowest bit
       }
-    }
-  });
+    L.rowmax[static_cast<std::size_t>(c * L.rows + r)] = mx;
+    L.rowlsb[static_cast<std::size_t>(c * L.rows + r)] = lsb;
+  }
 }
 
 }  // namespace
@@ -301,7 +297,6 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
   for (std::int64_t g = 0; g < s.g; ++g)
     for (std::int64_t o = 0; o < ocg; o += kernel.max_ocb)
       spans.push_back({g * ocg + o, static_cast<int>(std::min<std::int64_t>(kernel.max_ocb, ocg - o))});
-  const std::int64_t items = static_cast<std::int64_t>(spans.size()) * s.oh;
 
   // Weights packed per block (Block::w; span i at i·2·K·max_ocb) and ‖w[oc, c]‖₁.
   const auto n_spans = static_cast<std::int64_t>(spans.size());
@@ -322,15 +317,27 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
       }
   }
 
+  // One image at a time: its layout stays in cache while every output row of it
+  // is computed. Within an image the work is handed out piece by piece (parallel.hpp).
   Layout L = make_layout(s, opt.absdot);
   std::vector<std::int64_t> undecided;
-  std::mutex merge;
   std::int64_t zeros = 0;
   // What output row oy reads: max |x| per channel, lowest set bit per group.
   std::vector<double> xmax(static_cast<std::size_t>(s.ic * s.oh));  // [c][oy]
   std::vector<int> xlsb(static_cast<std::size_t>(s.g * s.oh));      // [g][oy]
+  const std::int64_t items = static_cast<std::int64_t>(spans.size()) * s.oh;
+  struct Worker {
+    std::vector<std::int64_t> undecided, flags;
+    std::vector<double> scratch;
+    std::int64_t zeros = 0;
+  };
   for (std::int64_t n = 0; n < s.mb; ++n) {
-    fill_layout(p, n, threads, L);
+    parallel_for_dynamic(
+        s.ic, threads, 2, [] { return 0; },
+        [&](int, std::int64_t b, std::int64_t e) {
+          for (std::int64_t c = b; c < e; ++c) fill_layout(p, n, c, L);
+        },
+        [](int) {});
     std::fill(xlsb.begin(), xlsb.end(), kNone);
     for (std::int64_t c = 0; c < s.ic; ++c)
       for (std::int64_t oy = 0; oy < s.oh; ++oy) {
@@ -343,67 +350,70 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
         }
         xmax[static_cast<std::size_t>(c * s.oh + oy)] = mx;
       }
-    parallel_for(items, threads, [&](std::int64_t i0, std::int64_t i1) {
-      std::vector<std::int64_t> local;
-      std::vector<double> scratch(static_cast<std::size_t>(4 * kernel.max_ocb * L.lanes));
-      std::vector<std::int64_t> flags(static_cast<std::size_t>(s.ow));
-      std::int64_t local_zeros = 0;
-      for (std::int64_t it = i0; it < i1; ++it) {
-        const std::int64_t span = it / s.oh;
-        const Span sp = spans[static_cast<std::size_t>(span)];
-        const std::int64_t oy = it % s.oh, g = sp.oc0 / ocg;
-        double a0[6], b[6], err[6];
-        for (int o = 0; o < sp.ocb; ++o) {
-          const std::int64_t oc = sp.oc0 + o;
-          double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
-          for (std::int64_t c = 0; c < icg; ++c) {
-            const auto wc = static_cast<std::size_t>(oc * icg + c);
-            sum += wl1[wc] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
+    parallel_for_dynamic(
+        items, threads, 4,
+        [&] {
+          return Worker{{}, std::vector<std::int64_t>(static_cast<std::size_t>(s.ow)),
+                        std::vector<double>(static_cast<std::size_t>(4 * kernel.max_ocb * L.lanes)), 0};
+        },
+        [&](Worker& wk, std::int64_t i0, std::int64_t i1) {
+          for (std::int64_t it = i0; it < i1; ++it) {
+            const std::int64_t span = it / s.oh, oy = it % s.oh;
+            const Span sp = spans[static_cast<std::size_t>(span)];
+            const std::int64_t g = sp.oc0 / ocg;
+            double a0[6], b[6], err[6];
+            for (int o = 0; o < sp.ocb; ++o) {
+              const std::int64_t oc = sp.oc0 + o;
+              double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
+              for (std::int64_t c = 0; c < icg; ++c) {
+                const auto wc = static_cast<std::size_t>(oc * icg + c);
+                sum += wl1[wc] * xmax[static_cast<std::size_t>((g * icg + c) * s.oh + oy)];
+              }
+              const double bound = mul_up(add_up(sum, under), inflate);
+              b[o] = bias[static_cast<std::size_t>(oc)];
+              if (bound < 0x1p997) {
+                const int k = binade(bound, layer.m);
+                const int q = std::min(layer.w_lsb[static_cast<std::size_t>(oc)] +
+                                           xlsb[static_cast<std::size_t>(g * s.oh + oy)],
+                                       layer.b_lsb[static_cast<std::size_t>(oc)]);
+                a0[o] = std::ldexp(1.5, k);
+                err[o] = low_part_error(layer, k, q);
+              } else {  // k would exceed 999 (binary64 inputs only): err = ∞ leaves the row undecided
+                a0[o] = 1.5;
+                err[o] = kInf;
+              }
+            }
+            const std::int64_t out0 = ((n * s.oc + sp.oc0) * s.oh + oy) * s.ow;
+            const Block blk{L.x.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
+                            opt.absdot ? L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len : nullptr,
+                            L.chan_stride,
+                            L.tap_off.data(),
+                            static_cast<int>(taps),
+                            static_cast<int>(icg),
+                            wpack.data() + span * 2 * K * kernel.max_ocb,
+                            static_cast<int>(s.ow),
+                            a0,
+                            b,
+                            err,
+                            out0,
+                            s.oh * s.ow,
+                            t.y.data.data(),
+                            t.lo.data.data(),
+                            t.hi.data.data(),
+                            opt.absdot ? t.absdot.data.data() : nullptr,
+                            t.y32.data.data(),
+                            &wk.undecided,
+                            &wk.zeros,
+                            wk.scratch.data(),
+                            wk.flags.data(),
+                            static_cast<int>(L.lanes)};
+            kernel.fn(blk, sp.ocb);
           }
-          const double bound = mul_up(add_up(sum, under), inflate);
-          b[o] = bias[static_cast<std::size_t>(oc)];
-          if (bound < 0x1p997) {
-            const int k = binade(bound, layer.m);
-            const int q = std::min(layer.w_lsb[static_cast<std::size_t>(oc)] +
-                                       xlsb[static_cast<std::size_t>(g * s.oh + oy)],
-                                   layer.b_lsb[static_cast<std::size_t>(oc)]);
-            a0[o] = std::ldexp(1.5, k);
-            err[o] = low_part_error(layer, k, q);
-          } else {  // k would exceed 999 (binary64 inputs only): err = ∞ leaves the row undecided
-            a0[o] = 1.5;
-            err[o] = kInf;
-          }
-        }
-        const std::int64_t out0 = ((n * s.oc + sp.oc0) * s.oh + oy) * s.ow;
-        const Block blk{L.x.data() + (g * icg * L.rows + oy * s.sh) * L.row_len,
-                        opt.absdot ? L.ax.data() + (g * icg * L.rows + oy * s.sh) * L.row_len : nullptr,
-                        L.chan_stride,
-                        L.tap_off.data(),
-                        static_cast<int>(taps),
-                        static_cast<int>(icg),
-                        wpack.data() + span * 2 * K * kernel.max_ocb,
-                        static_cast<int>(s.ow),
-                        a0,
-                        b,
-                        err,
-                        out0,
-                        s.oh * s.ow,
-                        t.y.data.data(),
-                        t.lo.data.data(),
-                        t.hi.data.data(),
-                        opt.absdot ? t.absdot.data.data() : nullptr,
-                        t.y32.data.data(),
-                        &local,
-                        &local_zeros,
-                        scratch.data(),
-                        flags.data(),
-                        static_cast<int>(L.lanes)};
-        kernel.fn(blk, sp.ocb);
-      }
-      std::lock_guard lock(merge);
-      undecided.insert(undecided.end(), local.begin(), local.end());
-      zeros += local_zeros;
-    });
+        },
+        [&](Worker& wk) {
+          undecided.insert(undecided.end(), wk.undecided.begin(), wk.undecided.end());
+          zeros += wk.zeros;
+        });
   }
   std::sort(undecided.begin(), undecided.end());
   t.exact_zeros += zeros;

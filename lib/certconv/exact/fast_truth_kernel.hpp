@@ -89,9 +89,8 @@ template <bool Abs>
 // V lanes as one GCC vector: the loop over lanes is explicit, so every build
 // vectorizes the same way (the compilers' own choice varied between kernels).
 // The helpers below and run_block pass vectors by value; they are always inlined
-// into the kernels built for their ISA, so no call crosses an ABI boundary.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
+// into the kernels built for their ISA, so no call crosses an ABI boundary
+// (hence -Wno-psabi in meson.build).
 template <int V>
 struct LanesOf;
 template <>
@@ -207,6 +206,5 @@ template <int OCB, int V, bool Fma, bool Abs>
   }
 }
 
-#pragma GCC diagnostic pop
 
 }  // namespace certconv::fast_truth_detail
