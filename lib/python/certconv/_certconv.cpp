@@ -304,6 +304,17 @@ AnyDirProblem make_dir_problem(const DirArgs& a) {
   return ts.front().second.index() == 0 ? build(float{}) : build(double{});
 }
 
+// f(p) with p the problem in its own type, the GIL released meanwhile.
+template <class F>
+auto visit_unlocked(const AnyDirProblem& ap, F&& f) {
+  return std::visit(
+      [&](const auto& p) {
+        py::gil_scoped_release unlocked;
+        return f(p);
+      },
+      ap);
+}
+
 py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision, int threads,
                       const std::vector<std::string>& fields) {
   TruthOptions opt;
@@ -315,13 +326,8 @@ py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision
   opt.threads = threads;
   opt.absdot = f.absdot || f.cond;
   const AnyDirProblem ap = make_dir_problem(a);
-  std::vector<ResultTruth> rs;
-  std::visit(
-      [&](const auto& p) {
-        py::gil_scoped_release unlocked;
-        rs = compute_result_truth(p.desc, p.dir, p.operands(), opt);
-      },
-      ap);
+  std::vector<ResultTruth> rs =
+      visit_unlocked(ap, [&](const auto& p) { return compute_result_truth(p.desc, p.dir, p.operands(), opt); });
   py::list out;
   for (ResultTruth& r : rs) {
     py::dict d;
@@ -394,18 +400,24 @@ json explain_doc(const Problem<TI>& p, const Tensor<TA>& a, const Tensor<TB>& b,
   return explain_document(p.spec, o, threads, {{"source", "python"}, {"arrays", std::move(arrays)}});
 }
 
-std::string explain_py(const py::array& a, const py::array& b, const py::array& x, const py::array& w,
-                       const std::optional<py::array>& bias, const ConvArgs& c, const std::string& name_a,
-                       const std::string& name_b, const std::string& format_a, const std::string& format_b,
-                       double rtol, double atol, bool f64, int threads) {
-  AnyTensor ta = to_tensor(a, "a", 4), tb = to_tensor(b, "b", 4);
-  const AnyProblem ap = make_problem(x, w, bias, c);
+ExplainRequest explain_request(const std::string& name_a, const std::string& name_b, const std::string& format_a,
+                               const std::string& format_b, double rtol, double atol) {
   ExplainRequest req;
   req.name_a = name_a;
   req.name_b = name_b;
   req.rtol = rtol;
   req.atol = atol;
   req.formats = {parse_output_format(format_a, "formats[0]"), parse_output_format(format_b, "formats[1]")};
+  return req;
+}
+
+std::string explain_py(const py::array& a, const py::array& b, const py::array& x, const py::array& w,
+                       const std::optional<py::array>& bias, const ConvArgs& c, const std::string& name_a,
+                       const std::string& name_b, const std::string& format_a, const std::string& format_b,
+                       double rtol, double atol, bool f64, int threads) {
+  AnyTensor ta = to_tensor(a, "a", 4), tb = to_tensor(b, "b", 4);
+  const AnyProblem ap = make_problem(x, w, bias, c);
+  const ExplainRequest req = explain_request(name_a, name_b, format_a, format_b, rtol, atol);
   if (f64) {  // float64 recomputes A and B: their names must be orders
     parse_order(name_a);
     parse_order(name_b);
@@ -434,12 +446,7 @@ std::string explain_dir_py(const py::array& a, const py::array& b, const DirArgs
                            double rtol, double atol, bool f64, int threads) {
   const AnyTensor ta = to_tensor(a, "a", static_cast<int>(a.ndim())), tb = to_tensor(b, "b", static_cast<int>(b.ndim()));
   const AnyDirProblem ap = make_dir_problem(args);
-  ExplainRequest req;
-  req.name_a = name_a;
-  req.name_b = name_b;
-  req.rtol = rtol;
-  req.atol = atol;
-  req.formats = {parse_output_format(format_a, "formats[0]"), parse_output_format(format_b, "formats[1]")};
+  const ExplainRequest req = explain_request(name_a, name_b, format_a, format_b, rtol, atol);
   std::optional<std::pair<std::string, std::string>> f64_orders;
   if (f64) f64_orders = std::pair{name_a, name_b};
   return std::visit(
@@ -610,13 +617,8 @@ py::list certified_tolerance_dir_py(const DirArgs& a, const std::string& toleran
                                     const std::optional<std::string>& dtype, int threads) {
   const Tolerance tol = tolerance_for(tolerance, dtype, threads);
   const AnyDirProblem ap = make_dir_problem(a);
-  std::vector<CertifiedTolerance> ts;
-  std::visit(
-      [&](const auto& p) {
-        py::gil_scoped_release unlocked;
-        ts = certified_tolerance(p.desc, p.dir, p.operands(), tol);
-      },
-      ap);
+  std::vector<CertifiedTolerance> ts =
+      visit_unlocked(ap, [&](const auto& p) { return certified_tolerance(p.desc, p.dir, p.operands(), tol); });
   py::list out;
   for (CertifiedTolerance& t : ts) {
     const std::string result = t.result;
