@@ -291,6 +291,7 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   BOOST_TEST((j["isclose"]["failing"][0]["index"] == nlohmann::json{0, 1, 0, 1, 2}));
   BOOST_TEST(j["isclose"]["failures"] == 1);
   BOOST_TEST(j["consistent_with_some_order"]["exact"] == true);
+  certconv::test::check_schema(j, {"Common fields (every document)", "Directions and ranks", "certconv.explain/1"});
   // db of BWD_WB, told apart from dw by its shape: within the bound.
   r = run_cli({"explain", "--spec", desc, "--dir", "BWD_WB", "--x", xp, "--dy", dyp, db, db});
   BOOST_TEST(r.rc == 0, r.err);
