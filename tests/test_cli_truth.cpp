@@ -297,6 +297,33 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   BOOST_TEST(r.rc == 0, r.err);
   BOOST_TEST(contains(r.out, "BWD_WB db (A vs B, float64)"), r.out);
 
+  // --gen draws the operands of the direction: the same document as from files
+  // holding generate_operands' values (timings aside), and gendot refused.
+  {
+    const auto g = certconv::generate_operands<float>(d, "kaiming", 3);
+    const std::string gx = (dir / "gx.npy").string(), gdy = (dir / "gdy.npy").string(),
+                      gj = (dir / "gen.json").string(), fj = (dir / "files.json").string();
+    certconv::write_npy(gx, g.x);
+    certconv::write_npy(gdy, g.dy);
+    r = run_cli({"analyze", "--spec", desc, "--dir", "BWD_W", "--gen", "kaiming", "--seed", "3", "--dtype", "f32",
+                 "--orders", "direct,pairwise", "--json", gj});
+    BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+    r = run_cli({"analyze", "--spec", desc, "--dir", "BWD_W", "--x", gx, "--dy", gdy, "--orders", "direct,pairwise",
+                 "--json", fj});
+    BOOST_TEST_REQUIRE(r.rc == 0, r.err);
+    auto jg = bound_of(gj), jf = bound_of(fj);
+    BOOST_TEST(jg["inputs"]["source"] == "generator");
+    BOOST_TEST(jg["problem"] == jf["problem"]);
+    jg["truth"].erase("seconds");
+    jf["truth"].erase("seconds");
+    BOOST_TEST(jg["truth"] == jf["truth"]);
+    for (std::size_t i = 0; i < 2; ++i) {
+      BOOST_TEST(jg["observed"][i]["worst"] == jf["observed"][i]["worst"]);
+      BOOST_TEST(jg["observed"][i]["violations"] == 0);
+    }
+    BOOST_TEST((g.w.shape == d.w_shape()));  // drawn, though BWD_W does not read it
+  }
+
   // run: an order on the lowered problem, written in dw's shape, within its bound.
   const std::string ro = (dir / "run.npy").string(), rb = (dir / "run_bound.npy").string();
   r = run_cli({"run", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, "--order", "pairwise", "--dtype", "f32",
@@ -318,6 +345,12 @@ BOOST_AUTO_TEST_CASE(directions_and_ranks) {
   };
   const std::string o2 = (dir / "never.npy").string();
   expect2({"truth", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--out", o2}, "--dir BWD_W needs --dy");
+  expect2({"analyze", "--spec", desc, "--dir", "BWD_W", "--gen", "gendot:cond=1e6", "--seed", "1", "--orders", "direct",
+           "--json", o2},
+          "gendot builds ill-conditioned outputs of a 2-D forward convolution");
+  expect2({"analyze", "--spec", desc, "--dir", "BWD_W", "--gen", "normal", "--dy", dyp, "--orders", "direct", "--json",
+           o2},
+          "--gen: give either --gen or operand files, not both");
   expect2({"explain", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, xp, obs},
           xp + ": output 'A': shape (2, 3, 4, 5, 5) does not match the BWD_W result");
   expect2({"explain", "--spec", desc, "--dir", "BWD_W", "--x", xp, "--dy", dyp, out, obs, "--names",

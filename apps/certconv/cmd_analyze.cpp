@@ -147,8 +147,14 @@ Runner add_analyze(CLI::App& app) {
     if (!a->gen.empty()) {
       require(a->in.x.empty() && a->in.w.empty(), "--gen: give either --gen or --x/--w, not both");
       require(!a->in.spec.empty(), "--gen: give --spec (with no operand files there are no shapes to read)");
-      const ConvSpec spec = a->in.resolve_spec({}, {});
+      require(a->in.dy.empty() && a->in.bias.empty(), "--gen: give either --gen or operand files, not both");
       const json inputs = {{"source", "generator"}, {"dist", a->gen}, {"seed", a->seed}, {"dtype", a->dtype}};
+      if (a->in.general()) {
+        if (parse_dtype(a->dtype) == Dtype::f64)
+          return run_general_analyze(generate_general<double>(a->in, a->gen, a->seed), *a, inputs);
+        return run_general_analyze(generate_general<float>(a->in, a->gen, a->seed), *a, inputs);
+      }
+      const ConvSpec spec = a->in.resolve_spec({}, {});
       if (parse_dtype(a->dtype) == Dtype::f64) {
         const auto g = generate_inputs<double>(spec, a->gen, a->seed);
         return run_analyze(ConvProblem<double>{spec, g.x, g.w, nullptr}, *a, inputs);

@@ -8,6 +8,7 @@
 #include "certconv/core/error.hpp"
 #include "certconv/core/npy.hpp"
 #include "certconv/core/text.hpp"
+#include "certconv/exact/generate.hpp"
 #include "certconv/report/json.hpp"
 
 namespace certconv::app {
@@ -263,13 +264,34 @@ GeneralInputs<T> assemble_general(const InputArgs& a, Direction dir, std::map<st
 
 }  // namespace
 
-AnyGeneral load_general(const InputArgs& a) {
-  Direction dir = a.bias.empty() ? Direction::fwd_d : Direction::fwd_b;
-  if (!a.dir.empty()) {
-    const auto d = parse_direction(a.dir);
-    require(d.has_value(), "--dir: unknown direction '" + a.dir + "' (use FWD_D, FWD_B, BWD_D, BWD_W or BWD_WB)");
-    dir = *d;
+Direction direction_of(const InputArgs& a) {
+  if (a.dir.empty()) return a.bias.empty() ? Direction::fwd_d : Direction::fwd_b;
+  const auto d = parse_direction(a.dir);
+  require(d.has_value(), "--dir: unknown direction '" + a.dir + "' (use FWD_D, FWD_B, BWD_D, BWD_W or BWD_WB)");
+  return *d;
+}
+
+template <class T>
+GeneralInputs<T> generate_general(const InputArgs& a, const std::string& dist, std::uint64_t seed) {
+  GeneralInputs<T> in;
+  in.dir = direction_of(a);
+  require(in.dir != Direction::fwd_b, "--gen: generates no bias (use FWD_D)");
+  in.desc = parse_conv_desc(a.spec, a.mb);
+  GeneratedOperands<T> g = generate_operands<T>(in.desc, dist, seed);
+  for (const std::string& name : operand_names(in.dir)) {
+    if (name == "x") in.x = std::move(g.x);
+    if (name == "w") in.w = std::move(g.w);
+    if (name == "dy") in.dy = std::move(g.dy);
   }
+  check_operands(in.desc, in.dir, in.operands());
+  return in;
+}
+
+template GeneralInputs<float> generate_general(const InputArgs&, const std::string&, std::uint64_t);
+template GeneralInputs<double> generate_general(const InputArgs&, const std::string&, std::uint64_t);
+
+AnyGeneral load_general(const InputArgs& a) {
+  const Direction dir = direction_of(a);
   const std::map<std::string, std::string> flag = {{"x", "--x"}, {"w", "--w"}, {"bias", "--bias"}, {"dy", "--dy"}};
   const std::map<std::string, const std::string*> path = {{"x", &a.x}, {"w", &a.w}, {"bias", &a.bias}, {"dy", &a.dy}};
   const std::vector<std::string> need = operand_names(dir);

@@ -59,6 +59,14 @@ using AnyGeneral = std::variant<GeneralInputs<float>, GeneralInputs<double>>;
 // with one value per spatial axis) and checks every operand against it.
 AnyGeneral load_general(const InputArgs& a);
 
+// --dir, or FWD_D (FWD_B with --bias) without it.
+Direction direction_of(const InputArgs& a);
+
+// `--gen DIST --seed S` for any direction and rank: --spec's problem and the
+// operands the direction reads, drawn by generate_operands (exact/generate.hpp).
+template <class T>
+GeneralInputs<T> generate_general(const InputArgs& a, const std::string& dist, std::uint64_t seed);
+
 // "f32" / "f64" (or "float32" / "float64"); anything else → InputError naming the option.
 Dtype parse_dtype(const std::string& dtype, const std::string& option = "--dtype");
 

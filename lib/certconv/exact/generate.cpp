@@ -105,30 +105,29 @@ Generated<T> gendot_inputs(const ConvSpec& spec, double cond, Rng& rng) {
   return g;
 }
 
-}  // namespace
 
+// x and w of the given shapes (fan_in: terms per output) for every distribution
+// but gendot, in the order of the random stream that seeds have always produced.
 template <class T>
-Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed) {
-  Rng rng(seed);
+Generated<T> draw_inputs(const std::vector<std::int64_t>& xs, const std::vector<std::int64_t>& ws, double fan_in,
+                         const std::string& dist, Rng& rng) {
   const std::string name = split_name(dist).first;
-  const double fan_in = static_cast<double>(spec.n_terms());
-  if (name == "normal") return {normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
-  if (name == "uniform") return {uniform_tensor<T>(spec.x_shape(), 1, rng), uniform_tensor<T>(spec.w_shape(), 1, rng)};
+  if (name == "normal") return {normal_tensor<T>(xs, rng), normal_tensor<T>(ws, rng)};
+  if (name == "uniform") return {uniform_tensor<T>(xs, 1, rng), uniform_tensor<T>(ws, 1, rng)};
   if (name == "kaiming") {
-    auto x = normal_tensor<T>(spec.x_shape(), rng);
-    return {std::move(x), uniform_tensor<T>(spec.w_shape(), 1 / std::sqrt(fan_in), rng)};
+    auto x = normal_tensor<T>(xs, rng);
+    return {std::move(x), uniform_tensor<T>(ws, 1 / std::sqrt(fan_in), rng)};
   }
   if (name == "integer") {
-    Generated<T> g{Tensor<T>(spec.x_shape()), Tensor<T>(spec.w_shape())};
+    Generated<T> g{Tensor<T>(xs), Tensor<T>(ws)};
     for (auto* t : {&g.x, &g.w})
       for (auto& v : t->data) v = static_cast<T>(static_cast<int>(rng.bits() % 7) - 3);
     return g;
   }
-  if (name == "gendot") return gendot_inputs<T>(spec, dist_param(dist, "cond"), rng);
   if (name == "wide") {
     const double decades = dist_param(dist, "decades");
     require(decades >= 0 && decades <= 60, "generator '" + dist + "': decades must be in [0, 60]");
-    Generated<T> g{normal_tensor<T>(spec.x_shape(), rng), normal_tensor<T>(spec.w_shape(), rng)};
+    Generated<T> g{normal_tensor<T>(xs, rng), normal_tensor<T>(ws, rng)};
     for (auto* t : {&g.x, &g.w})
       for (auto& v : t->data) v = static_cast<T>(v * std::pow(10.0, rng.uniform(-decades / 2, decades / 2)));
     return g;
@@ -137,6 +136,35 @@ Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std:
                    "' (normal, uniform, kaiming, integer, gendot:cond=C, wide:decades=D)");
 }
 
+}  // namespace
+
+template <class T>
+Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed) {
+  Rng rng(seed);
+  if (split_name(dist).first == "gendot") return gendot_inputs<T>(spec, dist_param(dist, "cond"), rng);
+  return draw_inputs<T>(spec.x_shape(), spec.w_shape(), static_cast<double>(spec.n_terms()), dist, rng);
+}
+
+template <class T>
+GeneratedOperands<T> generate_operands(const ConvDesc& d, const std::string& dist, std::uint64_t seed) {
+  const std::string name = split_name(dist).first;
+  require(name != "gendot", "generator '" + dist +
+                                "': gendot builds ill-conditioned outputs of a 2-D forward convolution; use "
+                                "normal, uniform, kaiming, integer or wide:decades=D here");
+  Rng rng(seed);
+  Generated<T> g = draw_inputs<T>(d.x_shape(), d.w_shape(), static_cast<double>(d.n_terms()), dist, rng);
+  Tensor<T> dy = name == "uniform" ? uniform_tensor<T>(d.y_shape(), 1, rng) : normal_tensor<T>(d.y_shape(), rng);
+  if (name == "integer")
+    for (auto& v : dy.data) v = static_cast<T>(static_cast<int>(rng.bits() % 7) - 3);
+  if (name == "wide") {
+    const double decades = dist_param(dist, "decades");
+    for (auto& v : dy.data) v = static_cast<T>(v * std::pow(10.0, rng.uniform(-decades / 2, decades / 2)));
+  }
+  return {std::move(g.x), std::move(g.w), std::move(dy)};
+}
+
+template GeneratedOperands<float> generate_operands(const ConvDesc&, const std::string&, std::uint64_t);
+template GeneratedOperands<double> generate_operands(const ConvDesc&, const std::string&, std::uint64_t);
 template Generated<float> generate_inputs(const ConvSpec&, const std::string&, std::uint64_t);
 template Generated<double> generate_inputs(const ConvSpec&, const std::string&, std::uint64_t);
 

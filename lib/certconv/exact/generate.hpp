@@ -50,6 +50,18 @@ struct Generated {
 template <class T>
 Generated<T> generate_inputs(const ConvSpec& spec, const std::string& dist, std::uint64_t seed);
 
+// Operands of any direction and rank (`--gen` with --dir or a 1-D/3-D --spec):
+// x and w drawn as generate_inputs draws them (the same values for a 2-D
+// problem), then dy from the same stream: N(0, 1) for normal and kaiming (a
+// gradient of unit scale), U(−1, 1), integers in [−3, 3] or the wide magnitudes
+// for the others. gendot is refused: its construction is for forward 2-D outputs.
+template <class T>
+struct GeneratedOperands {
+  Tensor<T> x, w, dy;
+};
+template <class T>
+GeneratedOperands<T> generate_operands(const ConvDesc& d, const std::string& dist, std::uint64_t seed);
+
 template <class T>
 Tensor<T> normal_tensor(std::vector<std::int64_t> shape, Rng& rng);
 template <class T>
