@@ -384,7 +384,7 @@ Tensor<T> decode(const Header& h, std::string_view data, std::size_t count) {
   const bool swap = h.big_endian != (std::endian::native == std::endian::big);
   if (swap)
     for (std::size_t i = 0; i < count; ++i) t.data[i] = from_bytes<T>(data.data() + i * sizeof(T), swap);
-  else
+  else if (count > 0)  // an empty tensor's data() may be null
     std::memcpy(t.data.data(), data.data(), count * sizeof(T));
   if (h.fortran_order) t.data = fortran_to_c(t.data, t.shape);
   return t;
