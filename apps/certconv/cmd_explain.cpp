@@ -37,9 +37,7 @@ struct Side {
   OutputFormat format;
 };
 
-// shape: the result's shape; problem: how an error names the problem.
-Side read_side(const std::string& path, const std::string& name, const std::string& declared,
-               const std::vector<std::int64_t>& shape, const std::string& problem) {
+Side read_side(const std::string& path, const std::string& name, const std::string& declared) {
   bool half = false;
   Side s{read_npy(path, true, &half), OutputFormat::f32};
   const OutputFormat from_file = half ? OutputFormat::fp16 : s.y.index() == 1 ? OutputFormat::f64 : OutputFormat::f32;
@@ -50,8 +48,6 @@ Side read_side(const std::string& path, const std::string& name, const std::stri
               " but its format is " + output_format_name(s.format) +
               (s.format == OutputFormat::f64 ? ", which needs '<f8'" : ", which needs '<f4' (or '<f2')"));
   std::visit([&](const auto& y) {
-    require(y.shape == shape, what + " has shape " + shape_text(y.shape) + ", not the output shape " +
-                                  shape_text(shape) + " of " + problem);
     for (std::size_t i = 0; i < y.data.size(); ++i)
       require(std::isfinite(y.data[i]), what + " has a non-finite value at index " +
                                             index_text(y.shape, static_cast<std::int64_t>(i)));
@@ -60,6 +56,17 @@ Side read_side(const std::string& path, const std::string& name, const std::stri
         require_in_format(y, s.format == OutputFormat::bf16 ? InputFormat::bf16 : InputFormat::fp16, what);
   }, s.y);
   return s;
+}
+
+std::vector<std::int64_t> shape_of(const Side& s) {
+  return std::visit([](const auto& y) { return y.shape; }, s.y);
+}
+
+// The side's shape must be the result's (shape); problem: how the error names it.
+void require_shape(const Side& s, const std::string& path, const std::string& name,
+                   const std::vector<std::int64_t>& shape, const std::string& problem) {
+  require(shape_of(s) == shape, path + ": output '" + name + "' has shape " + shape_text(shape_of(s)) +
+                                    ", not the output shape " + shape_text(shape) + " of " + problem);
 }
 
 // Prints the verdicts and writes the document (made by `document`) to json_out.
@@ -102,12 +109,9 @@ int explain_general(const GeneralInputs<TI>& in, const ExplainArgs& a, ExplainRe
                     const std::array<std::string, 2>& declared, json inputs) {
   const std::vector<Lowered<TI>> ls = lower(in.desc, in.dir, in.operands());
   const std::string problem = to_benchdnn(in.desc) + " " + direction_name(in.dir);
-  const auto shape_of = [](const std::string& path) {
-    return std::visit([](const auto& t) { return t.shape; }, read_npy(path, true));
-  };
-  const Lowered<TI>& l = result_with_shape(ls, in.desc, in.dir, shape_of(a.a), a.a + ": output '" + req.name_a + "'");
-  const Side sa = read_side(a.a, req.name_a, declared[0], l.shape, problem + " " + l.result);
-  const Side sb = read_side(a.b, req.name_b, declared[1], l.shape, problem + " " + l.result);
+  const Side sa = read_side(a.a, req.name_a, declared[0]), sb = read_side(a.b, req.name_b, declared[1]);
+  const Lowered<TI>& l = result_with_shape(ls, in.desc, in.dir, shape_of(sa), a.a + ": output '" + req.name_a + "'");
+  require_shape(sb, a.b, req.name_b, l.shape, problem + " " + l.result);
   req.formats = {sa.format, sb.format};
   TruthOptions topt;
   topt.threads = a.threads;
@@ -178,9 +182,9 @@ Runner add_explain(CLI::App& app) {
     return std::visit(
         [&](const auto& in) {
           const ConvSpec& spec = in.spec;
-          const std::string problem = to_benchdnn(spec);
-          const Side sa = read_side(a->a, req.name_a, declared[0], spec.y_shape(), problem),
-                     sb = read_side(a->b, req.name_b, declared[1], spec.y_shape(), problem);
+          const Side sa = read_side(a->a, req.name_a, declared[0]), sb = read_side(a->b, req.name_b, declared[1]);
+          require_shape(sa, a->a, req.name_a, spec.y_shape(), to_benchdnn(spec));
+          require_shape(sb, a->b, req.name_b, spec.y_shape(), to_benchdnn(spec));
           req.formats = {sa.format, sb.format};
           return std::visit(
               [&](const auto& ya, const auto& yb) {

@@ -56,10 +56,7 @@ int run_one(const OwnedProblem<T>& in, const OrderSpec& order, const RunArgs& a)
 template <class T>
 int run_general(const GeneralInputs<T>& in, const OrderSpec& order, const RunArgs& a) {
   require(in.dir != Direction::bwd_wb, "--dir BWD_WB: run computes one result; use BWD_W for dw");
-  const OrderInfo& info = find_order(order.name);
-  require(info.kind == OrderKind::order && applies_to(info, in.dir, in.desc.rank <= 2),
-          "--order " + order.name + ": it does not apply to " + direction_name(in.dir) + " in " +
-              std::to_string(in.desc.rank) + "-D (docs/directions.md lists the orders that do)");
+  order_for_direction(order.name, in.dir, in.desc.rank, "--order " + order.name);
   const Lowered<T> l = std::move(lower(in.desc, in.dir, in.operands()).front());
   RunOptions opt;
   opt.threads = a.threads;

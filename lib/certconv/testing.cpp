@@ -186,12 +186,8 @@ CheckResult check(const Tensor<TO>& observed, const ConvProblem<TI>& p, const To
 // The lowered results of a direction, the order of an order tolerance checked to apply.
 template <class TI>
 std::vector<Lowered<TI>> lowered_for(const ConvDesc& d, Direction dir, const Operands<TI>& ops, const Tolerance& tol) {
-  if (tol.kind == Tolerance::Kind::order) {
-    const OrderInfo& info = find_order(parse_order(tol.order).name);
-    require(info.kind == OrderKind::order && applies_to(info, dir, d.rank <= 2),
-            "tolerance " + tol.str() + ": the order does not apply to " + direction_name(dir) + " in " +
-                std::to_string(d.rank) + "-D (docs/directions.md lists the orders that do)");
-  }
+  if (tol.kind == Tolerance::Kind::order)
+    order_for_direction(parse_order(tol.order).name, dir, d.rank, "tolerance " + tol.str());
   return lower(d, dir, ops);
 }
 

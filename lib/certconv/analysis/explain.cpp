@@ -270,12 +270,8 @@ ExplainOutcome explain_problem(const Lowered<TI>& l, Direction dir, int rank, co
   check_shape(a.shape, req.name_a);
   check_shape(b.shape, req.name_b);
   if (f64_orders)
-    for (const std::string& order : {f64_orders->first, f64_orders->second}) {
-      const OrderInfo& info = find_order(parse_order(order).name);
-      require(applies_to(info, dir, rank <= 2), order + ": the order does not apply to " + direction_name(dir) +
-                                                    " in " + std::to_string(rank) + "-D, so it cannot recompute " +
-                                                    l.result + " in float64");
-    }
+    for (const std::string& order : {f64_orders->first, f64_orders->second})
+      order_for_direction(parse_order(order).name, dir, rank, order + " (recomputing " + l.result + " in float64)");
   req.to_natural = l.to_natural;
   req.result_shape = l.shape;
   return explain_problem(l.problem.view(), to_lowered_layout(l, a), to_lowered_layout(l, b), req, f64_orders,

@@ -38,11 +38,10 @@ void parallel_for(std::int64_t n, int threads, F&& body) {
   if (error) std::rethrow_exception(error);
 }
 
-// The same split of [0, n) into pieces of `grain`, handed out one at a time to
-// whichever worker is free: on a shared machine a slowed core then does less
-// instead of holding up the rest at the join. body(b, e) is called once per piece;
-// local(…) makes each worker's own state first (body(state, b, e)), merge(state)
-// runs under a lock when the worker finishes.
+// [0, n) in pieces of `grain`, handed out one at a time to whichever worker is
+// free: on a shared machine a slowed core then does less instead of holding up
+// the rest at the join. Each worker makes its state with local(), calls
+// body(state, b, e) for every piece it takes, and finally merge(state) under a lock.
 template <class Local, class F, class Merge>
 void parallel_for_dynamic(std::int64_t n, int threads, std::int64_t grain, Local&& local, F&& body, Merge&& merge) {
   std::atomic<std::int64_t> next{0};
@@ -53,6 +52,13 @@ void parallel_for_dynamic(std::int64_t n, int threads, std::int64_t grain, Local
     std::lock_guard lock(m);
     merge(state);
   });
+}
+
+// The same without per-worker state: body(b, e) per piece.
+template <class F>
+void parallel_for_dynamic(std::int64_t n, int threads, std::int64_t grain, F&& body) {
+  parallel_for_dynamic(
+      n, threads, grain, [] { return 0; }, [&](int, std::int64_t b, std::int64_t e) { body(b, e); }, [](int) {});
 }
 
 // Threads to use when the user gives 0: the hardware concurrency.

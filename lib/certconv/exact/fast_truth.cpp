@@ -332,12 +332,9 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
     std::int64_t zeros = 0;
   };
   for (std::int64_t n = 0; n < s.mb; ++n) {
-    parallel_for_dynamic(
-        s.ic, threads, 2, [] { return 0; },
-        [&](int, std::int64_t b, std::int64_t e) {
-          for (std::int64_t c = b; c < e; ++c) fill_layout(p, n, c, L);
-        },
-        [](int) {});
+    parallel_for_dynamic(s.ic, threads, 2, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t c = b; c < e; ++c) fill_layout(p, n, c, L);
+    });
     std::fill(xlsb.begin(), xlsb.end(), kNone);
     for (std::int64_t c = 0; c < s.ic; ++c)
       for (std::int64_t oy = 0; oy < s.oh; ++oy) {

@@ -153,7 +153,9 @@ GeneratedOperands<T> generate_operands(const ConvDesc& d, const std::string& dis
                                 "normal, uniform, kaiming, integer or wide:decades=D here");
   Rng rng(seed);
   Generated<T> g = draw_inputs<T>(d.x_shape(), d.w_shape(), static_cast<double>(d.n_terms()), dist, rng);
-  Tensor<T> dy = name == "uniform" ? uniform_tensor<T>(d.y_shape(), 1, rng) : normal_tensor<T>(d.y_shape(), rng);
+  Tensor<T> dy = name == "uniform"   ? uniform_tensor<T>(d.y_shape(), 1, rng)
+                 : name == "integer" ? Tensor<T>(d.y_shape())
+                                     : normal_tensor<T>(d.y_shape(), rng);
   if (name == "integer")
     for (auto& v : dy.data) v = static_cast<T>(static_cast<int>(rng.bits() % 7) - 3);
   if (name == "wide") {

@@ -91,6 +91,14 @@ const OrderInfo& find_order(std::string_view name) {
   throw InputError("unknown order '" + std::string(name) + "' (known: " + known_names() + ")");
 }
 
+const OrderInfo& order_for_direction(std::string_view name, Direction dir, int rank, const std::string& what) {
+  const OrderInfo& info = find_order(name);
+  require(info.kind == OrderKind::order && applies_to(info, dir, rank <= 2),
+          what + ": it does not apply to " + direction_name(dir) + " in " + std::to_string(rank) +
+              "-D (docs/directions.md lists the orders that do)");
+  return info;
+}
+
 OrderSpec parse_order(std::string_view text) {
   OrderSpec s;
   const auto [name, list] = split_name(text);

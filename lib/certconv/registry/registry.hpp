@@ -21,6 +21,11 @@ std::string order_str(const OrderSpec& o);
 const std::vector<OrderInfo>& order_list();
 const OrderInfo& find_order(std::string_view name);  // InputError listing the known names
 
+// The emulated order (not a backend) `name`, which must apply to the direction
+// and rank (orders/order.hpp applies_to): else InputError "WHAT: it does not apply
+// to DIR in R-D (...)".
+const OrderInfo& order_for_direction(std::string_view name, Direction dir, int rank, const std::string& what);
+
 // An entry point: runs under FpEnvGuard (core/fp_env.hpp), whatever the caller's
 // floating-point environment.
 template <class T>
