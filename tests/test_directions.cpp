@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 
 #include "certconv/core/error.hpp"
 #include "certconv/core/lower.hpp"
@@ -372,13 +373,115 @@ BOOST_AUTO_TEST_CASE(descriptors_of_every_rank) {
 #include "certconv/orders/orders.hpp"
 #include "certconv/registry/registry.hpp"
 
+namespace {
+
+// PyTorch 1.13's slow path for dx, written from its source and not from the
+// lowering: per image the columns col[c][k][o] = Σ_oc w[oc][c][k]·dy[n][oc][o] as
+// OpenBLAS's SGEMM sums them (K = oc/g cut into blocks by level3.c's rule: Q while
+// ≥ 2Q remain, then the unroll-rounded half, then the rest; each block a chain from
+// 0 added to the column), then col2im: dx = 0, for c, kd, kh, kw, for every o,
+// dx[c][o·s − p + k(d+1)] += col[c][k][o].
+template <class T>
+Tensor<T> slow_conv_bwd_d_reference(const ConvDesc& d, const Tensor<T>& w, const Tensor<T>& dy, std::int64_t q,
+                                    std::int64_t unroll) {
+  std::vector<std::int64_t> blocks{0};
+  const std::int64_t icg = d.ic / d.g, ocg = d.oc / d.g;
+  while (blocks.back() < ocg) {
+    std::int64_t l = ocg - blocks.back();
+    if (l >= 2 * q) l = q;
+    else if (l > q) l = ((l / 2 + unroll - 1) / unroll) * unroll;
+    blocks.push_back(blocks.back() + l);
+  }
+  const View5 xv = view(d, d.mb, d.ic, &ConvAxis::i), wv = view(d, d.oc, icg, &ConvAxis::k),
+              yv = view(d, d.mb, d.oc, &ConvAxis::o);
+  Tensor<T> dx(d.x_shape());
+  for (std::int64_t n = 0; n < d.mb; ++n)
+    for (std::int64_t ic = 0; ic < d.ic; ++ic) {
+      const std::int64_t g0 = ic / icg * ocg;
+      for_each_point(d, &ConvAxis::k, [&](const Idx& k) {
+        for_each_point(d, &ConvAxis::o, [&](const Idx& o) {
+          Idx i;
+          for (int a = 0; a < 3; ++a) {
+            i[a] = o[a] * d.axis[a].s - d.axis[a].p + k[a] * (d.axis[a].d + 1);
+            if (i[a] < 0 || i[a] >= d.axis[a].i) return;
+          }
+          T col = 0;
+          for (std::size_t b = 0; b + 1 < blocks.size(); ++b) {
+            T acc = 0;
+            for (std::int64_t oc = blocks[b]; oc < blocks[b + 1]; ++oc)
+              acc = std::fma(w.data[wv.at(g0 + oc, ic % icg, k)], dy.data[yv.at(n, g0 + oc, o)], acc);
+            col += acc;
+          }
+          dx.data[xv.at(n, ic, i)] += col;
+        });
+      });
+    }
+  return dx;
+}
+
+template <class T>
+void check_slow_conv_bwd_d(const std::string& desc, const std::string& order, std::int64_t q, std::int64_t unroll,
+                           const std::string& dist) {
+  const ConvDesc d = parse_conv_desc(desc);
+  Rng rng(47);
+  const Tensor<T> w = operand<T>(d.w_shape(), dist, 0, rng), dy = operand<T>(d.y_shape(), dist, 0, rng);
+  Operands<T> ops;
+  ops.w = &w, ops.dy = &dy;
+  const Lowered<T> l = std::move(lower(d, Direction::bwd_d, ops).front());
+  const OrderOutput<T> mine = run_order(parse_order(order), l.problem.view(), RunOptions{});
+  const Tensor<T> got = to_result_layout(l, mine.y), want = slow_conv_bwd_d_reference(d, w, dy, q, unroll);
+  std::int64_t differ = 0;
+  for (std::size_t i = 0; i < got.data.size(); ++i) differ += std::memcmp(&got.data[i], &want.data[i], sizeof(T)) != 0;
+  BOOST_TEST(differ == 0, desc << " " << order << " " << dist << ": " << differ << " of " << got.size()
+                               << " elements differ from the slow reference");
+  // The order's rigorous bound holds against the truth.
+  const Truth t = compute_result_truth(l, TruthOptions{}).truth;
+  const Tensor<double> bound = to_result_layout(l, mine.bound);
+  std::int64_t beyond = 0;
+  for (std::size_t i = 0; i < got.data.size(); ++i)
+    beyond += got.data[i] > t.hi.data[i] + bound.data[i] || got.data[i] < t.lo.data[i] - bound.data[i];
+  BOOST_TEST(beyond == 0, desc << " " << order);
+}
+
+}  // namespace
+
+// slow-conv-bwd-d against the reference written from PyTorch's and OpenBLAS's
+// loops: 1-D, 2-D with groups, stride and dilation, 3-D with strides and depth
+// padding; 700 output channels are three K blocks for Q = 320 (320, 192, 188) and
+// two for Q = 448 (a rounded half, twice); cancelling data makes every rounding count.
+BOOST_AUTO_TEST_CASE(slow_path_backward_data_equals_its_reference) {
+  for (const std::string dist : {"normal", "cancel"}) {
+    check_slow_conv_bwd_d<float>("mb1ic5iw40oc7kw3pw1", "slow-conv-bwd-d", 448, 16, dist);
+    check_slow_conv_bwd_d<float>("mb2g2ic6ih11iw9oc8kh3kw2sh2sw1ph1pw1dh1dw0", "slow-conv-bwd-d", 448, 16, dist);
+    check_slow_conv_bwd_d<float>("mb1ic3id6ih7iw5oc5kd3kh3kw3sd2sh1sw2pd1ph2pw1", "slow-conv-bwd-d", 448, 16, dist);
+    check_slow_conv_bwd_d<float>("mb1ic2ih6iw5oc700kh3kw2ph1", "slow-conv-bwd-d:kc=haswell-s", 320, 8, dist);
+    check_slow_conv_bwd_d<float>("mb1ic2ih6iw5oc700kh3kw2ph1", "slow-conv-bwd-d", 448, 16, dist);
+    check_slow_conv_bwd_d<double>("mb1ic3id4ih5iw5oc600kd2kh3kw3ph1", "slow-conv-bwd-d", 384, 16, dist);
+  }
+}
+
 #if CERTCONV_HAVE_ONEDNN
 // The emulated backward kernels against the real library, bit for bit, at 1 and 2
-// threads: conv1's geometry (ic = 3, the first-conv path), a 3x3 layer with padded
-// output channels (24), stride 2, and rows split by (n, oh) and by image.
+// threads, each checked where oneDNN runs the implementation it reproduces:
+// conv1's geometry (ic = 3, the first-conv path), a 3x3 layer with padded output
+// channels (24), stride 2, rows split by (n, oh) and by image; dilation; 3-D layers
+// (rows (n, od) split inside an image, ic = 3, stride 2); jit:avx2 backward weights
+// (ic 4…15, images split at two threads for 8×8 channels); depthwise layers
+// (jit_dw, ow cut into segments past 30 columns); a conv1d.
 BOOST_AUTO_TEST_CASE(emulated_backward_kernels_equal_onednn) {
-  for (const char* desc : {"mb2ic3ih40oc16kh7sh2ph3", "mb2ic32ih28oc24kh3ph1", "mb3ic16ih12oc32kh3sh2ph1",
-                           "mb2ic32ih8oc32kh3ph1", "mb1ic64ih20oc64kh3ph1"})
+  const std::map<std::string, std::string> bwd_d = {{"jit:avx512_core", "onednn-avx512-bwd-d"},
+                                                    {"jit_dw:avx512_core", "onednn-avx512-bwd-d"}};
+  const std::map<std::string, std::string> bwd_w = {{"jit:avx512_core", "onednn-avx512-bwd-w"},
+                                                    {"jit:avx2", "onednn-avx2-bwd-w"},
+                                                    {"jit_dw:avx512_core", "onednn-dw-bwd-w"}};
+  std::map<std::string, int> checked;
+  for (const char* desc :
+       {"mb2ic3ih40oc16kh7sh2ph3", "mb2ic32ih28oc24kh3ph1", "mb3ic16ih12oc32kh3sh2ph1", "mb2ic32ih8oc32kh3ph1",
+        "mb1ic64ih20oc64kh3ph1", "mb2ic16ih14oc16kh3ph2dh1", "mb4ic16ih20oc32kh3ph2dh1",
+        "mb3ic16id5ih8oc16kd3kh3pd1ph1", "mb2ic16id6ih10oc32kd3kh3pd1ph1", "mb2ic3id7ih12oc32kd3kh3sd2sh2pd1ph1",
+        "mb2ic16id6ih10oc16kd5kh3pd2ph1", "mb2ic8ih14oc32kh3ph1", "mb2ic4ih20oc8kh3ph1", "mb4ic4ih17iw15oc8kh3kw3sh2sw2ph1pw1",
+        "mb8ic8ih14oc24kh3ph1", "mb2ic12ih14oc24kh3sh2ph1", "mb2g32ic32ih14oc32kh3ph1", "mb3g16ic16ih56oc16kh3ph1",
+        "mb2g16ic16ih64oc16kh3ph0", "mb2g16ic16ih40iw61oc16kh3kw3sh2sw2ph1pw1", "mb2ic16iw100oc32kw3pw1"})
     for (int threads : {1, 2})
       for (Direction dir : {Direction::bwd_d, Direction::bwd_w}) {
         const ConvDesc d = parse_conv_desc(desc);
@@ -390,16 +493,19 @@ BOOST_AUTO_TEST_CASE(emulated_backward_kernels_equal_onednn) {
         (dir == Direction::bwd_d ? ops.w : ops.x) = dir == Direction::bwd_d ? &w : &x;
         const OnednnResults ran = onednn_direction(d, dir, ops, threads);
         const std::string impl = ran.provenance.at("impl_info_str");
-        if (impl != "jit:avx512_core") {
-          BOOST_TEST_MESSAGE("skipped " << desc << ": oneDNN runs " << impl << " here; the orders reproduce jit:avx512_core");
+        const auto& orders = dir == Direction::bwd_d ? bwd_d : bwd_w;
+        if (!orders.count(impl)) {
+          BOOST_TEST_MESSAGE("skipped " << desc << " " << direction_name(dir) << ": oneDNN runs " << impl
+                                        << " here, which no order reproduces");
           continue;
         }
         const Tensor<float>& real = ran.results.front();
         const Lowered<float> l = std::move(lower(d, dir, ops).front());
         RunOptions opt;
         opt.threads = threads;
-        const std::string order = dir == Direction::bwd_d ? "onednn-avx512-bwd-d"
-                                                          : "onednn-avx512-bwd-w:threads=" + std::to_string(threads);
+        const std::string order =
+            orders.at(impl) + (dir == Direction::bwd_d ? "" : ":threads=" + std::to_string(threads));
+        ++checked[orders.at(impl)];
         const OrderOutput<float> mine = run_order(parse_order(order), l.problem.view(), opt);
         const Tensor<float> back = to_result_layout(l, mine.y);
         std::int64_t differ = 0;
@@ -415,17 +521,27 @@ BOOST_AUTO_TEST_CASE(emulated_backward_kernels_equal_onednn) {
           beyond += back.data[i] > t.hi.data[i] + bound.data[i] || back.data[i] < t.lo.data[i] - bound.data[i];
         BOOST_TEST(beyond == 0, desc << " " << order);
       }
+  for (const auto& [order, n] : checked) BOOST_TEST_MESSAGE(order << ": " << n << " cases equal oneDNN");
 }
 
 BOOST_AUTO_TEST_CASE(backward_weights_thread_split_follows_balance) {
   // nthr_mb of oneDNN's balance() (measured against PyTorch): res2a_branch2b mb 1 and 2,
-  // conv1 mb 1, a 32→24 layer at 8x8 (image rows, oh ≤ 9).
-  BOOST_TEST(onednn_bwd_weights_split(1, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 2).nthr_mb == 1);
-  BOOST_TEST(onednn_bwd_weights_split(2, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 2).nthr_mb == 2);
-  BOOST_TEST(onednn_bwd_weights_split(2, 1, 64, 64, 56, 56, 56, 56, 3, 3, 1, 1, 0, 4).nthr_mb == 2);
-  BOOST_TEST(onednn_bwd_weights_split(1, 1, 3, 64, 224, 224, 112, 112, 7, 7, 2, 2, 0, 2).nthr_mb == 2);
-  const auto small = onednn_bwd_weights_split(2, 1, 32, 24, 8, 8, 8, 8, 3, 3, 1, 1, 0, 2);
+  // conv1 mb 1, a 32→24 layer at 8x8 (image rows, oh ≤ 9); 3-D: (n, od) rows.
+  const auto split = [](const char* desc, int threads) { return onednn_bwd_weights_split(parse_conv_desc(desc), threads); };
+  BOOST_TEST(split("mb1ic64ih56oc64kh3ph1", 2).nthr_mb == 1);
+  BOOST_TEST(split("mb2ic64ih56oc64kh3ph1", 2).nthr_mb == 2);
+  BOOST_TEST(split("mb2ic64ih56oc64kh3ph1", 4).nthr_mb == 2);
+  BOOST_TEST(split("mb1ic3ih224oc64kh7sh2ph3", 2).nthr_mb == 2);
+  BOOST_TEST(split("mb2ic64ih56oc64kh3ph1", 2).rows == 2 * 56);
+  const auto small = split("mb2ic32ih8oc24kh3ph1", 2);
   BOOST_TEST(!small.rows_are_oh);
   BOOST_TEST(small.nthr_mb == 1);
+  // 3-D: one 16-channel oc block splits rows (n, od) over both threads, even inside an
+  // image (mb 3, od 5: 8 + 7 rows); two oc blocks split the channels instead.
+  const auto d3 = split("mb3ic16id5ih8oc16kd3kh3pd1ph1", 2);
+  BOOST_TEST(!d3.rows_are_oh);
+  BOOST_TEST(d3.rows == 15);
+  BOOST_TEST(d3.nthr_mb == 2);
+  BOOST_TEST(split("mb2ic16id6ih10oc32kd3kh3pd1ph1", 2).nthr_mb == 1);
 }
 #endif

@@ -187,6 +187,45 @@ class AgainstPyTorch(unittest.TestCase):
                 self.assertIn(f"onednn-avx512-bwd-w:input=f32,threads={threads}", match)
         torch.set_num_threads(2)
 
+    @unittest.skipIf("avx512f" not in open("/proc/cpuinfo").read(),
+                     "no AVX-512: PyTorch's oneDNN runs other kernels than the emulated ones")
+    def test_identify_names_every_gradient_path(self):
+        # The kernels PyTorch 1.13's autograd picks beyond conv2d's jit:avx512_core:
+        # its slow path (one small image: GEMM + col2im) for conv1d/conv2d/conv3d,
+        # oneDNN's 3-D jit kernels, jit:avx2 weights (8 input channels) and the
+        # depthwise jit_dw weights (56 columns: four ow segments).
+        cases = (  # x shape, w shape, kwargs, the dx order, the dw order (None: any 100% order)
+            ((1, 16, 100), (32, 16, 3), dict(padding=1), "slow-conv-bwd-d:", None),
+            ((1, 8, 101), (600, 8, 5), dict(padding=2, stride=2), "slow-conv-bwd-d:", None),
+            ((1, 4, 9, 12, 12), (24, 4, 3, 3, 3), dict(padding=2, stride=2, dilation=2), "slow-conv-bwd-d:", None),
+            ((2, 16, 100), (32, 16, 3), dict(padding=1), "onednn-avx512-bwd-d:", "onednn-avx512-bwd-w:"),
+            ((3, 16, 5, 8, 8), (16, 16, 3, 3, 3), dict(padding=1), "onednn-avx512-bwd-d:", "onednn-avx512-bwd-w:"),
+            ((8, 8, 14, 14), (24, 8, 3, 3), dict(padding=1), "onednn-avx512-bwd-d:", "onednn-avx2-bwd-w:"),
+            ((3, 16, 56, 56), (16, 1, 3, 3), dict(padding=1, groups=16), "onednn-avx512-bwd-d:", "onednn-dw-bwd-w:"),
+        )
+        conv = {3: torch.nn.functional.conv1d, 4: torch.nn.functional.conv2d, 5: torch.nn.functional.conv3d}
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for xs, ws, kw, dx_order, dw_order in cases:
+                with self.subTest(x=xs, w=ws, threads=threads):
+                    x = torch.randn(*xs, requires_grad=True)
+                    w = (torch.randn(*ws) * 0.1).requires_grad_()
+                    y = conv[len(xs)](x, w, **kw)
+                    dy = torch.randn_like(y)
+                    y.backward(dy)
+                    d = certconv.identify(x.grad, x.shape, w.detach(), direction="bwd_d", dy=dy, threads=threads, **kw)
+                    match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                    self.assertTrue(any(m.startswith(dx_order) for m in match), (dx_order, match[:3]))
+                    d = certconv.identify(w.grad, x.detach(), w.shape, direction="bwd_w", dy=dy, threads=threads,
+                                          **kw)
+                    match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                    if dw_order is None:
+                        self.assertTrue(match, d["candidates"][:1])
+                    else:
+                        want = dw_order + f"input=f32,threads={threads}"
+                        self.assertIn(want, match)
+        torch.set_num_threads(2)
+
     def test_transposed_convolution(self):
         x = torch.randn(2, 6, 5, 4, dtype=torch.float64)
         w = torch.randn(6, 2, 3, 3, dtype=torch.float64)

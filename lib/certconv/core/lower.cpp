@@ -303,6 +303,8 @@ std::vector<Lowered<T>> lower(const ConvDesc& d, Direction dir, const Operands<T
       if (dir == Direction::bwd_wb) r.push_back(fold_depth(backward_bias(d, ops), "db", {d.oc}));
       break;
   }
+  if (!is_forward(dir) || d.rank == 3)
+    for (Lowered<T>& l : r) l.problem.spec.origin = d;
   return r;
 }
 

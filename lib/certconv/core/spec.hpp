@@ -16,30 +16,6 @@
 
 namespace certconv {
 
-struct ConvSpec {
-  std::int64_t g = 1, mb = 1;
-  std::int64_t ic = 0, ih = 0, iw = 0;
-  std::int64_t oc = 0, oh = 0, ow = 0;
-  std::int64_t kh = 0, kw = 0;
-  std::int64_t sh = 1, sw = 1;
-  std::int64_t ph = 0, pw = 0;
-  std::int64_t dh = 0, dw = 0;
-  std::string name;  // benchdnn n"..." without quotes; may be empty
-
-  // Terms per output: n = ic/g · kh · kw (the vocabulary's n).
-  std::int64_t n_terms() const { return ic / g * kh * kw; }
-  std::int64_t x_size() const { return mb * ic * ih * iw; }
-  std::int64_t w_size() const { return oc * (ic / g) * kh * kw; }
-  std::int64_t y_size() const { return mb * oc * oh * ow; }
-  std::vector<std::int64_t> x_shape() const { return {mb, ic, ih, iw}; }
-  std::vector<std::int64_t> w_shape() const { return {oc, ic / g, kh, kw}; }
-  std::vector<std::int64_t> y_shape() const { return {mb, oc, oh, ow}; }
-  std::int64_t pad_bottom() const { return (oh - 1) * sh + (kh - 1) * (dh + 1) + 1 - ih - ph; }
-  std::int64_t pad_right() const { return (ow - 1) * sw + (kw - 1) * (dw + 1) + 1 - iw - pw; }
-
-  bool operator==(const ConvSpec&) const = default;
-};
-
 // ConvDesc: a convolution of any spatial rank (1-D, 2-D, 3-D) as benchdnn
 // describes it. The axes are depth, height, width; a rank-r problem uses the last
 // r and keeps the others trivial (size 1, stride 1, no padding or dilation), so
@@ -68,6 +44,34 @@ struct ConvDesc {
     for (int a = 3 - rank; a < 3; ++a) v.push_back(axis[a].*f);
     return v;
   }
+};
+
+struct ConvSpec {
+  std::int64_t g = 1, mb = 1;
+  std::int64_t ic = 0, ih = 0, iw = 0;
+  std::int64_t oc = 0, oh = 0, ow = 0;
+  std::int64_t kh = 0, kw = 0;
+  std::int64_t sh = 1, sw = 1;
+  std::int64_t ph = 0, pw = 0;
+  std::int64_t dh = 0, dw = 0;
+  std::string name;  // benchdnn n"..." without quotes; may be empty
+  // Set on a problem lowered from a backward direction or from 3-D (core/lower.cpp): the
+  // convolution as given, for orders that emulate one direction's kernel and loop
+  // over its axes (a 3-D problem's lowered channels are (channel, depth) pairs).
+  std::optional<ConvDesc> origin;
+
+  // Terms per output: n = ic/g · kh · kw (the vocabulary's n).
+  std::int64_t n_terms() const { return ic / g * kh * kw; }
+  std::int64_t x_size() const { return mb * ic * ih * iw; }
+  std::int64_t w_size() const { return oc * (ic / g) * kh * kw; }
+  std::int64_t y_size() const { return mb * oc * oh * ow; }
+  std::vector<std::int64_t> x_shape() const { return {mb, ic, ih, iw}; }
+  std::vector<std::int64_t> w_shape() const { return {oc, ic / g, kh, kw}; }
+  std::vector<std::int64_t> y_shape() const { return {mb, oc, oh, ow}; }
+  std::int64_t pad_bottom() const { return (oh - 1) * sh + (kh - 1) * (dh + 1) + 1 - ih - ph; }
+  std::int64_t pad_right() const { return (ow - 1) * sw + (kw - 1) * (dw + 1) + 1 - iw - pw; }
+
+  bool operator==(const ConvSpec&) const = default;
 };
 
 // Any rank: benchdnn's rules, strict as parse_benchdnn. A 1-D descriptor has

@@ -43,15 +43,6 @@
 
 namespace certconv {
 
-namespace {
-
-struct Blocking {
-  std::int64_t q, unroll;
-  bool threaded, bias_last;
-};
-
-}  // namespace
-
 std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std::int64_t unroll, bool threaded) {
   std::vector<std::int64_t> b{0};
   for (std::int64_t ls = 0; ls < K;) {
@@ -64,6 +55,49 @@ std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std:
     b.push_back(ls);
   }
   return b;
+}
+
+OpenblasKBlocking openblas_k_blocking(const OrderParams& ps, bool f32) {
+  const std::string kc = ps.get("kc", "auto");
+  const std::string name = kc == "auto" ? (f32 ? kSkylakexS : kSkylakexD).name : kc;
+  OpenblasKBlocking bl{.q = 0, .unroll = kSkylakexS.unroll_m, .threaded = false};
+  const auto preset = std::find_if(std::begin(kOpenblasPresets), std::end(kOpenblasPresets),
+                                   [&](const OpenblasPreset& p) { return name == p.name; });
+  if (preset != std::end(kOpenblasPresets))
+    bl = {.q = preset->q, .unroll = preset->unroll_m, .threaded = false};
+  else if (!kc.empty() && kc.find_first_not_of("0123456789") == std::string::npos)
+    bl.q = ps.integer("kc", 0, 1, std::int64_t{1} << 40);
+  else
+    ps.fail("kc", "auto, skylakex-s, skylakex-d, haswell-s, haswell-d or a positive integer");
+  if (ps.get("unroll", "auto") != "auto") bl.unroll = ps.integer("unroll", 16, 1, 1 << 20);
+  bl.threaded = ps.choice("driver", "serial", {"serial", "threaded"}) == "threaded";
+  return bl;
+}
+
+std::vector<std::int64_t> openblas_k_blocks(const OrderParams& ps, const OpenblasKBlocking& bl, std::int64_t K) {
+  std::vector<std::int64_t> b = openblas_k_blocks(K, bl.q, bl.unroll, bl.threaded);
+  // The rounded half overruns K only when unroll is large for Q (never with the
+  // presets); OpenBLAS would then read past its buffers, so there is no order to emulate.
+  if (b.back() != K)
+    ps.fail("unroll", "small enough for kc that the rounded half-block stays inside K = " + std::to_string(K) +
+                          " (e.g. unroll ≤ kc/2)");
+  return b;
+}
+
+std::vector<OrderParam> openblas_k_params() {
+  // identify tries every preset.
+  const Sweep presets = [](const SweepContext&) {
+    std::vector<std::string> v;
+    for (const OpenblasPreset& p : kOpenblasPresets) v.push_back(p.name);
+    return v;
+  };
+  return {{"kc", "auto",
+           "K block Q: auto (skylakex-s for f32, skylakex-d for f64), skylakex-s (448), skylakex-d (384), "
+           "haswell-s (320), haswell-d (256), or an integer",
+           presets},
+          {"unroll", "auto", "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
+          {"driver", "serial", "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)",
+           sweep_over({"serial", "threaded"})}};
 }
 
 namespace {
@@ -95,62 +129,24 @@ struct GemmBlockedKernel {
 };
 
 template <class T>
-Blocking blocking(const OrderParams& ps) {
-  const std::string kc = ps.get("kc", "auto");
-  const std::string name = kc == "auto" ? (sizeof(T) == 4 ? kSkylakexS : kSkylakexD).name : kc;
-  Blocking bl{.q = 0, .unroll = kSkylakexS.unroll_m, .threaded = false, .bias_last = false};
-  const auto preset = std::find_if(std::begin(kOpenblasPresets), std::end(kOpenblasPresets),
-                                   [&](const OpenblasPreset& p) { return name == p.name; });
-  if (preset != std::end(kOpenblasPresets))
-    bl = {.q = preset->q, .unroll = preset->unroll_m, .threaded = false, .bias_last = false};
-  else if (!kc.empty() && kc.find_first_not_of("0123456789") == std::string::npos)
-    bl.q = ps.integer("kc", 0, 1, std::int64_t{1} << 40);
-  else
-    ps.fail("kc", "auto, skylakex-s, skylakex-d, haswell-s, haswell-d or a positive integer");
-  if (ps.get("unroll", "auto") != "auto") bl.unroll = ps.integer("unroll", 16, 1, 1 << 20);
-  bl.threaded = ps.choice("driver", "serial", {"serial", "threaded"}) == "threaded";
-  bl.bias_last = ps.choice("bias", "first", {"first", "last"}) == "last";
-  return bl;
-}
-
-// identify tries every preset.
-std::vector<std::string> sweep_presets(const SweepContext&) {
-  std::vector<std::string> v;
-  for (const OpenblasPreset& p : kOpenblasPresets) v.push_back(p.name);
-  return v;
-}
-
-template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
-  const Blocking bl = blocking<T>(ps);
-  std::vector<std::int64_t> b = openblas_k_blocks(p.spec.n_terms(), bl.q, bl.unroll, bl.threaded);
-  // The rounded half overruns K only when unroll is large for Q (never with the
-  // presets); OpenBLAS would then read past its buffers, so there is no order to emulate.
-  if (b.back() != p.spec.n_terms())
-    ps.fail("unroll", "small enough for kc that the rounded half-block stays inside K = " +
-                          std::to_string(p.spec.n_terms()) + " (e.g. unroll ≤ kc/2)");
-  if (ps.flag("fma", true)) return run_tree_order(p, opt, GemmBlockedKernel<true>{std::move(b), bl.bias_last});
-  return run_tree_order(p, opt, GemmBlockedKernel<false>{std::move(b), bl.bias_last});
+  std::vector<std::int64_t> b = openblas_k_blocks(ps, openblas_k_blocking(ps, sizeof(T) == 4), p.spec.n_terms());
+  const bool bias_last = ps.choice("bias", "first", {"first", "last"}) == "last";
+  if (ps.flag("fma", true)) return run_tree_order(p, opt, GemmBlockedKernel<true>{std::move(b), bias_last});
+  return run_tree_order(p, opt, GemmBlockedKernel<false>{std::move(b), bias_last});
 }
 
 }  // namespace
 
 OrderInfo make_gemm_blocked_order() {
+  std::vector<OrderParam> params = openblas_k_params();
+  params.push_back({"bias", "first",
+                    "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + matmul)",
+                    sweep_bias({"first", "last"})});
+  params.push_back({"fma", "1", "0: acc + fl(x·w) inside a block instead of fma", sweep_over({"0", "1"})});
   return {.name = "gemm-blocked",
-          .params = {{"kc", "auto",
-                      "K block Q: auto (skylakex-s for f32, skylakex-d for f64), skylakex-s (448), skylakex-d (384), "
-                      "haswell-s (320), haswell-d (256), or an integer",
-                      sweep_presets},
-                     {"unroll", "auto",
-                      "GEMM_UNROLL_M of the rounding rule: auto (the preset's; 16 for an integer kc) or an integer"},
-                     {"driver", "serial",
-                      "serial (level3.c: unroll-rounded half) or threaded (level3_thread.c: (rest+1)/2)",
-                      sweep_over({"serial", "threaded"})},
-                     {"bias", "first",
-                      "first: C starts from the bias (slow_conv2d, beta = 1); last: C = GEMM + bias (unfold + matmul)",
-                      sweep_bias({"first", "last"})},
-                     {"fma", "1", "0: acc + fl(x·w) inside a block instead of fma", sweep_over({"0", "1"})}},
+          .params = std::move(params),
           .accumulation =
               "OpenBLAS 0.3.21 GEMM: C = bias (first) or 0; per K block (Q, ~half, rest): acc = 0, "
               "acc = fma(x, w, acc) over the block; C = C + acc; bias=last: C = C + bias",

@@ -23,19 +23,24 @@ OrderInfo make_openblas_haswell_order();
 OrderInfo make_tree_order();
 OrderInfo make_onednn_avx512_bwd_d_order();
 OrderInfo make_onednn_avx512_bwd_w_order();
+OrderInfo make_slow_conv_bwd_d_order();
+OrderInfo make_onednn_avx2_bwd_w_order();
+OrderInfo make_onednn_dw_bwd_w_order();
 
 // How oneDNN 2.6.3's jit:avx512_core backward-weights splits the reduction over
 // its threads (balance() in jit_avx512_common_conv_kernel.cpp): `rows` reduction
-// rows ((n, oh) pairs when rows_are_oh, else images), cut into nthr_mb contiguous
+// rows ((n, oh) pairs when rows_are_oh, else (n, od): images in 2-D), cut into nthr_mb contiguous
 // chunks by balance211, each summed by one thread (onednn_avx512_bwd_w.cpp).
 struct OnednnBwdWeightsSplit {
   bool rows_are_oh = false;
   std::int64_t rows = 0, nthr_mb = 1;
 };
-OnednnBwdWeightsSplit onednn_bwd_weights_split(std::int64_t mb, std::int64_t g, std::int64_t ic, std::int64_t oc,
-                                               std::int64_t ih, std::int64_t iw, std::int64_t oh, std::int64_t ow,
-                                               std::int64_t kh, std::int64_t kw, std::int64_t sh, std::int64_t sw,
-                                               std::int64_t dh, int threads);
+OnednnBwdWeightsSplit onednn_bwd_weights_split(const ConvDesc& d, int threads);
+
+// How many threads share each 8×8-channel job of oneDNN 2.6.3's jit:avx2 backward
+// weights (cpu_reducer.cpp's reduce_balancer_t::balance; onednn_avx2_bwd_w.cpp): the
+// images are cut into that many chunks.
+std::int64_t onednn_avx2_bwd_weights_npg(const ConvDesc& d, int threads);
 
 // Which additions of the `tree` order are FMAs (tree.cpp): none (fma=0), every product
 // leaf joining a sum (fma=1), or only where two product leaves meet (fma=pairs).
@@ -67,6 +72,18 @@ OrderOutput<T> run_sequential(const OrderSpec& o, const ConvProblem<T>& p, const
 // K when unroll is too large for q (the rounded half overruns; no real preset does).
 // The driver cuts M by the same rule, with GEMM_P for q.
 std::vector<std::int64_t> openblas_k_blocks(std::int64_t K, std::int64_t q, std::int64_t unroll, bool threaded);
+
+// The K blocking an OpenBLAS order's parameters kc, unroll and driver choose
+// (openblas_k_params(), read by openblas_k_blocking; f32 picks kc=auto's preset),
+// and its blocks for K terms (an InputError when unroll overruns K).
+struct OpenblasKBlocking {
+  std::int64_t q, unroll;
+  bool threaded;
+};
+class OrderParams;
+std::vector<OrderParam> openblas_k_params();
+OpenblasKBlocking openblas_k_blocking(const OrderParams& ps, bool f32);
+std::vector<std::int64_t> openblas_k_blocks(const OrderParams& ps, const OpenblasKBlocking& bl, std::int64_t K);
 
 // Which outputs of a one-thread OpenBLAS 0.3.21 Haswell SGEMM C[m × n] (column
 // major) the kernel sums with split even/odd accumulators (openblas_haswell.cpp):
