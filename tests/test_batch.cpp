@@ -66,14 +66,14 @@ BOOST_AUTO_TEST_CASE(grid_expansion_order_and_names) {
   BOOST_REQUIRE_EQUAL(c.experiments.size(), 12u);
   for (std::size_t i = 0; i < c.experiments.size(); ++i) BOOST_TEST(c.experiments[i].id == static_cast<int>(i));
   const Experiment& e0 = c.experiments[0];
-  BOOST_TEST(e0.spec.name == "a");
+  BOOST_TEST(e0.desc.name == "a");
   BOOST_TEST((e0.dtype == Dtype::f32));
   BOOST_TEST(e0.seed == 1u);
   BOOST_TEST(c.experiments[1].seed == 2u);
   BOOST_TEST((c.experiments[2].dtype == Dtype::f64));
-  BOOST_TEST(c.experiments[4].spec.name == "tiny:res_a*2");
-  BOOST_TEST(c.experiments[4].spec.mb == 1);  // the mb override
-  BOOST_TEST(c.experiments[8].spec.name == "tiny:res_b");
+  BOOST_TEST(c.experiments[4].desc.name == "tiny:res_a*2");
+  BOOST_TEST(c.experiments[4].desc.mb == 1);  // the mb override
+  BOOST_TEST(c.experiments[8].desc.name == "tiny:res_b");
   BOOST_TEST(e0.file == "a__f32__kaiming__s1__" + e0.params_hash.substr(0, 8) + ".json");
   BOOST_TEST(c.experiments[4].file.rfind("tiny_res_a_2__f32__kaiming__s1__", 0) == 0u);
   BOOST_TEST(e0.params["rtol"] == 1e-3);
@@ -104,8 +104,8 @@ BOOST_AUTO_TEST_CASE(parameters_hash_is_stable_and_covers_every_parameter) {
 BOOST_AUTO_TEST_CASE(defaults_regex_and_all_orders) {
   const BatchConfig c = parse(R"({"problems": [{"shapes": "tiny", "regex": "conv1$|res_b"}], "orders": "all"})");
   BOOST_REQUIRE_EQUAL(c.experiments.size(), 2u);
-  BOOST_TEST(c.experiments[0].spec.name == "tiny:conv1");
-  BOOST_TEST(c.experiments[0].spec.mb == 2);
+  BOOST_TEST(c.experiments[0].desc.name == "tiny:conv1");
+  BOOST_TEST(c.experiments[0].desc.mb == 2);
   BOOST_TEST((c.experiments[0].dtype == Dtype::f32));
   BOOST_TEST(c.experiments[0].dist == "kaiming");
   BOOST_TEST(c.experiments[0].seed == 1u);
@@ -144,6 +144,39 @@ BOOST_AUTO_TEST_CASE(bad_configs_name_the_key) {
   BOOST_TEST(contains(error_of(R"({"problems": [], )" + base + "}"), "problems"));
   BOOST_TEST(contains(error_of(R"({"problems": ["mb1ic3ih8oc4kh3"]})"), "orders: missing"));
   BOOST_TEST(contains(error_of("{\"problems\": ["), "cfg.json: not valid JSON"));
+}
+
+BOOST_AUTO_TEST_CASE(directions_and_ranks) {
+  const BatchConfig c = parse(R"({"problems": ["mb2ic4iw11oc6kw3pw1n\"audio\"", "mb1ic3ih8oc4kh3ph1n\"a\"",
+                                   "mb1ic2id4ih5oc3kd3kh3pd1ph1n\"video\""],
+                                   "directions": ["FWD_D", "BWD_W", "BWD_D"], "orders": ["direct"]})");
+  // 3 problems × 3 directions, in that order.
+  BOOST_REQUIRE_EQUAL(c.experiments.size(), 9u);
+  BOOST_TEST(c.experiments[0].desc.rank == 1);
+  BOOST_TEST(c.experiments[6].desc.rank == 3);
+  BOOST_TEST((c.experiments[1].dir == Direction::bwd_w));
+  BOOST_TEST((c.experiments[5].dir == Direction::bwd_d));
+  BOOST_TEST(c.experiments[1].file.rfind("audio__BWD_W__f32__kaiming__s1__", 0) == 0u, c.experiments[1].file);
+  BOOST_TEST(c.experiments[1].params["direction"] == "BWD_W");
+  BOOST_TEST(c.experiments[1].params["desc"] == "g1mb2ic4iw11oc6ow11kw3sw1pw1dw0n\"audio\"");
+  // A forward experiment keeps the parameters, hash and name it had without the key.
+  const BatchConfig f = parse(R"({"problems": ["mb1ic3ih8oc4kh3ph1n\"a\""], "orders": ["direct"]})");
+  BOOST_TEST(!c.experiments[3].params.contains("direction"));
+  BOOST_TEST(c.experiments[3].params_hash == f.experiments[0].params_hash);
+  BOOST_TEST(c.experiments[3].file == f.experiments[0].file);
+  // Shape files of any rank: 1-D and 3-D lines parse, skip_non_2d drops them.
+  std::ofstream(shapes_dir() / "ranks") << "mb2ic4iw11oc6kw3pw1n\"r:1d\"\nmb1ic3ih8oc4kh3ph1n\"r:2d\"\n"
+                                           "mb1ic2id4ih5oc3kd3kh3pd1ph1n\"r:3d\"\n";
+  BOOST_TEST(parse(R"({"problems": [{"shapes": "ranks"}], "orders": "direct"})").experiments.size() == 3u);
+  const BatchConfig two = parse(R"({"problems": [{"shapes": "ranks", "skip_non_2d": true}], "orders": "direct"})");
+  BOOST_REQUIRE_EQUAL(two.experiments.size(), 1u);
+  BOOST_TEST(two.experiments[0].desc.name == "r:2d");
+  const std::string base = R"("problems": ["mb1ic3ih8oc4kh3"], "orders": ["direct"])";
+  BOOST_TEST(contains(error_of("{" + base + R"(, "directions": ["BWD_WB"]})"), "directions[0]: expected"));
+  BOOST_TEST(contains(error_of("{" + base + R"(, "directions": "FWD_B"})"), "directions: expected"));
+  BOOST_TEST(contains(error_of("{" + base + R"(, "directions": ["BWD_D", "BWD_D"]})"), "BWD_D is listed twice"));
+  const std::string gendot = error_of("{" + base + R"(, "directions": ["FWD_D", "BWD_W"], "dists": "gendot:cond=1e4"})");
+  BOOST_TEST(contains(gendot, "problems[0]: dist 'gendot:cond=1e4' builds forward 2-D outputs only"), gendot);
 }
 
 BOOST_AUTO_TEST_CASE(sanitized_names) {

@@ -136,6 +136,55 @@ BOOST_AUTO_TEST_CASE(run_resume_and_documents) {
   fs::remove_all(dir);
 }
 
+// Gradients and other ranks in a batch: each document is the one `analyze --dir
+// ... --gen` writes, and tables and plot data split them by direction.
+BOOST_AUTO_TEST_CASE(directions_in_a_batch_table_and_plot_data) {
+  const auto dir = certconv::test::scratch_dir("batch-directions");
+  const fs::path cfg = dir / "grad.json";
+  std::ofstream(cfg) << R"({
+    "problems": [{"desc": "mb2ic4iw11oc6kw3pw1", "name": "audio"}, {"desc": "mb2ic3id4ih5oc4kd3kh3pd1ph1", "name": "video"}],
+    "directions": ["BWD_D", "BWD_W"],
+    "orders": ["direct", "onednn-avx512-bwd-d", "onednn-avx512-bwd-w:threads=2"],
+    "skip_unsupported": true
+  })";
+  const auto out = dir / "out";
+  auto r = run_cli({"batch", cfg.string(), "--out", out.string()});
+  BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const json index = load(out / "index.json");
+  BOOST_REQUIRE_EQUAL(index["experiments"].size(), 4u);
+  BOOST_TEST(index["experiments"][1]["direction"] == "BWD_W");
+  const std::string file = index["experiments"][3]["file"];
+  BOOST_TEST(file.rfind("video__BWD_W__f32__kaiming__s1__", 0) == 0u, file);
+  const json d = load(out / file);
+  BOOST_TEST(d["problem"]["direction"] == "BWD_W");
+  BOOST_TEST(d["problem"]["rank"] == 3);
+  BOOST_TEST(d["problem"]["result"] == "dw");
+  BOOST_REQUIRE_EQUAL(d["observed"].size(), 2u);  // the BWD_D kernel does not apply
+  BOOST_TEST(d["observed"][1]["name"] == "onednn-avx512-bwd-w:threads=2");
+  BOOST_TEST(d["observed"][1]["violations"] == 0);
+  // The same experiment by hand.
+  const auto single = dir / "single.json";
+  r = run_cli({"analyze", "--spec", "mb2ic3id4ih5oc4kd3kh3pd1ph1", "--dir", "BWD_W", "--gen", "kaiming", "--seed", "1",
+               "--orders", "direct,onednn-avx512-bwd-w:threads=2", "--json", single.string()});
+  BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const json s = load(single);
+  BOOST_TEST(without_seconds(s["truth"]) == without_seconds(d["truth"]));
+  BOOST_TEST(without_seconds(s["observed"]) == without_seconds(d["observed"]));
+  // A table by direction, and the plot data's direction column.
+  r = run_cli({"table", out.string(), "--rows", "layer", "--cols", "direction", "--metric", "max_norm_err",
+               "--filter", "order=direct", "--format", "csv"});
+  BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  BOOST_TEST(contains(r.out, "audio,BWD_D,"), r.out);
+  BOOST_TEST(contains(r.out, "video,BWD_W,"), r.out);
+  r = run_cli({"plot-data", out.string(), "--out", (dir / "plot").string()});
+  BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  const std::string per_layer = slurp(dir / "plot" / "max_tightness_per_layer.csv");
+  BOOST_TEST(contains(per_layer, "0,audio,direct,"), per_layer);
+  BOOST_TEST(contains(per_layer, ",BWD_D\n"), per_layer);
+  BOOST_TEST(contains(per_layer, "1,video,onednn-avx512-bwd-w:threads=2,"), per_layer);
+  fs::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_CASE(two_shards_and_merge_equal_the_whole_run) {
   const auto dir = certconv::test::scratch_dir("batch-shards");
   const auto cfg = write_config(dir);
@@ -278,9 +327,9 @@ BOOST_AUTO_TEST_CASE(plot_data_from_the_fixture) {
   const auto r = run_cli({"plot-data", (source_root() / "data" / "golden" / "batch").string(), "--out", dir.string()});
   BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
   const std::string scatter = slurp(dir / "norm_err_vs_cond.csv");
-  BOOST_TEST(scatter.rfind("cond,norm_err,order,layer,dtype,dist,seed\n", 0) == 0u);
+  BOOST_TEST(scatter.rfind("cond,norm_err,order,layer,dtype,dist,seed,direction\n", 0) == 0u);
   BOOST_TEST(std::count(scatter.begin(), scatter.end(), '\n') > 10);
   const std::string per_layer = slurp(dir / "max_tightness_per_layer.csv");
-  BOOST_TEST(per_layer.rfind("layer_index,layer,order,max_tightness\n0,", 0) == 0u, per_layer);
+  BOOST_TEST(per_layer.rfind("layer_index,layer,order,max_tightness,direction\n0,", 0) == 0u, per_layer);
   fs::remove_all(dir);
 }

@@ -128,13 +128,13 @@ BOOST_AUTO_TEST_CASE(plot_data_files) {
   BOOST_TEST(s.points == 4);
   BOOST_TEST(s.layer_rows == 2);
   const std::string scatter = certconv::test::slurp(dir / "norm_err_vs_cond.csv");
-  BOOST_TEST(scatter.rfind("cond,norm_err,order,layer,dtype,dist,seed\n10,1,im2col,conv1,f32,kaiming,1\n", 0) == 0u,
+  BOOST_TEST(scatter.rfind("cond,norm_err,order,layer,dtype,dist,seed,direction\n10,1,im2col,conv1,f32,kaiming,1,FWD_D\n", 0) == 0u,
              scatter);
   BOOST_TEST(certconv::test::slurp(dir / "max_tightness_per_layer.csv") ==
-             "layer_index,layer,order,max_tightness\n0,conv1,im2col,0.3\n1,res_2,im2col,0.6\n");
+             "layer_index,layer,order,max_tightness,direction\n0,conv1,im2col,0.3,FWD_D\n1,res_2,im2col,0.6,FWD_D\n");
   write_plot_data(docs, {}, dir.string());
   BOOST_TEST(certconv::test::slurp(dir / "max_tightness_per_layer.csv") ==
-             "layer_index,layer,order,max_tightness\n0,conv1,im2col,0.3\n0,conv1,pairwise,inf\n1,res_2,im2col,0.6\n"
-             "1,res_2,pairwise,0.7\n");
+             "layer_index,layer,order,max_tightness,direction\n0,conv1,im2col,0.3,FWD_D\n0,conv1,pairwise,inf,FWD_D\n"
+             "1,res_2,im2col,0.6,FWD_D\n1,res_2,pairwise,0.7,FWD_D\n");
   std::filesystem::remove_all(dir);
 }

@@ -83,13 +83,13 @@ class Reader {
 };
 
 struct Problem {
-  ConvSpec spec;
+  ConvDesc desc;
   std::string origin;  // "problems[i]" for duplicate messages
 };
 
-ConvSpec parse_desc(const Reader& r, const std::string& desc, std::optional<std::int64_t> mb, const std::string& key) {
+ConvDesc parse_desc(const Reader& r, const std::string& desc, std::optional<std::int64_t> mb, const std::string& key) {
   try {
-    return parse_benchdnn(desc, mb);
+    return parse_conv_desc(desc, mb);
   } catch (const InputError& err) {
     r.fail(key, err.what());
   }
@@ -121,16 +121,16 @@ std::vector<Problem> read_problems(const json& root, const Reader& r, const std:
         if (e.contains(k)) r.fail(w + k, "only with 'shapes'");
       const std::string desc = r.string(e, "desc", w);
       out.push_back({parse_desc(r, desc, mb, w + "desc"), where});
-      if (e.contains("name")) out.back().spec.name = r.string(e, "name", w);
+      if (e.contains("name")) out.back().desc.name = r.string(e, "name", w);
       continue;
     }
     if (e.contains("name")) r.fail(w + "name", "only with 'desc' (shape files name their layers)");
     std::filesystem::path file = r.string(e, "shapes", w);
     if (file.is_relative()) file = std::filesystem::path(base_dir) / file;
     const bool skip_non_2d = r.boolean(e, "skip_non_2d", w, false);
-    std::vector<ConvSpec> specs;
+    std::vector<ConvDesc> descs;
     try {
-      specs = read_shapes_file(file.string(), mb, skip_non_2d);
+      descs = read_shapes_file_any(file.string(), mb);
     } catch (const InputError& err) {
       r.fail(w + "shapes", err.what());
     }
@@ -145,10 +145,11 @@ std::vector<Problem> read_problems(const json& root, const Reader& r, const std:
       }
     }
     std::size_t kept = 0;
-    for (ConvSpec& s : specs) {
-      if (s.name.find(filter) == std::string::npos) continue;
-      if (re && !std::regex_search(s.name, *re)) continue;
-      out.push_back({std::move(s), where});
+    for (ConvDesc& d : descs) {
+      if (skip_non_2d && d.rank != 2) continue;
+      if (d.name.find(filter) == std::string::npos) continue;
+      if (re && !std::regex_search(d.name, *re)) continue;
+      out.push_back({std::move(d), where});
       ++kept;
     }
     if (kept == 0) r.fail(where, "no layer of " + file.string() + " matches the filter");
@@ -217,14 +218,31 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
   }
   if (!root.is_object()) throw InputError(path + ": expected a JSON object at the top level");
   r.check_keys(root, "",
-               {"description", "problems", "dtypes", "orders", "dists", "seeds", "rtol", "atol", "lambda", "threads",
-                "allow_violations", "skip_unsupported"});
+               {"description", "problems", "directions", "dtypes", "orders", "dists", "seeds", "rtol", "atol", "lambda",
+                "threads", "allow_violations", "skip_unsupported"});
 
   BatchConfig c;
   c.path = path;
   c.sha256 = sha256_hex(text);
   if (root.contains("description")) c.description = r.string(root, "description", "");
   const auto problems = read_problems(root, r, base_dir);
+
+  // analyze's directions: one result each (BWD_WB's db is certified by `truth`), no bias generated.
+  std::vector<Direction> dirs;
+  const auto dir_items = r.list(
+      root, "directions", "\"FWD_D\", \"BWD_D\" or \"BWD_W\"",
+      [](const json& v) {
+        if (!v.is_string()) return false;
+        const auto d = parse_direction(v.get<std::string>());
+        return d && (*d == Direction::fwd_d || *d == Direction::bwd_d || *d == Direction::bwd_w);
+      },
+      "FWD_D");
+  for (const json& d : dir_items) {
+    const Direction dir = *parse_direction(d.get<std::string>());
+    if (std::find(dirs.begin(), dirs.end(), dir) != dirs.end())
+      r.fail("directions", std::string(direction_name(dir)) + " is listed twice");
+    dirs.push_back(dir);
+  }
 
   std::vector<Dtype> dtypes;
   for (const json& d : r.list(root, "dtypes", "\"f32\" or \"f64\"",
@@ -270,30 +288,38 @@ BatchConfig parse_batch_config(const std::string& text, const std::string& path,
 
   std::map<std::string, std::string> seen;  // params hash → origin
   for (const Problem& p : problems)
-    for (const Dtype dtype : dtypes)
-      for (const auto& dist : dists)
-        for (const auto seed : seeds) {
-          Experiment e;
-          e.id = static_cast<int>(c.experiments.size());
-          e.spec = p.spec;
-          e.dtype = dtype;
-          e.dist = dist;
-          e.seed = seed;
-          e.params = {{"desc", to_benchdnn(p.spec)}, {"dtype", dtype_name(dtype)},
-                      {"dist", dist},                {"seed", seed},
-                      {"orders", c.orders},          {"rtol", c.rtol},
-                      {"atol", c.atol},              {"lambda", c.lambda},
-                      {"allow_violations", c.allow_violations}, {"skip_unsupported", c.skip_unsupported}};
-          e.params_hash = sha256_hex(e.params.dump());
-          const auto [it, fresh] = seen.emplace(e.params_hash, p.origin);
-          if (!fresh)
-            r.fail(p.origin, "layer '" + to_benchdnn(p.spec) + "' repeats an experiment of " + it->second);
-          std::string layer = sanitize_name(p.spec.name.empty() ? to_benchdnn(p.spec) : p.spec.name);
-          if (layer.size() > 80) layer.resize(80);
-          e.file = layer + "__" + dtype_name(dtype) + "__" + sanitize_name(dist) + "__s" + std::to_string(seed) + "__" +
-                   e.params_hash.substr(0, 8) + ".json";
-          c.experiments.push_back(std::move(e));
-        }
+    for (const Direction dir : dirs)
+      for (const Dtype dtype : dtypes)
+        for (const auto& dist : dists)
+          for (const auto seed : seeds) {
+            if (dist.rfind("gendot", 0) == 0 && (dir != Direction::fwd_d || p.desc.rank != 2))
+              r.fail(p.origin, "dist '" + dist + "' builds forward 2-D outputs only; '" + to_benchdnn(p.desc) + "' " +
+                                   direction_name(dir) + " is not one");
+            Experiment e;
+            e.id = static_cast<int>(c.experiments.size());
+            e.desc = p.desc;
+            e.dir = dir;
+            e.dtype = dtype;
+            e.dist = dist;
+            e.seed = seed;
+            e.params = {{"desc", to_benchdnn(p.desc)}, {"dtype", dtype_name(dtype)},
+                        {"dist", dist},                {"seed", seed},
+                        {"orders", c.orders},          {"rtol", c.rtol},
+                        {"atol", c.atol},              {"lambda", c.lambda},
+                        {"allow_violations", c.allow_violations}, {"skip_unsupported", c.skip_unsupported}};
+            // Forward experiments keep the parameters (and file names) they had before directions.
+            if (dir != Direction::fwd_d) e.params["direction"] = direction_name(dir);
+            e.params_hash = sha256_hex(e.params.dump());
+            const auto [it, fresh] = seen.emplace(e.params_hash, p.origin);
+            if (!fresh)
+              r.fail(p.origin, "layer '" + to_benchdnn(p.desc) + "' repeats an experiment of " + it->second);
+            std::string layer = sanitize_name(p.desc.name.empty() ? to_benchdnn(p.desc) : p.desc.name);
+            if (layer.size() > 80) layer.resize(80);
+            const std::string dir_part = dir == Direction::fwd_d ? "" : sanitize_name(direction_name(dir)) + "__";
+            e.file = layer + "__" + dir_part + dtype_name(dtype) + "__" + sanitize_name(dist) + "__s" +
+                     std::to_string(seed) + "__" + e.params_hash.substr(0, 8) + ".json";
+            c.experiments.push_back(std::move(e));
+          }
   return c;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Batch configuration (docs/batch.md): a JSON grid over problems, dtypes, input
-// distributions and seeds; every experiment runs the same list of orders and
+// Batch configuration (docs/batch.md): a JSON grid over problems (any rank),
+// directions, dtypes, input distributions and seeds; every experiment runs the same list of orders and
 // becomes one certconv.analyze/1 document. load_batch_config parses, validates
 // (unknown keys, orders, descriptors, distributions → InputError naming the
 // file and the key path, e.g. `problems[1].mb_override`) and expands the grid.
@@ -9,14 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "certconv/core/direction.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/spec.hpp"
 
 namespace certconv {
 
 struct Experiment {
-  int id = 0;  // position in the expanded grid (problems × dtypes × dists × seeds)
-  ConvSpec spec;
+  int id = 0;  // position in the expanded grid (problems × directions × dtypes × dists × seeds)
+  ConvDesc desc;
+  Direction dir = Direction::fwd_d;
   Dtype dtype = Dtype::f32;
   std::string dist;   // generator, as for `analyze --gen`
   std::uint64_t seed = 0;
@@ -24,7 +26,7 @@ struct Experiment {
   // depend on them), its SHA-256, and the file name derived from both.
   nlohmann::json params;
   std::string params_hash;
-  std::string file;  // <layer>__<dtype>__<dist>__s<seed>__<hash8>.json
+  std::string file;  // <layer>[__<dir>]__<dtype>__<dist>__s<seed>__<hash8>.json (dir unless FWD_D)
 };
 
 struct BatchConfig {

@@ -30,9 +30,9 @@ std::vector<std::string> find_index_files(const std::string& dir) {
 }
 
 json index_entry(const Experiment& e) {
-  return {{"id", e.id},       {"file", e.file}, {"params_hash", e.params_hash}, {"layer", e.spec.name},
-          {"desc", e.params["desc"]}, {"dtype", dtype_name(e.dtype)}, {"dist", e.dist}, {"seed", e.seed},
-          {"status", "pending"}};
+  return {{"id", e.id},       {"file", e.file}, {"params_hash", e.params_hash}, {"layer", e.desc.name},
+          {"desc", e.params["desc"]}, {"direction", direction_name(e.dir)}, {"dtype", dtype_name(e.dtype)},
+          {"dist", e.dist}, {"seed", e.seed}, {"status", "pending"}};
 }
 
 json index_document(const json& config, const json& orders, std::size_t total, const std::optional<Shard>& shard,

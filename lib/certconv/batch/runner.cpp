@@ -9,6 +9,7 @@
 #include "certconv/analysis/analyze.hpp"
 #include "certconv/batch/index.hpp"
 #include "certconv/core/error.hpp"
+#include "certconv/core/lower.hpp"
 #include "certconv/core/fp_env.hpp"
 #include "certconv/exact/generate.hpp"
 #include "certconv/report/analyze_doc.hpp"
@@ -22,7 +23,6 @@ namespace {
 
 template <class T>
 json analyze_generated(const BatchConfig& c, const Experiment& e, int& exit_code) {
-  const Generated<T> g = generate_inputs<T>(e.spec, e.dist, e.seed);
   AnalyzeRequest req;
   req.dtype = dtype_of<T>();
   req.orders = c.orders;
@@ -32,10 +32,27 @@ json analyze_generated(const BatchConfig& c, const Experiment& e, int& exit_code
   req.threads = c.threads;
   req.allow_violations = c.allow_violations;
   req.skip_unsupported = c.skip_unsupported;
-  const AnalyzeResult r = analyze(ConvProblem<T>{e.spec, g.x, g.w, nullptr}, req);
+  const json inputs = {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", dtype_name(e.dtype)}};
+  if (e.dir == Direction::fwd_d && e.desc.rank == 2) {
+    const ConvSpec spec = spec_2d(e.desc);
+    const Generated<T> g = generate_inputs<T>(spec, e.dist, e.seed);
+    const AnalyzeResult r = analyze(ConvProblem<T>{spec, g.x, g.w, nullptr}, req);
+    exit_code = r.exit_code;
+    return analyze_document(spec, req, r, inputs);
+  }
+  // Any other direction or rank, as `analyze --dir D --gen`: x and w as for the
+  // forward problem, then dy from the same stream.
+  GeneratedOperands<T> g = generate_operands<T>(e.desc, e.dist, e.seed);
+  Operands<T> ops;
+  for (const std::string& name : operand_names(e.dir)) {
+    if (name == "x") ops.x = &g.x;
+    if (name == "w") ops.w = &g.w;
+    if (name == "dy") ops.dy = &g.dy;
+  }
+  const Lowered<T> l = std::move(lower(e.desc, e.dir, ops).front());
+  const AnalyzeResult r = analyze(e.desc, e.dir, ops, req);
   exit_code = r.exit_code;
-  return analyze_document(
-      e.spec, req, r, {{"source", "generator"}, {"dist", e.dist}, {"seed", e.seed}, {"dtype", dtype_name(e.dtype)}});
+  return analyze_document(e.desc, e.dir, l.result, l.problem.spec, req, r, inputs);
 }
 
 // Fills a finished entry from its (new or resumed) document.

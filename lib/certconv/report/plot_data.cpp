@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <tuple>
 
 #include "certconv/core/atomic_file.hpp"
 #include "certconv/core/error.hpp"
@@ -41,15 +42,17 @@ PlotDataSummary write_plot_data(const std::vector<LoadedDocument>& docs, const s
   const RowFilter filter(filters);
   filter.check_fields(rows);
   PlotDataSummary s;
-  std::string scatter = "cond,norm_err,order,layer,dtype,dist,seed\n";
+  std::string scatter = "cond,norm_err,order,layer,dtype,dist,seed,direction\n";
   std::vector<std::string> layers;
-  std::vector<std::pair<std::size_t, std::string>> keys;  // (layer index, order), first appearance order
-  std::map<std::pair<std::size_t, std::string>, double> tight;
+  // (layer index, order, direction), first appearance order
+  using Key = std::tuple<std::size_t, std::string, std::string>;
+  std::vector<Key> keys;
+  std::map<Key, double> tight;
   for (const ResultRow& r : rows) {
     if (!filter.keep(r)) continue;
-    const std::string order = text(r, "order"), layer = text(r, "layer");
+    const std::string order = text(r, "order"), layer = text(r, "layer"), dir = text(r, "direction");
     std::string tail;
-    for (const std::string& f : {order, layer, text(r, "dtype"), text(r, "dist"), text(r, "seed")}) {
+    for (const std::string& f : {order, layer, text(r, "dtype"), text(r, "dist"), text(r, "seed"), dir}) {
       tail += ',';
       tail += csv_field(f);
     }
@@ -69,18 +72,19 @@ PlotDataSummary write_plot_data(const std::vector<LoadedDocument>& docs, const s
     if (!tv || std::isnan(*tv)) continue;
     auto li = std::find(layers.begin(), layers.end(), layer);
     if (li == layers.end()) li = layers.insert(layers.end(), layer);
-    const std::pair<std::size_t, std::string> key{static_cast<std::size_t>(li - layers.begin()), order};
+    const Key key{static_cast<std::size_t>(li - layers.begin()), order, dir};
     const auto [it, fresh] = tight.emplace(key, *tv);
     if (fresh)
       keys.push_back(key);
     else
       it->second = std::max(it->second, *tv);
   }
-  std::string per_layer = "layer_index,layer,order,max_tightness\n";
-  std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string per_layer = "layer_index,layer,order,max_tightness,direction\n";
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const Key& a, const Key& b) { return std::get<0>(a) < std::get<0>(b); });
   for (const auto& k : keys)
-    per_layer += std::to_string(k.first) + "," + csv_field(layers[k.first]) + "," + csv_field(k.second) + "," +
-                 num(tight[k]) + "\n";
+    per_layer += std::to_string(std::get<0>(k)) + "," + csv_field(layers[std::get<0>(k)]) + "," +
+                 csv_field(std::get<1>(k)) + "," + num(tight[k]) + "," + std::get<2>(k) + "\n";
   s.layer_rows = static_cast<int>(keys.size());
 
   std::error_code ec;

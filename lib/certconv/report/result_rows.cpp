@@ -98,6 +98,7 @@ const std::vector<std::pair<std::string, std::string>>& field_aliases() {
   static const std::vector<std::pair<std::string, std::string>> a{
       {"layer", "problem.name, or problem.desc when the name is empty"},
       {"desc", "problem.desc"},
+      {"direction", "problem.direction; FWD_D (FWD_B with a bias file) for forward 2-D documents, which do not record it"},
       {"order", "observed.name"},
       {"kind", "observed.kind"},
       {"bound_kind", "observed.bound_kind"},
@@ -120,6 +121,10 @@ std::optional<json> field_value(const ResultRow& r, const std::string& field) {
     auto name = walk(r.doc->doc, "problem.name");
     if (name && name->is_string() && !name->get<std::string>().empty()) return name;
     return walk(r.doc->doc, "problem.desc");
+  }
+  if (field == "direction") {
+    if (auto d = walk(r.doc->doc, "problem.direction")) return d;
+    return walk(r.doc->doc, "inputs.files.bias") ? "FWD_B" : "FWD_D";
   }
   std::string path = field;
   for (const auto& [alias, target] : field_aliases())
