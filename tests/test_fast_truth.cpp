@@ -165,6 +165,9 @@ constexpr const char* kShapes[] = {
     "mb1g3ic3ih8iw9oc3kh2kw3sh1sw2ph0pw2dh2dw0",  // depthwise, asymmetric
     "mb1ic2ih5oc3kh5ph4",                       // outputs made of padding only
     "mb1ic3ih23oc13kh7sh2ph3",                  // the seed layer, small
+    "mb2ic3ih9iw4oc19kh3kw3ph1pw0",             // rows of 2 columns: lanes across channels, a tail of 3
+    "mb1g2ic6ih12iw7oc20kh3kw3sh1sw2ph1pw1",    // rows of 4, groups of 10 channels, stride 2
+    "mb2ic4ih30oc16kh28",                       // BWD_W-like: 3×3 outputs of 784 taps
 };
 
 }  // namespace

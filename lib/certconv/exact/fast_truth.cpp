@@ -30,6 +30,10 @@
 // Layout: per image, x in binary64, zero-padded, each padded row split into sw
 // phases (column j of phase φ holds padded column j·sw + φ), so that the inputs of
 // consecutive output columns are consecutive in memory for every tap; |x| alongside.
+// The kernel's lanes run along output columns, or, for rows of at most 4 columns
+// (the lowered BWD_W problem: rows are the kernel width) where more channels than
+// columns would fill them, along output channels; each output sees the same
+// operations either way.
 #include "certconv/exact/fast_truth.hpp"
 
 #include <algorithm>
@@ -78,19 +82,39 @@ template <bool Abs>
 [[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void blocks_avx512(const Block& b, int ocb) {
   run_any<8, true, Abs>(b, ocb);
 }
+
+// Lanes across channels (run_block_channels), for rows of at most 4 columns.
+template <int V, bool Abs>
+[[gnu::always_inline]] inline void run_channels(const Block& b, int ocb) {
+  switch (b.ow) {
+    case 1: fast_truth_detail::run_block_channels<1, V, true, Abs>(b, ocb); break;
+    case 2: fast_truth_detail::run_block_channels<2, V, true, Abs>(b, ocb); break;
+    case 3: fast_truth_detail::run_block_channels<3, V, true, Abs>(b, ocb); break;
+    default: fast_truth_detail::run_block_channels<4, V, true, Abs>(b, ocb); break;
+  }
+}
+template <bool Abs>
+[[gnu::target("arch=x86-64-v3")]] void channels_avx2(const Block& b, int ocb) { run_channels<4, Abs>(b, ocb); }
+template <bool Abs>
+[[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]] void channels_avx512(const Block& b, int ocb) {
+  run_channels<8, Abs>(b, ocb);
+}
 #endif
 
 struct Kernel {
   BlockFn fn;
   int max_ocb;  // channels per block: as many as the registers hold
+  // Lanes across channels for rows of ≤ 4 columns (null: none), and its lane count.
+  BlockFn channels = nullptr;
+  int lanes = 0;
 };
 
 template <bool Abs>
 Kernel kernel_for(KernelIsa isa, bool exact_products) {
   switch (isa) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    case KernelIsa::avx512: return {blocks_avx512<Abs>, 6};
-    case KernelIsa::avx2: return {blocks_avx2<Abs>, Abs ? 1 : 2};
+    case KernelIsa::avx512: return {blocks_avx512<Abs>, 6, channels_avx512<Abs>, 8};
+    case KernelIsa::avx2: return {blocks_avx2<Abs>, Abs ? 1 : 2, channels_avx2<Abs>, 4};
 #endif
     default: return {exact_products ? blocks_generic_exact<Abs> : blocks_generic_fma<Abs>, 2};
   }
@@ -288,6 +312,11 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
   const double inflate = up(1 + mul_up(2.0 * static_cast<double>(taps + icg + 1), 0x1p-53));
   const double under = mul_up(static_cast<double>(icg), 0x1p-1074);
 
+  // Short rows (the lowered BWD_W problem's are the kernel width) fill more lanes
+  // across channels than across columns.
+  const bool by_channels = kernel.channels && s.ow <= 4 && std::min<std::int64_t>(ocg, kernel.lanes) > s.ow;
+  const int block = by_channels ? kernel.lanes : kernel.max_ocb;
+
   // Blocks of channels within a group, then one work item per block and output row.
   struct Span {
     std::int64_t oc0;
@@ -295,23 +324,25 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
   };
   std::vector<Span> spans;
   for (std::int64_t g = 0; g < s.g; ++g)
-    for (std::int64_t o = 0; o < ocg; o += kernel.max_ocb)
-      spans.push_back({g * ocg + o, static_cast<int>(std::min<std::int64_t>(kernel.max_ocb, ocg - o))});
+    for (std::int64_t o = 0; o < ocg; o += block)
+      spans.push_back({g * ocg + o, static_cast<int>(std::min<std::int64_t>(block, ocg - o))});
 
-  // Weights packed per block (Block::w; span i at i·2·K·max_ocb) and ‖w[oc, c]‖₁.
+  // Weights packed per block (Block::w; span i at i·2·K·block; by channels, every
+  // tap holds `block` lanes, zero past the span) and ‖w[oc, c]‖₁.
   const auto n_spans = static_cast<std::int64_t>(spans.size());
-  std::vector<double> wpack(static_cast<std::size_t>(n_spans * 2 * K * kernel.max_ocb));
+  std::vector<double> wpack(static_cast<std::size_t>(n_spans * 2 * K * block));
   std::vector<double> wl1(static_cast<std::size_t>(s.oc * icg));
   for (std::int64_t i = 0; i < n_spans; ++i) {
     const Span sp = spans[static_cast<std::size_t>(i)];
+    const int stride = by_channels ? block : sp.ocb;
     for (int o = 0; o < sp.ocb; ++o)
       for (std::int64_t c = 0; c < icg; ++c) {
         double& l1 = wl1[static_cast<std::size_t>((sp.oc0 + o) * icg + c)];
         for (std::int64_t k = c * taps; k < (c + 1) * taps; ++k) {
           const double v = p.w.data[static_cast<std::size_t>((sp.oc0 + o) * K + k)];
-          double* dst = wpack.data() + i * 2 * K * kernel.max_ocb + 2 * k * sp.ocb + o;
+          double* dst = wpack.data() + i * 2 * K * block + 2 * k * stride + o;
           dst[0] = v;
-          dst[sp.ocb] = std::fabs(v);
+          dst[stride] = std::fabs(v);
           l1 += std::fabs(v);
         }
       }
@@ -351,14 +382,15 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
         items, threads, 4,
         [&] {
           return Worker{{}, std::vector<std::int64_t>(static_cast<std::size_t>(s.ow)),
-                        std::vector<double>(static_cast<std::size_t>(4 * kernel.max_ocb * L.lanes)), 0};
+                        std::vector<double>(static_cast<std::size_t>(4 * block * L.lanes)), 0};
         },
         [&](Worker& wk, std::int64_t i0, std::int64_t i1) {
           for (std::int64_t it = i0; it < i1; ++it) {
             const std::int64_t span = it / s.oh, oy = it % s.oh;
             const Span sp = spans[static_cast<std::size_t>(span)];
             const std::int64_t g = sp.oc0 / ocg;
-            double a0[6], b[6], err[6];
+            // Lanes past the span (by channels) run on harmless values and are dropped.
+            double a0[8] = {1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5}, b[8] = {}, err[8] = {};
             for (int o = 0; o < sp.ocb; ++o) {
               const std::int64_t oc = sp.oc0 + o;
               double sum = std::fabs(bias[static_cast<std::size_t>(oc)]);
@@ -387,7 +419,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
                             L.tap_off.data(),
                             static_cast<int>(taps),
                             static_cast<int>(icg),
-                            wpack.data() + span * 2 * K * kernel.max_ocb,
+                            wpack.data() + span * 2 * K * block,
                             static_cast<int>(s.ow),
                             a0,
                             b,
@@ -404,7 +436,7 @@ std::vector<std::int64_t> fast_truth(const ConvProblem<T>& p, const FastTruthOpt
                             wk.scratch.data(),
                             wk.flags.data(),
                             static_cast<int>(L.lanes)};
-            kernel.fn(blk, sp.ocb);
+            (by_channels ? kernel.channels : kernel.fn)(blk, sp.ocb);
           }
         },
         [&](Worker& wk) {

@@ -39,7 +39,8 @@ struct Block {
   std::int64_t chan_stride;
   const std::int64_t* tap_off;
   int taps, icg;
-  // The block's weights packed as [c][tap][w, |w|][o]: the 2·OCB values one tap
+  // The block's weights packed as [c][tap][w, |w|][o] (run_block_channels: V slots
+  // per o list, zero past the block): the 2·OCB values one tap
   // needs are adjacent (one stream for the prefetcher).
   const double* w;
   int ow;
@@ -127,6 +128,21 @@ template <int V>
   return r;
 }
 
+// Decides the block's ocb × ow outputs from the enclosures in b.scratch.
+template <bool Abs>
+[[gnu::always_inline]] inline void decide_block(const Block& b, int ocb) {
+  for (int o = 0; o < ocb; ++o) {
+    const double* sc = b.scratch + 4 * o * b.ow_pad;
+    const std::int64_t i0 = b.out0 + o * b.out_stride;
+    decide_row<Abs>(sc, sc + b.ow_pad, sc + 2 * b.ow_pad, sc + 3 * b.ow_pad, b.err[o], b.ow, b.y + i0, b.lo + i0,
+                    b.hi + i0, b.y32 + i0, b.absdot + i0, b.flags);
+    for (int l = 0; l < b.ow; ++l) {
+      if (!(b.flags[l] & 1)) b.undecided->push_back(i0 + l);
+      *b.zeros += b.flags[l] >> 1;
+    }
+  }
+}
+
 template <int OCB, int V, bool Fma, bool Abs>
 [[gnu::always_inline]] inline void run_block(const Block& b) {
   using Vec = Lanes<V>;
@@ -194,16 +210,85 @@ template <int OCB, int V, bool Fma, bool Abs>
       }
     }
   }
-  for (int o = 0; o < OCB; ++o) {
-    const double* sc = b.scratch + 4 * o * b.ow_pad;
-    const std::int64_t i0 = b.out0 + o * b.out_stride;
-    decide_row<Abs>(sc, sc + b.ow_pad, sc + 2 * b.ow_pad, sc + 3 * b.ow_pad, b.err[o], b.ow, b.y + i0, b.lo + i0,
-               b.hi + i0, b.y32 + i0, b.absdot + i0, b.flags);
-    for (int l = 0; l < b.ow; ++l) {
-      if (!(b.flags[l] & 1)) b.undecided->push_back(i0 + l);
-      *b.zeros += b.flags[l] >> 1;
+  decide_block<Abs>(b, OCB);
+}
+
+// The same sums with the lanes across output channels instead of columns, for
+// short output rows (COLS ≤ 4 columns; the lowered BWD_W problem's rows are the
+// kernel width): lane o of column j runs output (oc0 + o, j) through exactly the
+// operations run_block gives it, in the same order. The block's weights are packed
+// [c][tap][w: V][|w|: V] (zero past the block's channels), a0, bias and err hold V
+// entries; lanes past `ocb` compute and are dropped.
+template <int COLS, int V, bool Fma, bool Abs>
+[[gnu::always_inline]] inline void run_block_channels(const Block& b, int ocb) {
+  using Vec = Lanes<V>;
+  const Vec a0 = load<V>(b.a0), bias = load<V>(b.bias);
+  Vec abias;
+  for (int l = 0; l < V; ++l) abias[l] = std::fabs(bias[l]);
+  Vec A[COLS], E[COLS], B[COLS], F[COLS];
+#pragma GCC unroll 4
+  for (int j = 0; j < COLS; ++j) {
+    A[j] = a0 + bias;
+    E[j] = bias - ((a0 + bias) - a0);
+    if constexpr (Abs) {
+      B[j] = a0 + abias;
+      F[j] = abias - ((a0 + abias) - a0);
     }
   }
+  for (int c = 0; c < b.icg; ++c) {
+    const double* xc = b.x + c * b.chan_stride;
+    const double* axc = Abs ? b.ax + c * b.chan_stride : nullptr;
+    const double* wc = b.w + c * b.taps * 2 * V;
+    for (int t = 0; t < b.taps; ++t) {
+      const Vec wv = load<V>(wc + t * 2 * V);
+      Vec awv{};
+      if constexpr (Abs) awv = load<V>(wc + t * 2 * V + V);
+#pragma GCC unroll 4
+      for (int j = 0; j < COLS; ++j) {
+        const Vec xv = splat<V>(xc[b.tap_off[t] + j]);
+        if constexpr (Fma) {
+          const Vec s = fma<V>(wv, xv, A[j]);
+          const Vec z = s - A[j];
+          E[j] += fma<V>(wv, xv, -z);
+          A[j] = s;
+        } else {
+          const Vec p = wv * xv;
+          const Vec s = A[j] + p;
+          E[j] += p - (s - A[j]);
+          A[j] = s;
+        }
+        if constexpr (Abs) {
+          const Vec axv = splat<V>(axc[b.tap_off[t] + j]);
+          if constexpr (Fma) {
+            const Vec sa = fma<V>(awv, axv, B[j]);
+            const Vec za = sa - B[j];
+            F[j] += fma<V>(awv, axv, -za);
+            B[j] = sa;
+          } else {
+            const Vec pa = awv * axv;
+            const Vec sa = B[j] + pa;
+            F[j] += pa - (sa - B[j]);
+            B[j] = sa;
+          }
+        }
+      }
+    }
+  }
+  for (int j = 0; j < COLS; ++j) {
+    const Vec hi = A[j] - a0;  // exact (Sterbenz)
+    Vec ahi{};
+    if constexpr (Abs) ahi = B[j] - a0;
+    for (int o = 0; o < ocb; ++o) {
+      double* sc = b.scratch + 4 * o * b.ow_pad + j;
+      sc[0] = hi[o];
+      sc[b.ow_pad] = E[j][o];
+      if constexpr (Abs) {
+        sc[2 * b.ow_pad] = ahi[o];
+        sc[3 * b.ow_pad] = F[j][o];
+      }
+    }
+  }
+  decide_block<Abs>(b, ocb);
 }
 
 
