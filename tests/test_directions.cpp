@@ -375,6 +375,25 @@ BOOST_AUTO_TEST_CASE(descriptors_of_every_rank) {
 
 namespace {
 
+// Elements that differ in bits, and outputs of an order beyond its rigorous bound
+// around the truth (result layout).
+template <class T>
+std::int64_t differing(const Tensor<T>& a, const Tensor<T>& b) {
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < a.data.size(); ++i) n += std::memcmp(&a.data[i], &b.data[i], sizeof(T)) != 0;
+  return n;
+}
+
+template <class T>
+std::int64_t beyond_bound(const Lowered<T>& l, const Tensor<T>& y, const OrderOutput<T>& out) {
+  const Truth t = compute_result_truth(l, TruthOptions{}).truth;
+  const Tensor<double> bound = to_result_layout(l, out.bound);
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < y.data.size(); ++i)
+    n += y.data[i] > t.hi.data[i] + bound.data[i] || y.data[i] < t.lo.data[i] - bound.data[i];
+  return n;
+}
+
 // PyTorch 1.13's slow path for dx, written from its source and not from the
 // lowering: per image the columns col[c][k][o] = Σ_oc w[oc][c][k]·dy[n][oc][o] as
 // OpenBLAS's SGEMM sums them (K = oc/g cut into blocks by level3.c's rule: Q while
@@ -430,17 +449,10 @@ void check_slow_conv_bwd_d(const std::string& desc, const std::string& order, st
   const Lowered<T> l = std::move(lower(d, Direction::bwd_d, ops).front());
   const OrderOutput<T> mine = run_order(parse_order(order), l.problem.view(), RunOptions{});
   const Tensor<T> got = to_result_layout(l, mine.y), want = slow_conv_bwd_d_reference(d, w, dy, q, unroll);
-  std::int64_t differ = 0;
-  for (std::size_t i = 0; i < got.data.size(); ++i) differ += std::memcmp(&got.data[i], &want.data[i], sizeof(T)) != 0;
+  const std::int64_t differ = differing(got, want);
   BOOST_TEST(differ == 0, desc << " " << order << " " << dist << ": " << differ << " of " << got.size()
                                << " elements differ from the slow reference");
-  // The order's rigorous bound holds against the truth.
-  const Truth t = compute_result_truth(l, TruthOptions{}).truth;
-  const Tensor<double> bound = to_result_layout(l, mine.bound);
-  std::int64_t beyond = 0;
-  for (std::size_t i = 0; i < got.data.size(); ++i)
-    beyond += got.data[i] > t.hi.data[i] + bound.data[i] || got.data[i] < t.lo.data[i] - bound.data[i];
-  BOOST_TEST(beyond == 0, desc << " " << order);
+  BOOST_TEST(beyond_bound(l, got, mine) == 0, desc << " " << order);
 }
 
 }  // namespace
@@ -508,18 +520,10 @@ BOOST_AUTO_TEST_CASE(emulated_backward_kernels_equal_onednn) {
         ++checked[orders.at(impl)];
         const OrderOutput<float> mine = run_order(parse_order(order), l.problem.view(), opt);
         const Tensor<float> back = to_result_layout(l, mine.y);
-        std::int64_t differ = 0;
-        for (std::size_t i = 0; i < back.data.size(); ++i)
-          differ += std::memcmp(&back.data[i], &real.data[i], sizeof(float)) != 0;
+        const std::int64_t differ = differing(back, real);
         BOOST_TEST(differ == 0, desc << " " << order << ": " << differ << " of " << back.size()
                                      << " elements differ from oneDNN");
-        // The order's rigorous bound holds against the truth.
-        const Truth t = compute_result_truth(l, TruthOptions{}).truth;
-        const Tensor<double> bound = to_result_layout(l, mine.bound);
-        std::int64_t beyond = 0;
-        for (std::size_t i = 0; i < back.data.size(); ++i)
-          beyond += back.data[i] > t.hi.data[i] + bound.data[i] || back.data[i] < t.lo.data[i] - bound.data[i];
-        BOOST_TEST(beyond == 0, desc << " " << order);
+        BOOST_TEST(beyond_bound(l, back, mine) == 0, desc << " " << order);
       }
   for (const auto& [order, n] : checked) BOOST_TEST_MESSAGE(order << ": " << n << " cases equal oneDNN");
 }

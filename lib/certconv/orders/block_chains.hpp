@@ -5,8 +5,10 @@
 // in `seq` order; the first block is stored (plus the bias unless bias_init), each
 // later block is added to what is stored: dst = fl(acc + dst).
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "certconv/core/error.hpp"
 #include "certconv/orders/driver.hpp"
 
 namespace certconv {
@@ -40,5 +42,43 @@ struct BlockChains {
   }
 };
 
+// oneDNN's balance211: `rows` cut into nthr contiguous chunks, the first
+// rows − (n1 − 1)·nthr taking n1 = ⌈rows/nthr⌉, the others n1 − 1 (empty chunks
+// dropped). The first row of each chunk, then rows.
+inline std::vector<std::int64_t> balance211_starts(std::int64_t rows, std::int64_t nthr) {
+  const std::int64_t n1 = (rows + nthr - 1) / nthr, big = rows - (n1 - 1) * nthr;
+  std::vector<std::int64_t> starts;
+  for (std::int64_t t = 0, row = 0; t < nthr; ++t) {
+    const std::int64_t take = t < big ? n1 : n1 - 1;
+    if (take == 0) continue;
+    starts.push_back(row);
+    row += take;
+  }
+  starts.push_back(rows);
+  return starts;
+}
+
+// A backward-weights reduction whose terms, in the lowered order (n, od, oh, ow),
+// form `rows` equal rows cut by balance211 into nthr chunks: one chain per chunk.
+inline BlockChains row_chunks(std::int64_t terms, std::int64_t rows, std::int64_t nthr) {
+  BlockChains ker;
+  ker.seq.resize(static_cast<std::size_t>(terms));
+  for (std::size_t i = 0; i < ker.seq.size(); ++i) ker.seq[i] = static_cast<std::int64_t>(i);
+  for (const std::int64_t r : balance211_starts(rows, nthr)) ker.starts.push_back(r * (terms / rows));
+  return ker;
+}
+
+// The layer a backward-weights order emulates (core/lower.hpp sets it).
+template <class T>
+const ConvDesc& bwd_weights_origin(const OrderSpec& o, const ConvProblem<T>& p) {
+  require(p.spec.origin.has_value(), "order '" + o.name + "' runs on a BWD_W problem (core/lower.hpp) only");
+  return *p.spec.origin;
+}
+
+// The `threads` parameter of the weights orders: the OpenMP count the library ran with.
+inline OrderParam onednn_threads_param(const std::string& splits) {
+  return {"threads", "1", "OpenMP threads oneDNN ran with (torch.get_num_threads()): " + splits,
+          sweep_over({"1", "2", "4"})};
+}
 
 }  // namespace certconv

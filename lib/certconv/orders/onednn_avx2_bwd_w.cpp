@@ -58,20 +58,8 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const auto threads = static_cast<int>(ps.integer("threads", 1, 1, 4096));
-  require(p.spec.origin.has_value(), "order '" + o.name + "' runs on a BWD_W problem (core/lower.hpp) only");
-  const ConvDesc& d = *p.spec.origin;
-  const std::int64_t terms = p.spec.n_terms(), per_image = terms / d.mb, npg = onednn_avx2_bwd_weights_npg(d, threads);
-  BlockChains ker;
-  ker.seq.resize(static_cast<std::size_t>(terms));
-  for (std::size_t i = 0; i < ker.seq.size(); ++i) ker.seq[i] = static_cast<std::int64_t>(i);
-  const std::int64_t n1 = (d.mb + npg - 1) / npg, big = d.mb - (n1 - 1) * npg;  // balance211
-  for (std::int64_t t = 0, n = 0; t < npg; ++t) {
-    const std::int64_t take = t < big ? n1 : n1 - 1;
-    if (take == 0) continue;
-    ker.starts.push_back(n * per_image);
-    n += take;
-  }
-  ker.starts.push_back(terms);
+  const ConvDesc& d = bwd_weights_origin(o, p);
+  const BlockChains ker = row_chunks(p.spec.n_terms(), d.mb, onednn_avx2_bwd_weights_npg(d, threads));
   return run_tree_order(p, opt, ker);
 }
 
@@ -79,10 +67,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_avx2_bwd_w_order() {
   return {.name = "onednn-avx2-bwd-w",
-          .params = {{"threads", "1",
-                      "OpenMP threads oneDNN ran with (torch.get_num_threads()): the reduce balancer's split of the "
-                      "images",
-                      sweep_over({"1", "2", "4"})}},
+          .params = {onednn_threads_param("the reduce balancer's split of the images")},
           .accumulation = "oneDNN 2.6.3 jit_avx2 backward weights: images split over the balancer's npg threads; per "
                           "thread P = 0, for its images, oh, ow: P = fma(dy, x, P); dw = P_0 + P_1 + … in thread order",
           .run_f32 = run<float>,

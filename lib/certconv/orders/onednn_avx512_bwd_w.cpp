@@ -93,23 +93,9 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const auto threads = static_cast<int>(ps.integer("threads", 1, 1, 4096));
-  require(p.spec.origin.has_value(), "order '" + o.name + "' runs on a BWD_W problem (core/lower.hpp) only");
-  const ConvDesc& d = *p.spec.origin;
-  const OnednnBwdWeightsSplit split = onednn_bwd_weights_split(d, threads);
+  const OnednnBwdWeightsSplit split = onednn_bwd_weights_split(bwd_weights_origin(o, p), threads);
   // The lowered terms run n, od, oh, ow (core/lower.hpp); a row is (n, oh) or (n, od).
-  const std::int64_t terms = p.spec.n_terms(), per_row = terms / split.rows;
-  BlockChains ker;
-  ker.seq.resize(static_cast<std::size_t>(terms));
-  for (std::size_t i = 0; i < ker.seq.size(); ++i) ker.seq[i] = static_cast<std::int64_t>(i);
-  // balance211: the first R − (n1 − 1)·nthr threads take n1 = ⌈R/nthr⌉ rows, the rest n1 − 1.
-  const std::int64_t R = split.rows, nthr = split.nthr_mb, n1 = (R + nthr - 1) / nthr, big = R - (n1 - 1) * nthr;
-  for (std::int64_t t = 0, row = 0; t < nthr; ++t) {
-    const std::int64_t take = t < big ? n1 : n1 - 1;
-    if (take == 0) continue;
-    ker.starts.push_back(row * per_row);
-    row += take;
-  }
-  ker.starts.push_back(terms);
+  const BlockChains ker = row_chunks(p.spec.n_terms(), split.rows, split.nthr_mb);
   return run_tree_order(p, opt, ker);
 }
 
@@ -117,9 +103,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_avx512_bwd_w_order() {
   return {.name = "onednn-avx512-bwd-w",
-          .params = {{"threads", "1",
-                      "OpenMP threads oneDNN ran with (torch.get_num_threads()): the split of the (n, oh|od) rows",
-                      sweep_over({"1", "2", "4"})}},
+          .params = {onednn_threads_param("the split of the (n, oh|od) rows")},
           .accumulation = "oneDNN 2.6.3 jit_avx512_common backward weights: rows (n, oh) or (n, od) split over "
                           "nthr_mb threads; per thread P = 0, for its rows, ow: P = fma(dy, x, P); dw = P_0 + P_1 + "
                           "… in thread order",

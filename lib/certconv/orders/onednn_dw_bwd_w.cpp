@@ -60,19 +60,16 @@ template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   const OrderParams ps(o);
   const auto threads = static_cast<int>(ps.integer("threads", 1, 1, 4096));
-  require(p.spec.origin.has_value(), "order '" + o.name + "' runs on a BWD_W problem (core/lower.hpp) only");
-  const ConvDesc& d = *p.spec.origin;
+  const ConvDesc& d = bwd_weights_origin(o, p);
   const ConvAxis &D = d.axis[0], &H = d.axis[1], &W = d.axis[2];
   const std::int64_t nthr_g = std::min<std::int64_t>((d.g + 15) / 16, threads);
   const std::int64_t nthr_mb = std::min<std::int64_t>(std::max<std::int64_t>(1, threads / nthr_g), d.mb);
   const std::vector<std::int64_t> seg = ow_segments(W);
   BlockChains ker;
-  const std::int64_t n1 = (d.mb + nthr_mb - 1) / nthr_mb, big = d.mb - (n1 - 1) * nthr_mb;  // balance211
-  for (std::int64_t t = 0, n = 0; t < nthr_mb; ++t) {
-    const std::int64_t take = t < big ? n1 : n1 - 1;
-    if (take == 0) continue;
+  const std::vector<std::int64_t> chunks = balance211_starts(d.mb, nthr_mb);
+  for (std::size_t t = 0; t + 1 < chunks.size(); ++t) {
     ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
-    for (const std::int64_t n_end = n + take; n < n_end; ++n)
+    for (std::int64_t n = chunks[t]; n < chunks[t + 1]; ++n)
       for (std::int64_t z = 0; z < D.o; ++z)
         for (std::int64_t oh0 = 0; oh0 < H.o; oh0 += 15) {
           std::int64_t ow0 = 0;
@@ -91,9 +88,7 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
 
 OrderInfo make_onednn_dw_bwd_w_order() {
   return {.name = "onednn-dw-bwd-w",
-          .params = {{"threads", "1",
-                      "OpenMP threads oneDNN ran with (torch.get_num_threads()): the split of the images",
-                      sweep_over({"1", "2", "4"})}},
+          .params = {onednn_threads_param("the split of the images")},
           .accumulation = "oneDNN 2.6.3 jit_uni_dw backward weights: images split over nthr_mb threads; per thread "
                           "P = 0, for its images, 15-row blocks, ow segments, oh, ow: P = fma(x, dy, P); dw = P_0 + "
                           "P_1 + … in thread order",
