@@ -1,6 +1,7 @@
 """Gradients, transposed convolution, 1-D and 3-D from Python: the truth against
 PyTorch's float64 results (which must lie within the rigorous float64 bound),
 and against NumPy sums written from the definitions."""
+import sys
 import unittest
 
 import numpy as np
@@ -225,6 +226,37 @@ class AgainstPyTorch(unittest.TestCase):
                         want = dw_order + f"input=f32,threads={threads}"
                         self.assertIn(want, match)
         torch.set_num_threads(2)
+
+    @unittest.skipIf("avx2" not in open("/proc/cpuinfo").read(), "no AVX2")
+    def test_identify_names_the_avx2_backward_kernels(self):
+        # oneDNN limited to AVX2 (as on a CPU without AVX-512) runs jit:avx2 backward
+        # data and weights; PyTorch runs in a child process with ONEDNN_MAX_CPU_ISA set.
+        import os
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            for ow, oc in ((14, 24), (20, 32), (44, 16)):  # nb_oc_blocking 4, 2, 1
+                script = (
+                    "import sys, numpy as np, torch\n"
+                    "torch.manual_seed(0)\n"
+                    f"x = torch.randn(2, 16, {ow}, {ow}, requires_grad=True)\n"
+                    f"w = (torch.randn({oc}, 16, 3, 3) * 0.1).requires_grad_()\n"
+                    "y = torch.nn.functional.conv2d(x, w, padding=1)\n"
+                    "dy = torch.randn_like(y)\n"
+                    "y.backward(dy)\n"
+                    "for n, t in (('x', x), ('w', w), ('dy', dy), ('dx', x.grad), ('dw', w.grad)):\n"
+                    f"    np.save('{tmp}/' + n + '.npy', t.detach().numpy())\n")
+                env = dict(os.environ, ONEDNN_MAX_CPU_ISA="AVX2")
+                subprocess.run([sys.executable, "-c", script], env=env, check=True)
+                ld = {n: np.load(f"{tmp}/{n}.npy") for n in ("x", "w", "dy", "dx", "dw")}
+                with self.subTest(ow=ow, oc=oc):
+                    d = certconv.identify(ld["dx"], ld["x"].shape, ld["w"], padding=1, direction="bwd_d", dy=ld["dy"])
+                    match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                    self.assertIn("onednn-avx2-bwd-d:input=f32", match)
+                    self.assertNotIn("onednn-avx512-bwd-d:input=f32", match)
+                    d = certconv.identify(ld["dw"], ld["x"], ld["w"].shape, padding=1, direction="bwd_w", dy=ld["dy"])
+                    match = [c["order"] for c in d["candidates"] if c["identical_fraction"] == 1]
+                    self.assertIn("onednn-avx2-bwd-w:input=f32,threads=1", match)
 
     def test_transposed_convolution(self):
         x = torch.randn(2, 6, 5, 4, dtype=torch.float64)

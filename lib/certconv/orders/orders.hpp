@@ -24,6 +24,7 @@ OrderInfo make_tree_order();
 OrderInfo make_onednn_avx512_bwd_d_order();
 OrderInfo make_onednn_avx512_bwd_w_order();
 OrderInfo make_slow_conv_bwd_d_order();
+OrderInfo make_onednn_avx2_bwd_d_order();
 OrderInfo make_onednn_avx2_bwd_w_order();
 OrderInfo make_onednn_dw_bwd_w_order();
 

@@ -41,7 +41,7 @@ std::vector<OrderInfo> build_list() {
       make_kahan_order(),         make_split_k_order(),     make_winograd_order(),
       make_openblas_haswell_order(), make_onednn_avx512_bf16_order(), make_tree_order(),
       make_onednn_avx512_bwd_d_order(), make_onednn_avx512_bwd_w_order(), make_slow_conv_bwd_d_order(),
-      make_onednn_avx2_bwd_w_order(), make_onednn_dw_bwd_w_order(),
+      make_onednn_avx2_bwd_d_order(), make_onednn_avx2_bwd_w_order(), make_onednn_dw_bwd_w_order(),
   };
   // The real libraries (OrderKind::backend), where the build found them.
 #if CERTCONV_HAVE_ONEDNN
