@@ -4,6 +4,7 @@
 // from 0 (or, bias_init, the first from the bias) and runs over the block's terms
 // in `seq` order; the first block is stored (plus the bias unless bias_init), each
 // later block is added to what is stored: dst = fl(acc + dst).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,6 +42,27 @@ struct BlockChains {
     }
   }
 };
+
+// oneDNN's backward-data kernels on the lowered BWD_D problem (core/lower.hpp:
+// channels are dy's, taps flipped, a 3-D problem's channel is oc·KD + kd'): one
+// chain per `group` output channels, ascending; inside a chain, blocks of `block`
+// channels, and inside a block kd, kh, kw ascending in the original taps, then the
+// channel.
+inline BlockChains bwd_data_chains(const ConvSpec& s, std::int64_t group, std::int64_t block) {
+  const std::int64_t KD = s.origin ? s.origin->axis[0].k : 1, ocg = s.ic / s.g / KD;
+  BlockChains ker;
+  for (std::int64_t g0 = 0; g0 < ocg; g0 += group) {
+    ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
+    for (std::int64_t b0 = g0; b0 < std::min(ocg, g0 + group); b0 += block)
+      for (std::int64_t kd = KD - 1; kd >= 0; --kd)
+        for (std::int64_t ky = s.kh - 1; ky >= 0; --ky)
+          for (std::int64_t kx = s.kw - 1; kx >= 0; --kx)
+            for (std::int64_t c = b0; c < std::min(ocg, b0 + block); ++c)
+              ker.seq.push_back(((c * KD + kd) * s.kh + ky) * s.kw + kx);
+  }
+  ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
+  return ker;
+}
 
 // oneDNN's balance211: `rows` cut into nthr contiguous chunks, the first
 // rows − (n1 − 1)·nthr taking n1 = ⌈rows/nthr⌉, the others n1 − 1 (empty chunks

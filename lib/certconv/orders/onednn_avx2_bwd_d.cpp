@@ -40,20 +40,8 @@ OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions
   const ConvSpec& s = p.spec;
   require(s.origin.has_value(), "order '" + o.name + "' runs on a BWD_D problem (core/lower.hpp) only");
   const ConvDesc& d = *s.origin;
-  const std::int64_t KD = d.axis[0].k, ocg = s.ic / s.g / KD, ow = d.axis[2].o;
-  const std::int64_t nb = d.rank == 3 ? 1 : ow < 15 ? 4 : ow < 40 ? 2 : 1, group = 8 * nb;
-  BlockChains ker;
-  for (std::int64_t g0 = 0; g0 < ocg; g0 += group) {
-    ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
-    for (std::int64_t b0 = g0; b0 < std::min(ocg, g0 + group); b0 += 8)
-      for (std::int64_t kd = KD - 1; kd >= 0; --kd)
-        for (std::int64_t ky = s.kh - 1; ky >= 0; --ky)
-          for (std::int64_t kx = s.kw - 1; kx >= 0; --kx)
-            for (std::int64_t c = b0; c < std::min(ocg, b0 + 8); ++c)
-              ker.seq.push_back(((c * KD + kd) * s.kh + ky) * s.kw + kx);
-  }
-  ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
-  return run_tree_order(p, opt, ker);
+  const std::int64_t ow = d.axis[2].o, nb = d.rank == 3 ? 1 : ow < 15 ? 4 : ow < 40 ? 2 : 1;
+  return run_tree_order(p, opt, bwd_data_chains(s, 8 * nb, 8));
 }
 
 }  // namespace

@@ -41,20 +41,7 @@ namespace {
 template <class T>
 OrderOutput<T> run(const OrderSpec& o, const ConvProblem<T>& p, const RunOptions& opt) {
   OrderParams{o};  // no parameters: rejects any
-  const ConvSpec& s = p.spec;
-  const std::int64_t KD = s.origin ? s.origin->axis[0].k : 1, ocg = s.ic / s.g / KD;
-  const std::int64_t block = std::min<std::int64_t>(16, ocg);
-  BlockChains ker;
-  for (std::int64_t c0 = 0; c0 < ocg; c0 += block) {
-    ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
-    for (std::int64_t kd = KD - 1; kd >= 0; --kd)
-      for (std::int64_t ky = s.kh - 1; ky >= 0; --ky)
-        for (std::int64_t kx = s.kw - 1; kx >= 0; --kx)
-          for (std::int64_t c = c0; c < std::min(ocg, c0 + block); ++c)
-            ker.seq.push_back(((c * KD + kd) * s.kh + ky) * s.kw + kx);
-  }
-  ker.starts.push_back(static_cast<std::int64_t>(ker.seq.size()));
-  return run_tree_order(p, opt, ker);
+  return run_tree_order(p, opt, bwd_data_chains(p.spec, 16, 16));
 }
 
 }  // namespace
