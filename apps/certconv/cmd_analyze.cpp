@@ -98,11 +98,10 @@ int run_general_analyze(const GeneralInputs<T>& in, const AnalyzeArgs& a, json i
   require(in.dir != Direction::bwd_wb,
           "--dir BWD_WB: analyze takes one result; use BWD_W for dw (db is a plain sum: `certconv truth --dir BWD_WB "
           "--db-out` certifies it)");
-  const Lowered<T> l = std::move(lower(in.desc, in.dir, in.operands()).front());
   const AnalyzeRequest req = make_request(a);
   const AnalyzeResult r = analyze(in.desc, in.dir, in.operands(), req);
-  return finish(analyze_document(in.desc, in.dir, l.result, l.problem.spec, req, r, std::move(inputs)), r, a,
-                to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + l.result);
+  return finish(analyze_document(in.desc, in.dir, req, r, std::move(inputs)), r, a,
+                to_benchdnn(in.desc) + " " + direction_name(in.dir) + " " + r.result);
 }
 
 }  // namespace

@@ -248,6 +248,8 @@ AnalyzeResult analyze(const ConvDesc& d, Direction dir, const Operands<TI>& ops,
         o.y);
   AnalyzeResult r = analyze(l.problem.view(), req);
   for (ObservedResult& o : r.observed) relabel(o.metrics, l.to_natural, l.shape);
+  r.result = l.result;
+  r.lowered = l.problem.spec;
   return r;
 }
 

@@ -79,6 +79,10 @@ struct AnalyzeResult {
   std::vector<SkippedOrder> skipped;
   std::int64_t violations = 0;  // over every observed output
   int exit_code = 0;            // 1 when a rigorous bound is violated and not allowed
+  // From the analyze of a direction and rank: its result ("y", "dx", "dw", "db")
+  // and the 2-D problem it was lowered to (what the document's problem block names).
+  std::string result;
+  std::optional<ConvSpec> lowered;
 };
 
 // Every order name in the registry with kind "order" (what --orders all means),

@@ -49,10 +49,9 @@ json analyze_generated(const BatchConfig& c, const Experiment& e, int& exit_code
     if (name == "w") ops.w = &g.w;
     if (name == "dy") ops.dy = &g.dy;
   }
-  const Lowered<T> l = std::move(lower(e.desc, e.dir, ops).front());
   const AnalyzeResult r = analyze(e.desc, e.dir, ops, req);
   exit_code = r.exit_code;
-  return analyze_document(e.desc, e.dir, l.result, l.problem.spec, req, r, inputs);
+  return analyze_document(e.desc, e.dir, req, r, inputs);
 }
 
 // Fills a finished entry from its (new or resumed) document.

@@ -1,6 +1,8 @@
 // Schema certconv.analyze/1: the document from an AnalyzeResult (report/analyze_doc.hpp).
 #include "certconv/report/analyze_doc.hpp"
 
+#include <stdexcept>
+
 #include "certconv/core/parallel.hpp"
 #include "certconv/exact/truth.hpp"
 #include "certconv/report/json.hpp"
@@ -66,10 +68,11 @@ json analyze_document(const ConvSpec& spec, const AnalyzeRequest& req, const Ana
   return doc;
 }
 
-json analyze_document(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered,
-                      const AnalyzeRequest& req, const AnalyzeResult& r, json inputs) {
-  json doc = analyze_document(lowered, req, r, std::move(inputs));
-  doc["problem"] = problem_json(d, dir, result, lowered);
+json analyze_document(const ConvDesc& d, Direction dir, const AnalyzeRequest& req, const AnalyzeResult& r,
+                      json inputs) {
+  if (!r.lowered) throw std::logic_error("analyze_document: r is not the result of a directional analyze");
+  json doc = analyze_document(*r.lowered, req, r, std::move(inputs));
+  doc["problem"] = problem_json(d, dir, r.result, *r.lowered);
   return doc;
 }
 

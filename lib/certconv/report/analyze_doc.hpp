@@ -14,9 +14,9 @@ inline constexpr const char* kAnalyzeSchema = "certconv.analyze/1";
 // describes them, parameters (from req), truth, observed, skipped and status.
 nlohmann::json analyze_document(const ConvSpec& spec, const AnalyzeRequest& req, const AnalyzeResult& r,
                                 nlohmann::json inputs);
-// One result of any direction and rank: as above, with the problem block of
-// report/json.hpp's problem_json(desc, dir, result, lowered).
-nlohmann::json analyze_document(const ConvDesc& d, Direction dir, const std::string& result, const ConvSpec& lowered,
-                                const AnalyzeRequest& req, const AnalyzeResult& r, nlohmann::json inputs);
+// One result of any direction and rank (r from analyze(desc, dir, ...)): as above,
+// with the problem block of report/json.hpp's problem_json(desc, dir, r.result, *r.lowered).
+nlohmann::json analyze_document(const ConvDesc& d, Direction dir, const AnalyzeRequest& req, const AnalyzeResult& r,
+                                nlohmann::json inputs);
 
 }  // namespace certconv

@@ -365,9 +365,9 @@ std::string analyze_dir_py(const DirArgs& a, const std::vector<std::string>& ord
   return std::visit(
       [&]<class TI>(const DirProblem<TI>& p) {
         require(p.dir != Direction::bwd_wb, "direction 'bwd_wb': analyze takes one result; use 'bwd_w' for dw");
-        const Lowered<TI> l = std::move(lower(p.desc, p.dir, p.operands()).front());
+        const auto rank = static_cast<int>(result_shape(p.desc, result_names(p.dir).front()).size());
         for (const auto& [name, y] : observed)
-          req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", static_cast<int>(l.shape.size())),
+          req.observed.push_back({name, "<array>", to_tensor(y, "observed['" + name + "']", rank),
                                   std::nullopt, "file", std::nullopt, std::nullopt});
         require(!req.orders.empty() || !req.observed.empty(), "analyze: give orders or observed outputs, nothing to analyze");
         req.dtype = want_dtype<TI>(dtype);
@@ -379,7 +379,7 @@ std::string analyze_dir_py(const DirArgs& a, const std::vector<std::string>& ord
         for (const Observed& o : req.observed)
           arrays["observed"][o.name] = std::visit([](const auto& y) { return tensor_json(y); }, o.y);
         const json inputs = {{"source", "python"}, {"dtype", dtype_name(req.dtype)}, {"arrays", std::move(arrays)}};
-        return analyze_document(p.desc, p.dir, l.result, l.problem.spec, req, r, inputs).dump();
+        return analyze_document(p.desc, p.dir, req, r, inputs).dump();
       },
       ap);
 }
