@@ -20,10 +20,13 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
+#include "certconv/core/error.hpp"
 #include "certconv/exact/accumulator.hpp"
 #include "certconv/exact/fast_truth.hpp"
+#include "certconv/exact/integer_truth.hpp"
 #include "certconv/exact/mpfi_conv.hpp"
 #include "certconv/core/parallel.hpp"
 #include "certconv/core/progress.hpp"
@@ -199,6 +202,15 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
       exact_truth(p, opt, &undecided, t);
       break;
     }
+    case TruthMethod::integer: {
+      if constexpr (std::is_same_v<T, float>) {
+        const std::vector<std::int64_t> undecided = integer_truth(p, IntegerTruthOptions{opt.threads, opt.absdot}, t);
+        exact_truth(p, opt, &undecided, t);
+      } else {
+        throw InputError("truth method integer: binary32 inputs only");
+      }
+      break;
+    }
   }
   return t;
 }
@@ -207,6 +219,7 @@ const char* truth_method_name(TruthMethod m) {
   switch (m) {
     case TruthMethod::exact: return "exact";
     case TruthMethod::mpfi: return "mpfi";
+    case TruthMethod::integer: return "integer";
     default: return "auto";
   }
 }

@@ -11,10 +11,12 @@ namespace certconv {
 
 // auto_: the fast binary64 path (exact/fast_truth.hpp), with the exact path for the
 // outputs it cannot decide; every field equals method exact's. exact: the exact
-// accumulator for every output. mpfi: the independent interval method.
-enum class TruthMethod { auto_, exact, mpfi };
+// accumulator for every output. mpfi: the independent interval method. integer:
+// exact integer sums on the int8 dot-product units (exact/integer_truth.hpp;
+// binary32 inputs, CPUs with AVX-512 VNNI), the exact path for what it leaves.
+enum class TruthMethod { auto_, exact, mpfi, integer };
 
-// "auto", "exact", "mpfi" (CLI and JSON spelling).
+// "auto", "exact", "mpfi", "integer" (CLI and JSON spelling).
 const char* truth_method_name(TruthMethod m);
 
 struct TruthOptions {

@@ -1,0 +1,553 @@
+// Integer certified truth. The argument, in full in docs/integer-truth.md:
+//
+// 1. Integers. A binary32 number is ±m·2^q, m < 2^24. With L_oc the lowest set bit
+//    over row oc of w and L_n over image n of x, W = w·2^−L_oc and X = x·2^−L_n are
+//    integers with |W| < 2^α_oc, |X| < 2^β_n (α, β: highest set bit − L + 1), and
+//        Σ w·x = 2^(L_oc + L_n) · C,   C = Σ W·X   exactly,   |C| ≤ K·2^(α+β) =: B.
+// 2. Residues. For the pairwise coprime moduli below and N of them with
+//    M = m_1⋯m_N ≥ 4B, C is the only integer in [−M/2, M/2) with the residues
+//    C mod m_j = Σ (X mod m_j)·(W mod m_j) mod m_j. X's residues are bytes in
+//    [0, m_j), W's in [−m_j/2, m_j/2), so each product is at most 255·128 in
+//    magnitude and the int32 sums of VPDPBUSD (four byte products per lane, added
+//    exactly) cannot wrap for ≤ 65,536 terms: every GEMM below is exact, whatever
+//    its order.
+// 3. Reconstruction. Garner's mixed radix C = v_1 + m_1(v_2 + m_2(v_3 + …)), the
+//    top digit taken in [−m_N/2, m_N/2) so that the represented range is
+//    [−M/2, M/2) up to one m_N-step, which contains C as |C| ≤ M/4. The first six
+//    digits give L ∈ [0, 2^48) and the others H, |H| < 2^48, both exact binary64
+//    integers by Horner's rule; C = P·H + L with P = m_1⋯m_6 < 2^48, and TwoProd
+//    (one FMA) writes P·H = a + e exactly, so C = a + (e + L), the last sum exact
+//    (|e| ≤ 2^43, integers below 2^49).
+// 4. y. Scaling by 2^(L_oc + L_n) ∈ [2^−298, 2^254] is exact for both parts, and
+//    with the bias, TwoSum(e + L scaled, bias) = u + d exactly: y = a + u + d,
+//    handed to round_enclosure as a + u with err |d| (0 unless the bias makes the
+//    sum inexact; then an output may stay undecided and goes to the exact path).
+//    absdot is the same computation on |W|, |X| and |bias|.
+#include "certconv/exact/integer_truth.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <mutex>
+
+#include "certconv/core/error.hpp"
+#include "certconv/core/format.hpp"
+#include "certconv/core/parallel.hpp"
+#include "certconv/exact/round_enclosure.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CERTCONV_VNNI 1
+// The residue and reconstruction loops, built for the CPUs that run the method.
+#define CERTCONV_V4 [[gnu::target("arch=x86-64-v4,prefer-vector-width=512")]]
+#else
+#define CERTCONV_V4
+#endif
+
+namespace certconv {
+
+namespace {
+
+constexpr int kMaxModuli = 16;
+// Pairwise coprime: 2^8, 3·5·17, 11·23, 13·19, 7·31 and primes; their product is < 2^125.
+constexpr std::array<int, kMaxModuli> kModuli{256, 255, 253, 251, 247, 241, 239, 233,
+                                              229, 227, 223, 217, 211, 199, 197, 193};
+constexpr int kMaxTerms = 65536;  // padded terms per output: 65,536·255·128 < 2^31
+constexpr int kLimbs = 4;         // of 40 bits: M < 2^128 < 2^160
+constexpr double kLimb = 0x1p40;
+
+struct Constants {
+  std::array<float, kMaxModuli> inv{};                  // 1/m_j, rounded
+  std::array<std::array<int, 128>, kMaxModuli> pow2{};  // [j][d]: 2^d mod m_j
+  std::array<int, kMaxModuli + 1> log2_m{};             // ⌊log2(m_1⋯m_N)⌋ for N moduli
+};
+
+const Constants& constants() {
+  static const Constants c = [] {
+    Constants k;
+    unsigned __int128 prod = 1;
+    for (int j = 0; j < kMaxModuli; ++j) {
+      const int m = kModuli[static_cast<std::size_t>(j)];
+      k.inv[static_cast<std::size_t>(j)] = 1.0f / static_cast<float>(m);
+      int p = 1 % m;
+      for (int d = 0; d < 128; ++d, p = 2 * p % m) k.pow2[static_cast<std::size_t>(j)][static_cast<std::size_t>(d)] = p;
+      prod *= static_cast<unsigned>(m);
+      const auto hi = static_cast<std::uint64_t>(prod >> 64), lo = static_cast<std::uint64_t>(prod);
+      k.log2_m[static_cast<std::size_t>(j + 1)] = hi ? 127 - std::countl_zero(hi) : 63 - std::countl_zero(lo);
+    }
+    return k;
+  }();
+  return c;
+}
+
+// The Chinese remainder constants of the first N moduli, M = m_1⋯m_N, M_j = M/m_j:
+// C ≡ Σ t_j·M_j (mod M) with t_j = (C mod m_j)·(M_j⁻¹ mod m_j) mod m_j.
+struct Crt {
+  int n = 0;
+  std::array<double, kMaxModuli> m{}, inv{}, w{};         // m_j, 1/m_j rounded, M_j⁻¹ mod m_j
+  std::array<std::array<double, kMaxModuli>, kLimbs> mj{};  // [k][j]: limb k of M_j
+  std::array<double, kLimbs> mm{};                          // limb k of M
+};
+
+Crt crt(int n) {
+  Crt c;
+  c.n = n;
+  unsigned __int128 M = 1;
+  for (int j = 0; j < n; ++j) M *= static_cast<unsigned>(kModuli[static_cast<std::size_t>(j)]);
+  const auto limb = [](unsigned __int128 v, int k) {
+    return static_cast<double>(static_cast<std::uint64_t>(v >> (40 * k)) & ((std::uint64_t{1} << 40) - 1));
+  };
+  for (int j = 0; j < n; ++j) {
+    const auto jj = static_cast<std::size_t>(j);
+    const int m = kModuli[jj];
+    const unsigned __int128 Mj = M / static_cast<unsigned>(m);
+    const int r = static_cast<int>(Mj % static_cast<unsigned>(m));
+    for (int v = 1; v < m; ++v)
+      if (r * v % m == 1) c.w[jj] = v;
+    c.m[jj] = m;
+    c.inv[jj] = 1.0 / m;
+    for (int k = 0; k < kLimbs; ++k) c.mj[static_cast<std::size_t>(k)][jj] = limb(Mj, k);
+  }
+  for (int k = 0; k < kLimbs; ++k) c.mm[static_cast<std::size_t>(k)] = limb(M, k);
+  return c;
+}
+
+// a mod m for 0 ≤ a < 2^24: a and 1/m are binary32 numbers within a relative 2^−23
+// of the exact ones after the product's rounding, so the truncated quotient is off
+// by at most one (a/m < 2^24/217 and 2^−23·a/m < 1); one step each way corrects it.
+[[gnu::always_inline]] inline int mod_small(int a, int m, float inv) {
+  const int q = static_cast<int>(static_cast<float>(a) * inv);
+  int r = a - q * m;
+  r += r < 0 ? m : 0;
+  r -= r >= m ? m : 0;
+  return r;
+}
+
+// A binary32 value as ±m·2^q: its lowest and highest set bits.
+struct Bits {
+  int lsb = 1 << 20, top = -(1 << 20);  // empty: no nonzero value
+  bool empty() const { return top < lsb; }
+  int width() const { return empty() ? 0 : top - lsb + 1; }
+};
+inline void add_bits(float v, Bits& b) {
+  const std::uint32_t u = std::bit_cast<std::uint32_t>(v) & 0x7fffffffu;
+  if (!u) return;
+  const int ex = static_cast<int>(u >> 23);
+  const std::uint32_t m = (u & 0x7fffffu) | (ex ? 0x800000u : 0u);
+  const int q = (ex ? ex : 1) - 150;
+  b.lsb = std::min(b.lsb, q + std::countr_zero(m));
+  b.top = std::max(b.top, q + static_cast<int>(std::bit_width(m)) - 1);
+}
+Bits bits_of_range(const float* f, std::int64_t n) {
+  Bits b;
+  for (std::int64_t i = 0; i < n; ++i) add_bits(f[i], b);
+  return b;
+}
+
+// v·2^−L = sig·2^d with |sig| < 2^24 and 0 ≤ d < 128 (L ≤ v's lowest set bit,
+// v's top bit − L < 128); abs: |v|.
+template <bool Abs>
+[[gnu::always_inline]] inline void scaled(float v, int L, int& sig, int& d) {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(v);
+  const std::uint32_t u = bits & 0x7fffffffu;
+  const int ex = static_cast<int>(u >> 23);
+  const int m = static_cast<int>((u & 0x7fffffu) | (ex ? 0x800000u : 0u));
+  const int sh = (ex ? ex : 1) - 150 - L;
+  // sh < 0 only drops zero bits (L ≤ lowest set bit); m = 0 for v = 0.
+  const int mm = sh >= 0 ? m : m >> std::min(-sh, 31);
+  d = sh >= 0 ? sh : 0;
+  sig = (!Abs && (bits >> 31)) ? -mm : mm;
+}
+
+// (sig·2^d) mod m in [0, m).
+[[gnu::always_inline]] inline int residue(int sig, int d, int j, const Constants& k) {
+  const int m = kModuli[static_cast<std::size_t>(j)];
+  const float inv = k.inv[static_cast<std::size_t>(j)];
+  int r = mod_small(sig < 0 ? -sig : sig, m, inv);
+  r = mod_small(r * k.pow2[static_cast<std::size_t>(j)][static_cast<std::size_t>(d & 127)], m, inv);
+  return sig < 0 && r ? m - r : r;
+}
+// The same in [−m/2, m/2), as a byte.
+[[gnu::always_inline]] inline std::uint32_t residue_signed_byte(int sig, int d, int j, const Constants& k) {
+  const int m = kModuli[static_cast<std::size_t>(j)];
+  const int r = residue(sig, d, j, k);
+  return static_cast<std::uint8_t>(static_cast<std::int8_t>(2 * r >= m ? r - m : r));
+}
+
+// ---- the int8 kernel ----------------------------------------------------------------
+//
+// acc[r][i] = Σ_tap Σ_cq dot4(x[cq·plane + tap_off[tap] + i], w[r·wstride + tap·icq + cq])
+// for R output channels and 16·NZ consecutive positions i: x words hold four input
+// channels' residues (unsigned bytes), w words four weights' (signed bytes).
+
+#ifdef CERTCONV_VNNI
+template <int R, int NZ>
+[[gnu::target("avx512f,avx512bw,avx512vnni")]] void tile(const std::uint32_t* w, std::int64_t wstride,
+                                                          const std::uint32_t* x, std::int64_t plane,
+                                                          const std::int64_t* tap_off, int taps, int icq,
+                                                          std::int32_t* acc, std::int64_t astride) {
+  __m512i c[R][NZ];
+  for (int r = 0; r < R; ++r)
+    for (int z = 0; z < NZ; ++z) c[r][z] = _mm512_setzero_si512();
+  for (int t = 0; t < taps; ++t) {
+    const std::uint32_t* xt = x + tap_off[t];
+    const std::uint32_t* wt = w + static_cast<std::int64_t>(t) * icq;
+    for (int cq = 0; cq < icq; ++cq) {
+      __m512i xv[NZ];
+      for (int z = 0; z < NZ; ++z) xv[z] = _mm512_loadu_si512(xt + cq * plane + 16 * z);
+      for (int r = 0; r < R; ++r) {
+        const __m512i wb = _mm512_set1_epi32(static_cast<int>(wt[r * wstride + cq]));
+        for (int z = 0; z < NZ; ++z) c[r][z] = _mm512_dpbusd_epi32(c[r][z], xv[z], wb);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int z = 0; z < NZ; ++z) _mm512_storeu_si512(acc + r * astride + 16 * z, c[r][z]);
+}
+
+using TileFn = void (*)(const std::uint32_t*, std::int64_t, const std::uint32_t*, std::int64_t,
+                        const std::int64_t*, int, int, std::int32_t*, std::int64_t);
+constexpr int kRows = 6, kVecs = 4, kChunk = 16 * kVecs;
+
+template <int R>
+constexpr std::array<TileFn, kVecs> tiles_of() {
+  return {tile<R, 1>, tile<R, 2>, tile<R, 3>, tile<R, 4>};
+}
+constexpr std::array<std::array<TileFn, kVecs>, kRows> kTiles{tiles_of<1>(), tiles_of<2>(), tiles_of<3>(),
+                                                               tiles_of<4>(), tiles_of<5>(), tiles_of<6>()};
+#endif
+
+bool cpu_has_vnni() {
+#ifdef CERTCONV_VNNI
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+#else
+  return false;
+#endif
+}
+
+// ---- layout -----------------------------------------------------------------------
+//
+// Per image and modulus: x's residues in a zero-padded layout [cq][row][phase][j]
+// (fast_truth.cpp's, each word four channels), so that for every tap the inputs of
+// consecutive output columns are consecutive words. Positions run in "runs": with
+// stride 1 the whole image is one run over oy·row_len + j (the columns j ≥ ow are
+// computed and dropped), otherwise one run per output row.
+
+struct Geometry {
+  std::int64_t icq, taps, kq;  // channel quads, taps, words per output channel
+  std::int64_t rows, jp, row_len, plane;
+  std::vector<std::int64_t> tap_off;
+  struct Run {
+    std::int64_t xbase, abase, len, oy0, rl;  // positions i < len: oy = oy0 + i / rl, ox = i % rl
+  };
+  std::vector<Run> runs;
+  std::int64_t accq = 0;  // accumulator words per output channel
+};
+
+Geometry geometry(const ConvSpec& s) {
+  Geometry G;
+  G.icq = (s.ic + 3) / 4;
+  G.taps = s.kh * s.kw;
+  G.kq = G.taps * G.icq;
+  G.rows = (s.oh - 1) * s.sh + (s.kh - 1) * (s.dh + 1) + 1;
+  G.jp = s.ow + (s.kw - 1) * (s.dw + 1) / s.sw;
+  G.row_len = s.sw * G.jp;
+  for (std::int64_t ky = 0; ky < s.kh; ++ky)
+    for (std::int64_t kx = 0; kx < s.kw; ++kx) {
+      const std::int64_t off = kx * (s.dw + 1);
+      G.tap_off.push_back(ky * (s.dh + 1) * G.row_len + (off % s.sw) * G.jp + off / s.sw);
+    }
+  const auto pad16 = [](std::int64_t n) { return (n + 15) / 16 * 16; };
+  if (s.sh == 1 && s.sw == 1) {
+    G.runs.push_back({0, 0, s.oh * G.row_len, 0, G.row_len});
+  } else {
+    for (std::int64_t oy = 0; oy < s.oh; ++oy)
+      G.runs.push_back({oy * s.sh * G.row_len, oy * pad16(s.ow), s.ow, oy, pad16(s.ow)});
+  }
+  std::int64_t reach = 0;
+  for (const auto& r : G.runs) {
+    G.accq = std::max(G.accq, r.abase + pad16(r.len));
+    reach = std::max(reach, r.xbase + pad16(r.len));
+  }
+  G.plane = std::max(G.rows * G.row_len, reach + *std::max_element(G.tap_off.begin(), G.tap_off.end()));
+  return G;
+}
+
+struct Scales {
+  std::vector<int> w_lsb;  // per output channel
+  int alpha = 0;           // max over channels of the weights' width
+  std::vector<int> x_lsb;  // per image
+  int beta = 0;
+  int moduli = 0;          // N, or 0: more than kMaxModuli needed
+};
+
+Scales scales(const ConvProblem<float>& p) {
+  const ConvSpec& s = p.spec;
+  const std::int64_t K = s.n_terms();
+  Scales S;
+  for (std::int64_t oc = 0; oc < s.oc; ++oc) {
+    const Bits b = bits_of_range(p.w.data.data() + oc * K, K);
+    S.w_lsb.push_back(b.empty() ? 0 : b.lsb);
+    S.alpha = std::max(S.alpha, b.width());
+  }
+  const std::int64_t xn = s.ic * s.ih * s.iw;
+  for (std::int64_t n = 0; n < s.mb; ++n) {
+    const Bits b = bits_of_range(p.x.data.data() + n * xn, xn);
+    S.x_lsb.push_back(b.empty() ? 0 : b.lsb);
+    S.beta = std::max(S.beta, b.width());
+  }
+  // M ≥ 4·K·2^(α+β): ⌊log2 M⌋ ≥ α + β + ⌈log2 K⌉ + 2.
+  const int need = S.alpha + S.beta + static_cast<int>(std::bit_width(static_cast<std::uint64_t>(K - 1))) + 2;
+  const Constants& k = constants();
+  for (int N = 1; N <= kMaxModuli && !S.moduli; ++N)
+    if (k.log2_m[static_cast<std::size_t>(N)] >= need) S.moduli = N;
+  return S;
+}
+
+// Residue words of the weights, [j][oc][tap·icq + cq].
+template <bool Abs>
+std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geometry& G, const Scales& S,
+                                        int threads) {
+  const ConvSpec& s = p.spec;
+  const Constants& k = constants();
+  const int N = S.moduli;
+  std::vector<std::uint32_t> out(static_cast<std::size_t>(N * s.oc * G.kq));
+  parallel_for_dynamic(s.oc, threads, 4, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t oc = b; oc < e; ++oc)
+      for (std::int64_t tap = 0; tap < G.taps; ++tap)
+        for (std::int64_t cq = 0; cq < G.icq; ++cq) {
+          int sig[4], d[4];
+          for (int t = 0; t < 4; ++t) {
+            const std::int64_t c = 4 * cq + t;
+            const float v = c < s.ic ? p.w.data[static_cast<std::size_t>((oc * s.ic + c) * G.taps + tap)] : 0.0f;
+            scaled<Abs>(v, S.w_lsb[static_cast<std::size_t>(oc)], sig[t], d[t]);
+          }
+          for (int j = 0; j < N; ++j) {
+            std::uint32_t word = 0;
+            for (int t = 0; t < 4; ++t) word |= residue_signed_byte(sig[t], d[t], j, k) << (8 * t);
+            out[static_cast<std::size_t>((j * s.oc + oc) * G.kq + tap * G.icq + cq)] = word;
+          }
+        }
+  });
+  return out;
+}
+
+// Residue words of image n's inputs for layout row r of channel quad cq, [j][cq][plane].
+template <bool Abs>
+CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int64_t cq, std::int64_t r,
+                           const Geometry& G, const Scales& S, int* sig, int* dd, std::uint32_t* out) {
+  const ConvSpec& s = p.spec;
+  const Constants& k = constants();
+  const int L = S.x_lsb[static_cast<std::size_t>(n)];
+  const std::int64_t iy = r - s.ph;
+  for (int t = 0; t < 4; ++t) {
+    const std::int64_t c = 4 * cq + t;
+    const bool row_in = c < s.ic && iy >= 0 && iy < s.ih;
+    const float* plane = row_in ? p.x.data.data() + ((n * s.ic + c) * s.ih + iy) * s.iw : nullptr;
+    for (std::int64_t phase = 0; phase < s.sw; ++phase)
+      for (std::int64_t j = 0; j < G.jp; ++j) {
+        const std::int64_t ix = j * s.sw + phase - s.pw;
+        const float v = row_in && ix >= 0 && ix < s.iw ? plane[ix] : 0.0f;
+        const std::int64_t at = t * G.row_len + phase * G.jp + j;
+        scaled<Abs>(v, L, sig[at], dd[at]);
+      }
+  }
+  for (int j = 0; j < S.moduli; ++j) {
+    std::uint32_t* dst = out + (j * G.icq + cq) * G.plane + r * G.row_len;
+    for (std::int64_t i = 0; i < G.row_len; ++i) {
+      std::uint32_t word = 0;
+      for (int t = 0; t < 4; ++t)
+        word |= static_cast<std::uint32_t>(residue(sig[t * G.row_len + i], dd[t * G.row_len + i], j, k)) << (8 * t);
+      dst[i] = word;
+    }
+  }
+}
+
+template <bool Abs>
+void input_words(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, int threads,
+                 std::vector<std::uint32_t>& out) {
+  parallel_for_dynamic(G.icq * G.rows, threads, 4, [&](std::int64_t b, std::int64_t e) {
+    std::vector<int> sig(static_cast<std::size_t>(4 * G.row_len)), dd(sig.size());
+    for (std::int64_t item = b; item < e; ++item)
+      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), out.data());
+  });
+}
+
+// Enclosures a + u ± err of C·2^scale + bias for 16 consecutive positions, from
+// their accumulators (modulus j's at acc + j·stride). Every step is exact
+// (docs/integer-truth.md): t_j and the limb sums are integers below 2^53, q is
+// C's quotient by M rounded to nearest, which the sum f of N terms cannot miss as
+// X/M lies within 1/4 of it.
+struct Chunk {
+  double a[16], u[16], err[16];
+};
+CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, const Crt& c, double scale, double bias,
+                              Chunk& out) {
+  double S[kLimbs][16] = {}, f[16] = {};
+  for (int j = 0; j < c.n; ++j) {
+    const double m = c.m[static_cast<std::size_t>(j)], inv = c.inv[static_cast<std::size_t>(j)];
+    const double w = c.w[static_cast<std::size_t>(j)];
+    for (int l = 0; l < 16; ++l) {
+      // t = (acc·w) mod m: |acc·w| < 2^39 exact, the quotient off by at most one.
+      const double p = static_cast<double>(acc[j * stride + l]) * w;
+      double t = p - std::floor(p * inv) * m;
+      t += t < 0 ? m : 0;
+      t -= t >= m ? m : 0;
+      f[l] += t * inv;
+      for (int k = 0; k < kLimbs; ++k) S[k][l] += t * c.mj[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)];
+    }
+  }
+  for (int l = 0; l < 16; ++l) {
+    // C = Σ_k S_k·2^(40k) after subtracting q·M; then balanced limbs (|S_k| ≤ 2^39
+    // below the top), so that no two terms cancel beyond a factor of about 2.
+    const double q = std::nearbyint(f[l]);
+    double T[kLimbs];
+    for (int k = 0; k < kLimbs; ++k) T[k] = S[k][l] - q * c.mm[static_cast<std::size_t>(k)];
+    for (int k = 0; k + 1 < kLimbs; ++k) {
+      const double carry = std::nearbyint(T[k] * (1 / kLimb));
+      T[k] -= carry * kLimb;
+      T[k + 1] += carry;
+    }
+    // |C| < 2^123 leaves the top limb below 2^4, so the top two limbs join exactly;
+    // then C = U + T_1·2^40 + T_0 becomes a + b + e by three TwoSums, with e = 0
+    // whenever C − a is a binary64 number (always when C is one).
+    const double U = (T[3] * kLimb + T[2]) * 0x1p80;
+    const auto [a1, e1] = detail::two_sum(U * scale, T[1] * kLimb * scale);
+    const auto [a, e2] = detail::two_sum(a1, T[0] * scale);
+    const auto [b, e3] = detail::two_sum(e1, e2);
+    const auto [u, d] = detail::two_sum(b, bias);
+    // err = 0 when both are (up() would step past 0).
+    const double err = std::fabs(e3) + std::fabs(d) == 0 ? 0.0 : add_up(std::fabs(e3), std::fabs(d));
+    out.a[l] = a;
+    out.u[l] = u;
+    out.err[l] = err;
+  }
+}
+
+// Every output of image n from its accumulators, then the roundings.
+template <bool Abs>
+void reconstruct(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, const Crt& C,
+                 const std::vector<std::int32_t>& acc, int threads, Truth& t, std::vector<std::uint8_t>& ok,
+                 std::vector<std::int64_t>& undecided, std::int64_t& zeros) {
+  const ConvSpec& s = p.spec;
+  const std::int64_t chunks = G.accq / 16;  // runs start and end on multiples of 16
+  std::mutex m;
+  parallel_for_dynamic(s.oc * chunks, threads, 8, [&](std::int64_t b, std::int64_t e) {
+    std::vector<std::int64_t> und;
+    std::int64_t zer = 0;
+    Chunk c;
+    for (std::int64_t item = b; item < e; ++item) {
+      const std::int64_t oc = item / chunks, i0 = item % chunks * 16;
+      const auto run = std::upper_bound(G.runs.begin(), G.runs.end(), i0,
+                                        [](std::int64_t i, const Geometry::Run& r) { return i < r.abase; }) - 1;
+      if (i0 - run->abase >= run->len) continue;
+      const double bias = p.bias ? static_cast<double>(p.bias->data[static_cast<std::size_t>(oc)]) : 0.0;
+      chunk_values(acc.data() + oc * G.accq + i0, s.oc * G.accq, C,
+                   std::ldexp(1.0, S.w_lsb[static_cast<std::size_t>(oc)] + S.x_lsb[static_cast<std::size_t>(n)]),
+                   Abs ? std::fabs(bias) : bias, c);
+      for (int l = 0; l < 16; ++l) {
+        const std::int64_t ii = i0 + l - run->abase;
+        const std::int64_t oy = run->oy0 + ii / run->rl, ox = ii % run->rl;
+        if (ii >= run->len || ox >= s.ow || oy >= s.oh) continue;
+        const std::int64_t local = (oc * s.oh + oy) * s.ow + ox;
+        const std::int64_t o = n * s.oc * s.oh * s.ow + local;
+        const auto uo = static_cast<std::size_t>(o);
+        if constexpr (Abs) {
+          double up;
+          ok[static_cast<std::size_t>(local)] = round_up_enclosure(c.a[l], c.u[l], c.err[l], up);
+          t.absdot.data[uo] = up;
+        } else {
+          const EnclosureRoundings r = round_enclosure(c.a[l], c.u[l], c.err[l]);
+          t.y.data[uo] = r.nearest;
+          t.lo.data[uo] = r.down;
+          t.hi.data[uo] = r.up;
+          t.y32.data[uo] = r.nearest_f32;
+          const bool decided = r.decided && ok[static_cast<std::size_t>(local)];
+          if (!decided) und.push_back(o);
+          zer += decided && r.zero;
+        }
+      }
+    }
+    std::lock_guard lock(m);
+    undecided.insert(undecided.end(), und.begin(), und.end());
+    zeros += zer;
+  });
+}
+
+template <bool Abs>
+void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& S, int threads, Truth& t,
+                  std::vector<std::vector<std::uint8_t>>& ok, std::vector<std::int64_t>& undecided,
+                  std::int64_t& zeros) {
+#ifdef CERTCONV_VNNI
+  const ConvSpec& s = p.spec;
+  const int N = S.moduli;
+  const std::vector<std::uint32_t> w = weight_words<Abs>(p, G, S, threads);
+  const Crt C = crt(N);
+  std::vector<std::uint32_t> x(static_cast<std::size_t>(N * G.icq * G.plane));
+  std::vector<std::int32_t> acc(static_cast<std::size_t>(N * s.oc * G.accq));
+  // Work items: (modulus, run, chunk of kChunk positions), all output channels each.
+  struct Item {
+    int j;
+    std::int64_t run, i0;
+  };
+  std::vector<Item> items;
+  for (int j = 0; j < N; ++j)
+    for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
+      for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({j, r, i0});
+  for (std::int64_t n = 0; n < s.mb; ++n) {
+    input_words<Abs>(p, n, G, S, threads, x);
+    parallel_for_dynamic(static_cast<std::int64_t>(items.size()), threads, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t it = b; it < e; ++it) {
+        const Item& I = items[static_cast<std::size_t>(it)];
+        const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
+        const int nz = static_cast<int>(std::min<std::int64_t>(kVecs, (R.len - I.i0 + 15) / 16));
+        const std::uint32_t* xb = x.data() + I.j * G.icq * G.plane + R.xbase + I.i0;
+        for (std::int64_t oc0 = 0; oc0 < s.oc; oc0 += kRows) {
+          const int rows = static_cast<int>(std::min<std::int64_t>(kRows, s.oc - oc0));
+          kTiles[static_cast<std::size_t>(rows - 1)][static_cast<std::size_t>(nz - 1)](
+              w.data() + (I.j * s.oc + oc0) * G.kq, G.kq, xb, G.plane, G.tap_off.data(), static_cast<int>(G.taps),
+              static_cast<int>(G.icq), acc.data() + (I.j * s.oc + oc0) * G.accq + R.abase + I.i0, G.accq);
+        }
+      }
+    });
+    reconstruct<Abs>(p, n, G, S, C, acc, threads, t, ok[static_cast<std::size_t>(n)], undecided, zeros);
+  }
+#else
+  (void)p, (void)G, (void)S, (void)threads, (void)t, (void)ok, (void)undecided, (void)zeros;
+#endif
+}
+
+}  // namespace
+
+std::string integer_truth_refusal(const ConvProblem<float>& p) {
+  const ConvSpec& s = p.spec;
+  if (!cpu_has_vnni()) return "this CPU has no AVX-512 VNNI";
+  if (s.g != 1) return "grouped convolutions are not supported";
+  const std::int64_t padded = s.kh * s.kw * (s.ic + 3) / 4 * 4;
+  if (padded > kMaxTerms) return "more than " + std::to_string(kMaxTerms) + " terms per output";
+  if (!scales(p).moduli) return "the operands' exponent spread needs more than " + std::to_string(kMaxModuli) + " moduli";
+  return {};
+}
+
+std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const IntegerTruthOptions& opt, Truth& t) {
+  const std::string why = integer_truth_refusal(p);
+  require(why.empty(), "integer truth: " + why);
+  const ConvSpec& s = p.spec;
+  const int threads = resolve_threads(opt.threads);
+  const Geometry G = geometry(s);
+  const Scales S = scales(p);
+  // Per image, per output: absdot decided (all true without absdot).
+  std::vector<std::vector<std::uint8_t>> ok(static_cast<std::size_t>(s.mb),
+                                            std::vector<std::uint8_t>(static_cast<std::size_t>(s.oc * s.oh * s.ow), 1));
+  std::vector<std::int64_t> undecided;
+  std::int64_t zeros = 0;
+  if (opt.absdot) integer_pass<true>(p, G, S, threads, t, ok, undecided, zeros);
+  integer_pass<false>(p, G, S, threads, t, ok, undecided, zeros);
+  std::sort(undecided.begin(), undecided.end());
+  t.exact_zeros += zeros;
+  return undecided;
+}
+
+}  // namespace certconv
