@@ -85,7 +85,8 @@ const Constants& constants() {
 // C ≡ Σ t_j·M_j (mod M) with t_j = (C mod m_j)·(M_j⁻¹ mod m_j) mod m_j.
 struct Crt {
   int n = 0;
-  std::array<double, kMaxModuli> m{}, inv{}, w{};         // m_j, 1/m_j rounded, M_j⁻¹ mod m_j
+  std::array<std::int64_t, kMaxModuli> mi{}, wi{};         // m_j, M_j⁻¹ mod m_j
+  std::array<double, kMaxModuli> inv{};                     // 1/m_j rounded
   std::array<std::array<double, kMaxModuli>, kLimbs> mj{};  // [k][j]: limb k of M_j
   std::array<double, kLimbs> mm{};                          // limb k of M
 };
@@ -104,8 +105,8 @@ Crt crt(int n) {
     const unsigned __int128 Mj = M / static_cast<unsigned>(m);
     const int r = static_cast<int>(Mj % static_cast<unsigned>(m));
     for (int v = 1; v < m; ++v)
-      if (r * v % m == 1) c.w[jj] = v;
-    c.m[jj] = m;
+      if (r * v % m == 1) c.wi[jj] = v;
+    c.mi[jj] = m;
     c.inv[jj] = 1.0 / m;
     for (int k = 0; k < kLimbs; ++k) c.mj[static_cast<std::size_t>(k)][jj] = limb(Mj, k);
   }
@@ -160,19 +161,22 @@ template <bool Abs>
   sig = (!Abs && (bits >> 31)) ? -mm : mm;
 }
 
-// (sig·2^d) mod m in [0, m).
-[[gnu::always_inline]] inline int residue(int sig, int d, int j, const Constants& k) {
+// out[i] = (sig[i]·2^d[i]) mod m for i < n, in [0, m) or, centred, in [−m/2, m/2).
+// Written for the vectorizer: no branches, no aliasing.
+CERTCONV_V4 void residues(const int* __restrict sig, const int* __restrict d, std::int64_t n, int j, bool centred,
+                          int* __restrict out) {
+  const Constants& k = constants();
   const int m = kModuli[static_cast<std::size_t>(j)];
   const float inv = k.inv[static_cast<std::size_t>(j)];
-  int r = mod_small(sig < 0 ? -sig : sig, m, inv);
-  r = mod_small(r * k.pow2[static_cast<std::size_t>(j)][static_cast<std::size_t>(d & 127)], m, inv);
-  return sig < 0 && r ? m - r : r;
-}
-// The same in [−m/2, m/2), as a byte.
-[[gnu::always_inline]] inline std::uint32_t residue_signed_byte(int sig, int d, int j, const Constants& k) {
-  const int m = kModuli[static_cast<std::size_t>(j)];
-  const int r = residue(sig, d, j, k);
-  return static_cast<std::uint8_t>(static_cast<std::int8_t>(2 * r >= m ? r - m : r));
+  const int* __restrict pow2 = k.pow2[static_cast<std::size_t>(j)].data();
+  const int top = centred ? m : 2 * m;  // 2r ≥ top: r − m
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int v = sig[i];
+    const int r0 = mod_small(v < 0 ? -v : v, m, inv);
+    const int r1 = mod_small(r0 * pow2[d[i] & 127], m, inv);
+    const int r = v < 0 && r1 != 0 ? m - r1 : r1;
+    out[i] = 2 * r >= top ? r - m : r;
+  }
 }
 
 // ---- the int8 kernel ----------------------------------------------------------------
@@ -306,30 +310,39 @@ Scales scales(const ConvProblem<float>& p) {
   return S;
 }
 
-// Residue words of the weights, [j][oc][tap·icq + cq].
+// Residue words of output channel oc's weights, [j][oc][tap·icq + cq]; sig, d, res:
+// scratch for the row's K values.
+template <bool Abs>
+CERTCONV_V4 void weight_row(const ConvProblem<float>& p, std::int64_t oc, const Geometry& G, const Scales& S, int* sig,
+                            int* d, int* res, std::uint32_t* out) {
+  const ConvSpec& s = p.spec;
+  const std::int64_t K = s.ic * G.taps;
+  const float* w = p.w.data.data() + oc * K;
+  const int L = S.w_lsb[static_cast<std::size_t>(oc)];
+  for (std::int64_t i = 0; i < K; ++i) scaled<Abs>(w[i], L, sig[i], d[i]);
+  for (int j = 0; j < S.moduli; ++j) {
+    residues(sig, d, K, j, true, res);
+    std::uint32_t* dst = out + (j * s.oc + oc) * G.kq;
+    for (std::int64_t tap = 0; tap < G.taps; ++tap)
+      for (std::int64_t cq = 0; cq < G.icq; ++cq) {
+        std::uint32_t word = 0;
+        for (std::int64_t t = 0; t < 4 && 4 * cq + t < s.ic; ++t)
+          word |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(res[(4 * cq + t) * G.taps + tap])) << (8 * t);
+        dst[tap * G.icq + cq] = word;
+      }
+  }
+}
+
 template <bool Abs>
 std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geometry& G, const Scales& S,
                                         int threads) {
   const ConvSpec& s = p.spec;
-  const Constants& k = constants();
-  const int N = S.moduli;
-  std::vector<std::uint32_t> out(static_cast<std::size_t>(N * s.oc * G.kq));
+  std::vector<std::uint32_t> out(static_cast<std::size_t>(S.moduli * s.oc * G.kq));
   parallel_for_dynamic(s.oc, threads, 4, [&](std::int64_t b, std::int64_t e) {
-    for (std::int64_t oc = b; oc < e; ++oc)
-      for (std::int64_t tap = 0; tap < G.taps; ++tap)
-        for (std::int64_t cq = 0; cq < G.icq; ++cq) {
-          int sig[4], d[4];
-          for (int t = 0; t < 4; ++t) {
-            const std::int64_t c = 4 * cq + t;
-            const float v = c < s.ic ? p.w.data[static_cast<std::size_t>((oc * s.ic + c) * G.taps + tap)] : 0.0f;
-            scaled<Abs>(v, S.w_lsb[static_cast<std::size_t>(oc)], sig[t], d[t]);
-          }
-          for (int j = 0; j < N; ++j) {
-            std::uint32_t word = 0;
-            for (int t = 0; t < 4; ++t) word |= residue_signed_byte(sig[t], d[t], j, k) << (8 * t);
-            out[static_cast<std::size_t>((j * s.oc + oc) * G.kq + tap * G.icq + cq)] = word;
-          }
-        }
+    const auto K = static_cast<std::size_t>(s.ic * G.taps);
+    std::vector<int> sig(K), d(K);
+    std::vector<int> res(K);
+    for (std::int64_t oc = b; oc < e; ++oc) weight_row<Abs>(p, oc, G, S, sig.data(), d.data(), res.data(), out.data());
   });
   return out;
 }
@@ -337,9 +350,8 @@ std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geome
 // Residue words of image n's inputs for layout row r of channel quad cq, [j][cq][plane].
 template <bool Abs>
 CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int64_t cq, std::int64_t r,
-                           const Geometry& G, const Scales& S, int* sig, int* dd, std::uint32_t* out) {
+                           const Geometry& G, const Scales& S, int* sig, int* dd, int* res, std::uint32_t* out) {
   const ConvSpec& s = p.spec;
-  const Constants& k = constants();
   const int L = S.x_lsb[static_cast<std::size_t>(n)];
   const std::int64_t iy = r - s.ph;
   for (int t = 0; t < 4; ++t) {
@@ -355,13 +367,12 @@ CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int
       }
   }
   for (int j = 0; j < S.moduli; ++j) {
+    residues(sig, dd, 4 * G.row_len, j, false, res);
     std::uint32_t* dst = out + (j * G.icq + cq) * G.plane + r * G.row_len;
-    for (std::int64_t i = 0; i < G.row_len; ++i) {
-      std::uint32_t word = 0;
-      for (int t = 0; t < 4; ++t)
-        word |= static_cast<std::uint32_t>(residue(sig[t * G.row_len + i], dd[t * G.row_len + i], j, k)) << (8 * t);
-      dst[i] = word;
-    }
+    const std::int64_t rl = G.row_len;
+    for (std::int64_t i = 0; i < rl; ++i)
+      dst[i] = static_cast<std::uint32_t>(res[i]) | static_cast<std::uint32_t>(res[rl + i]) << 8 |
+               static_cast<std::uint32_t>(res[2 * rl + i]) << 16 | static_cast<std::uint32_t>(res[3 * rl + i]) << 24;
   }
 }
 
@@ -369,9 +380,9 @@ template <bool Abs>
 void input_words(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, int threads,
                  std::vector<std::uint32_t>& out) {
   parallel_for_dynamic(G.icq * G.rows, threads, 4, [&](std::int64_t b, std::int64_t e) {
-    std::vector<int> sig(static_cast<std::size_t>(4 * G.row_len)), dd(sig.size());
+    std::vector<int> sig(static_cast<std::size_t>(4 * G.row_len)), dd(sig.size()), res(sig.size());
     for (std::int64_t item = b; item < e; ++item)
-      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), out.data());
+      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), res.data(), out.data());
   });
 }
 
@@ -387,16 +398,19 @@ CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, cons
                               Chunk& out) {
   double S[kLimbs][16] = {}, f[16] = {};
   for (int j = 0; j < c.n; ++j) {
-    const double m = c.m[static_cast<std::size_t>(j)], inv = c.inv[static_cast<std::size_t>(j)];
-    const double w = c.w[static_cast<std::size_t>(j)];
+    const auto jj = static_cast<std::size_t>(j);
+    const std::int64_t m = c.mi[jj], w = c.wi[jj];
+    const double inv = c.inv[jj];
     for (int l = 0; l < 16; ++l) {
-      // t = (acc·w) mod m: |acc·w| < 2^39 exact, the quotient off by at most one.
-      const double p = static_cast<double>(acc[j * stride + l]) * w;
-      double t = p - std::floor(p * inv) * m;
+      // t = (acc·w) mod m, in integers: p ∈ [0, 2^49) after adding m·2^40 (|acc·w| <
+      // 2^39), the binary64 quotient truncated is off by at most one.
+      const std::int64_t p = acc[j * stride + l] * w + (m << 40);
+      std::int64_t t = p - static_cast<std::int64_t>(static_cast<double>(p) * inv) * m;
       t += t < 0 ? m : 0;
       t -= t >= m ? m : 0;
-      f[l] += t * inv;
-      for (int k = 0; k < kLimbs; ++k) S[k][l] += t * c.mj[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)];
+      const double td = static_cast<double>(t);
+      f[l] += td * inv;
+      for (int k = 0; k < kLimbs; ++k) S[k][l] += td * c.mj[static_cast<std::size_t>(k)][jj];
     }
   }
   for (int l = 0; l < 16; ++l) {
@@ -418,11 +432,12 @@ CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, cons
     const auto [a, e2] = detail::two_sum(a1, T[0] * scale);
     const auto [b, e3] = detail::two_sum(e1, e2);
     const auto [u, d] = detail::two_sum(b, bias);
-    // err = 0 when both are (up() would step past 0).
-    const double err = std::fabs(e3) + std::fabs(d) == 0 ? 0.0 : add_up(std::fabs(e3), std::fabs(d));
+    // err ≥ |e3| + |d|, and 0 when both are (compared as bits, see round_enclosure.hpp).
+    const double sum = std::fabs(e3) + std::fabs(d);
+    const std::uint64_t sb = std::bit_cast<std::uint64_t>(sum);
     out.a[l] = a;
     out.u[l] = u;
-    out.err[l] = err;
+    out.err[l] = std::bit_cast<double>(sb + (sb != 0));
   }
 }
 
