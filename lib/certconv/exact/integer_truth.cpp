@@ -125,25 +125,25 @@ Crt crt(int n) {
   return r;
 }
 
-// A binary32 value as ±m·2^q: its lowest and highest set bits.
+// The lowest and highest set bits over binary32 values (±m·2^q, m < 2^24).
 struct Bits {
   int lsb = 1 << 20, top = -(1 << 20);  // empty: no nonzero value
   bool empty() const { return top < lsb; }
   int width() const { return empty() ? 0 : top - lsb + 1; }
 };
-inline void add_bits(float v, Bits& b) {
-  const std::uint32_t u = std::bit_cast<std::uint32_t>(v) & 0x7fffffffu;
-  if (!u) return;
-  const int ex = static_cast<int>(u >> 23);
-  const std::uint32_t m = (u & 0x7fffffu) | (ex ? 0x800000u : 0u);
-  const int q = (ex ? ex : 1) - 150;
-  b.lsb = std::min(b.lsb, q + std::countr_zero(m));
-  b.top = std::max(b.top, q + static_cast<int>(std::bit_width(m)) - 1);
-}
-Bits bits_of_range(const float* f, std::int64_t n) {
-  Bits b;
-  for (std::int64_t i = 0; i < n; ++i) add_bits(f[i], b);
-  return b;
+CERTCONV_V4 Bits bits_of_range(const float* f, std::int64_t n) {
+  int lsb = 1 << 20, top = -(1 << 20);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const std::uint32_t u = std::bit_cast<std::uint32_t>(f[i]) & 0x7fffffffu;
+    const int ex = static_cast<int>(u >> 23);
+    const std::uint32_t m = (u & 0x7fffffu) | (ex ? 0x800000u : 0u);
+    const int q = (ex ? ex : 1) - 150;
+    // m & −m isolates the lowest set bit: ctz(m) = 31 − clz(m & −m).
+    const int lo = q + 31 - std::countl_zero(m & (0u - m)), hi = q + 31 - std::countl_zero(m);
+    lsb = std::min(lsb, u ? lo : 1 << 20);
+    top = std::max(top, u ? hi : -(1 << 20));
+  }
+  return {lsb, top};
 }
 
 // v·2^−L = sig·2^d with |sig| < 2^24 and 0 ≤ d < 128 (L ≤ v's lowest set bit,
@@ -176,6 +176,24 @@ CERTCONV_V4 void residues(const int* __restrict sig, const int* __restrict d, st
     const int r1 = mod_small(r0 * pow2[d[i] & 127], m, inv);
     const int r = v < 0 && r1 != 0 ? m - r1 : r1;
     out[i] = 2 * r >= top ? r - m : r;
+  }
+}
+
+// The same for values given as binary64 integers below 2^51 in magnitude (operands of
+// width ≤ 51, the usual case): x + m·2^44 ∈ (0, 2^53) is exact and positive, its
+// quotient by m in binary64, truncated, off by at most one (relative error < 2^−51).
+// In 64-bit lanes with truncating conversions only: the loop vectorizes.
+constexpr int kNarrow = 51;
+CERTCONV_V4 void residues(const double* __restrict x, std::int64_t n, int j, bool centred, int* __restrict out) {
+  const std::int64_t m = kModuli[static_cast<std::size_t>(j)];
+  const double md = static_cast<double>(m), inv = 1.0 / md, bias = md * 0x1p44;
+  const std::int64_t top = centred ? m : 2 * m;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double v = x[i] + bias;
+    std::int64_t r = static_cast<std::int64_t>(v) - static_cast<std::int64_t>(v * inv) * m;
+    r += r < 0 ? m : 0;
+    r -= r >= m ? m : 0;
+    out[i] = static_cast<int>(2 * r >= top ? r - m : r);
   }
 }
 
@@ -314,22 +332,29 @@ Scales scales(const ConvProblem<float>& p) {
 // scratch for the row's K values.
 template <bool Abs>
 CERTCONV_V4 void weight_row(const ConvProblem<float>& p, std::int64_t oc, const Geometry& G, const Scales& S, int* sig,
-                            int* d, int* res, std::uint32_t* out) {
+                            int* d, double* xd, int* res, std::uint32_t* out) {
   const ConvSpec& s = p.spec;
-  const std::int64_t K = s.ic * G.taps;
-  const float* w = p.w.data.data() + oc * K;
+  const std::int64_t icp = 4 * G.icq, K = G.taps * icp;
+  const float* w = p.w.data.data() + oc * s.ic * G.taps;
   const int L = S.w_lsb[static_cast<std::size_t>(oc)];
-  for (std::int64_t i = 0; i < K; ++i) scaled<Abs>(w[i], L, sig[i], d[i]);
+  // In the words' order: byte tap·icp + c of the row is w[oc, c, tap] (0 past ic).
+  const bool narrow = S.alpha <= kNarrow;
+  const double scale = std::ldexp(1.0, -L);
+  for (std::int64_t tap = 0; tap < G.taps; ++tap)
+    for (std::int64_t c = 0; c < icp; ++c) {
+      const float v = c < s.ic ? w[c * G.taps + tap] : 0.0f;
+      if (narrow)
+        xd[tap * icp + c] = (Abs ? std::fabs(v) : v) * scale;
+      else
+        scaled<Abs>(v, L, sig[tap * icp + c], d[tap * icp + c]);
+    }
   for (int j = 0; j < S.moduli; ++j) {
-    residues(sig, d, K, j, true, res);
-    std::uint32_t* dst = out + (j * s.oc + oc) * G.kq;
-    for (std::int64_t tap = 0; tap < G.taps; ++tap)
-      for (std::int64_t cq = 0; cq < G.icq; ++cq) {
-        std::uint32_t word = 0;
-        for (std::int64_t t = 0; t < 4 && 4 * cq + t < s.ic; ++t)
-          word |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(res[(4 * cq + t) * G.taps + tap])) << (8 * t);
-        dst[tap * G.icq + cq] = word;
-      }
+    if (narrow)
+      residues(xd, K, j, true, res);
+    else
+      residues(sig, d, K, j, true, res);
+    auto* dst = reinterpret_cast<std::int8_t*>(out + (j * s.oc + oc) * G.kq);
+    for (std::int64_t i = 0; i < K; ++i) dst[i] = static_cast<std::int8_t>(res[i]);
   }
 }
 
@@ -339,10 +364,11 @@ std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geome
   const ConvSpec& s = p.spec;
   std::vector<std::uint32_t> out(static_cast<std::size_t>(S.moduli * s.oc * G.kq));
   parallel_for_dynamic(s.oc, threads, 4, [&](std::int64_t b, std::int64_t e) {
-    const auto K = static_cast<std::size_t>(s.ic * G.taps);
-    std::vector<int> sig(K), d(K);
-    std::vector<int> res(K);
-    for (std::int64_t oc = b; oc < e; ++oc) weight_row<Abs>(p, oc, G, S, sig.data(), d.data(), res.data(), out.data());
+    const auto K = static_cast<std::size_t>(G.kq * 4);
+    std::vector<int> sig(K), d(K), res(K);
+    std::vector<double> xd(K);
+    for (std::int64_t oc = b; oc < e; ++oc)
+      weight_row<Abs>(p, oc, G, S, sig.data(), d.data(), xd.data(), res.data(), out.data());
   });
   return out;
 }
@@ -350,9 +376,12 @@ std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geome
 // Residue words of image n's inputs for layout row r of channel quad cq, [j][cq][plane].
 template <bool Abs>
 CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int64_t cq, std::int64_t r,
-                           const Geometry& G, const Scales& S, int* sig, int* dd, int* res, std::uint32_t* out) {
+                           const Geometry& G, const Scales& S, int* sig, int* dd, double* xd, int* res,
+                           std::uint32_t* out) {
   const ConvSpec& s = p.spec;
   const int L = S.x_lsb[static_cast<std::size_t>(n)];
+  const bool narrow = S.beta <= kNarrow;
+  const double scale = std::ldexp(1.0, -L);
   const std::int64_t iy = r - s.ph;
   for (int t = 0; t < 4; ++t) {
     const std::int64_t c = 4 * cq + t;
@@ -363,11 +392,17 @@ CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int
         const std::int64_t ix = j * s.sw + phase - s.pw;
         const float v = row_in && ix >= 0 && ix < s.iw ? plane[ix] : 0.0f;
         const std::int64_t at = t * G.row_len + phase * G.jp + j;
-        scaled<Abs>(v, L, sig[at], dd[at]);
+        if (narrow)
+          xd[at] = (Abs ? std::fabs(v) : v) * scale;
+        else
+          scaled<Abs>(v, L, sig[at], dd[at]);
       }
   }
   for (int j = 0; j < S.moduli; ++j) {
-    residues(sig, dd, 4 * G.row_len, j, false, res);
+    if (narrow)
+      residues(xd, 4 * G.row_len, j, false, res);
+    else
+      residues(sig, dd, 4 * G.row_len, j, false, res);
     std::uint32_t* dst = out + (j * G.icq + cq) * G.plane + r * G.row_len;
     const std::int64_t rl = G.row_len;
     for (std::int64_t i = 0; i < rl; ++i)
@@ -381,8 +416,10 @@ void input_words(const ConvProblem<float>& p, std::int64_t n, const Geometry& G,
                  std::vector<std::uint32_t>& out) {
   parallel_for_dynamic(G.icq * G.rows, threads, 4, [&](std::int64_t b, std::int64_t e) {
     std::vector<int> sig(static_cast<std::size_t>(4 * G.row_len)), dd(sig.size()), res(sig.size());
+    std::vector<double> xd(sig.size());
     for (std::int64_t item = b; item < e; ++item)
-      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), res.data(), out.data());
+      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), xd.data(), res.data(),
+                     out.data());
   });
 }
 
@@ -536,23 +573,30 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
 
 }  // namespace
 
-std::string integer_truth_refusal(const ConvProblem<float>& p) {
+namespace {
+
+std::string refusal(const ConvProblem<float>& p, const Scales* S) {
   const ConvSpec& s = p.spec;
   if (!cpu_has_vnni()) return "this CPU has no AVX-512 VNNI";
   if (s.g != 1) return "grouped convolutions are not supported";
   const std::int64_t padded = s.kh * s.kw * (s.ic + 3) / 4 * 4;
   if (padded > kMaxTerms) return "more than " + std::to_string(kMaxTerms) + " terms per output";
-  if (!scales(p).moduli) return "the operands' exponent spread needs more than " + std::to_string(kMaxModuli) + " moduli";
+  if (!(S ? *S : scales(p)).moduli)
+    return "the operands' exponent spread needs more than " + std::to_string(kMaxModuli) + " moduli";
   return {};
 }
 
+}  // namespace
+
+std::string integer_truth_refusal(const ConvProblem<float>& p) { return refusal(p, nullptr); }
+
 std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const IntegerTruthOptions& opt, Truth& t) {
-  const std::string why = integer_truth_refusal(p);
-  require(why.empty(), "integer truth: " + why);
   const ConvSpec& s = p.spec;
+  const Scales S = scales(p);
+  const std::string why = refusal(p, &S);
+  require(why.empty(), "integer truth: " + why);
   const int threads = resolve_threads(opt.threads);
   const Geometry G = geometry(s);
-  const Scales S = scales(p);
   // Per image, per output: absdot decided (all true without absdot).
   std::vector<std::vector<std::uint8_t>> ok(static_cast<std::size_t>(s.mb),
                                             std::vector<std::uint8_t>(static_cast<std::size_t>(s.oc * s.oh * s.ow), 1));
