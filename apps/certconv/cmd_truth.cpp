@@ -33,7 +33,7 @@ void print_summary(const std::string& problem, std::int64_t outputs, std::int64_
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * s.cond_fraction_above_1e3,
               100 * s.cond_fraction_above_1e6, static_cast<long long>(s.exact_zeros));
-  if (a.method == "auto")
+  if (a.method == "auto" || a.method == "integer")
     std::printf("fallback     %.4g%% of outputs needed the exact path\n", 100.0 * s.fallback_fraction);
   if (s.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
@@ -55,7 +55,7 @@ void write_and_summarize(const Truth& t, const std::string& out, bool first, con
 
 TruthOptions truth_options(const TruthArgs& a) {
   TruthOptions opt;
-  opt.method = a.method == "mpfi" ? TruthMethod::mpfi : a.method == "exact" ? TruthMethod::exact : TruthMethod::auto_;
+  opt.method = parse_truth_method(a.method);
   opt.precision = a.precision;
   opt.threads = a.threads;
   opt.progress = true;
@@ -105,9 +105,10 @@ Runner add_truth(CLI::App& app) {
   cmd->add_option("--hi", a->hi, "enclosure upper end, <f8 (rounded up)");
   cmd->add_option("--absdot", a->absdot, "absdot = sum |w x| (+|bias|), rounded up, <f8");
   cmd->add_option("--method", a->method,
-                  "auto (fast binary64 enclosures, exact path where they do not decide; default), exact (exact "
+                  "auto (the faster of integer and fast binary64 enclosures, exact path where they do not decide; "
+                  "default), integer (exact int8 residue GEMMs on AVX-512 VNNI, binary32 inputs), exact (exact "
                   "accumulator for every output) or mpfi (interval arithmetic)")
-      ->check(CLI::IsMember({"auto", "exact", "mpfi"}));
+      ->check(CLI::IsMember({"auto", "exact", "mpfi", "integer"}));
   cmd->add_option("--precision", a->precision, "MPFI precision in bits (method mpfi)")->check(CLI::Range(53, 1 << 20));
   add_threads_option(*cmd, a->threads);
   return [a] {

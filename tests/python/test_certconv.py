@@ -363,7 +363,7 @@ class TestArrays(unittest.TestCase):
             certconv.check_conv(y[..., :5], x, w, b, padding=1)
         with self.assertRaisesRegex(ValueError, "dtype: expected 'f32' or 'f64'"):
             certconv.run(x, w, b, padding=1, dtype="f16")
-        with self.assertRaisesRegex(ValueError, "method must be 'auto', 'exact' or 'mpfi', got 'fast'"):
+        with self.assertRaisesRegex(ValueError, "truth method must be 'auto', 'exact', 'mpfi' or 'integer', got 'fast'"):
             certconv.truth(x, w, b, padding=1, method="fast")
         with self.assertRaisesRegex(ValueError, "A: a float64 output must be a float64 array"):
             certconv.explain(y, y, x, w, b, padding=1, formats=("f64", "f32"))

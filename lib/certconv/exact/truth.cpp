@@ -175,6 +175,29 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   }
 }
 
+// Where method auto takes the integer method: layers wide and deep enough that its
+// int8 GEMMs outrun the binary64 kernel (docs/performance.md: conv1's 3 channels and
+// short sums are faster in binary64), not lowered from another direction.
+template <class T>
+bool integer_wins(const ConvProblem<T>& p) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    const ConvSpec& s = p.spec;
+    return !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= 256 &&
+           integer_truth_refusal(p).empty();
+  }
+}
+
+// Only reached for binary32 problems (integer_wins, or the method checked above).
+template <class T>
+const ConvProblem<float>& as_float(const ConvProblem<T>& p) {
+  if constexpr (std::is_same_v<T, float>)
+    return p;
+  else
+    throw std::logic_error("integer truth: binary32 inputs only");
+}
+
 }  // namespace
 
 template <class T>
@@ -198,21 +221,27 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
     case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
     case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
     case TruthMethod::auto_: {
-      const std::vector<std::int64_t> undecided = fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
+      const std::vector<std::int64_t> undecided =
+          integer_wins(p) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
+                          : fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
       exact_truth(p, opt, &undecided, t);
       break;
     }
     case TruthMethod::integer: {
-      if constexpr (std::is_same_v<T, float>) {
-        const std::vector<std::int64_t> undecided = integer_truth(p, IntegerTruthOptions{opt.threads, opt.absdot}, t);
-        exact_truth(p, opt, &undecided, t);
-      } else {
-        throw InputError("truth method integer: binary32 inputs only");
-      }
+      if constexpr (!std::is_same_v<T, float>) throw InputError("truth method integer: binary32 inputs only");
+      const std::vector<std::int64_t> undecided =
+          integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t);
+      exact_truth(p, opt, &undecided, t);
       break;
     }
   }
   return t;
+}
+
+TruthMethod parse_truth_method(const std::string& name) {
+  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi, TruthMethod::integer})
+    if (name == truth_method_name(m)) return m;
+  throw InputError("truth method must be 'auto', 'exact', 'mpfi' or 'integer', got '" + name + "'");
 }
 
 const char* truth_method_name(TruthMethod m) {

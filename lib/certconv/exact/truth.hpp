@@ -2,6 +2,7 @@
 // Per-layer certified truth: for every output of a convolution, the exact value
 // y = Σ w·x (+ bias) rounded once, explicitly, plus an enclosure, absdot and cond.
 #include <cstdint>
+#include <string>
 
 #include "certconv/core/fp_env.hpp"
 #include "certconv/core/problem.hpp"
@@ -9,8 +10,10 @@
 
 namespace certconv {
 
-// auto_: the fast binary64 path (exact/fast_truth.hpp), with the exact path for the
-// outputs it cannot decide; every field equals method exact's. exact: the exact
+// auto_: the integer method below on layers where it is the faster (binary32, one
+// group, ≥ 32 input and output channels, ≥ 256 terms, an AVX-512 VNNI CPU, operands
+// the moduli reach), else the fast binary64 path (exact/fast_truth.hpp); the exact
+// path for the outputs either leaves undecided. Every field equals method exact's. exact: the exact
 // accumulator for every output. mpfi: the independent interval method. integer:
 // exact integer sums on the int8 dot-product units (exact/integer_truth.hpp;
 // binary32 inputs, CPUs with AVX-512 VNNI), the exact path for what it leaves.
@@ -18,6 +21,8 @@ enum class TruthMethod { auto_, exact, mpfi, integer };
 
 // "auto", "exact", "mpfi", "integer" (CLI and JSON spelling).
 const char* truth_method_name(TruthMethod m);
+// The method of that name; InputError naming the choices otherwise.
+TruthMethod parse_truth_method(const std::string& name);
 
 struct TruthOptions {
   TruthMethod method = TruthMethod::auto_;

@@ -146,10 +146,7 @@ void put_truth(py::dict& d, Truth&& t, const TruthFields& f) {
 py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
                   const std::string& method, int precision, int threads, const std::vector<std::string>& fields) {
   TruthOptions opt;
-  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
-    if (method == truth_method_name(m)) opt.method = m;
-  require(method == truth_method_name(opt.method),
-          "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  opt.method = parse_truth_method(method);
   const TruthFields f = truth_fields(fields);
   const AnyProblem ap = make_problem(x, w, bias, c);
   opt.precision = precision;
@@ -318,9 +315,7 @@ auto visit_unlocked(const AnyDirProblem& ap, F&& f) {
 py::list truth_dir_py(const DirArgs& a, const std::string& method, int precision, int threads,
                       const std::vector<std::string>& fields) {
   TruthOptions opt;
-  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi})
-    if (method == truth_method_name(m)) opt.method = m;
-  require(method == truth_method_name(opt.method), "method must be 'auto', 'exact' or 'mpfi', got '" + method + "'");
+  opt.method = parse_truth_method(method);
   const TruthFields f = truth_fields(fields);
   opt.precision = precision;
   opt.threads = threads;
