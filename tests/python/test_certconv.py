@@ -126,6 +126,25 @@ class TestTruth(unittest.TestCase):
             self.assertTrue(np.array_equal(bits(a[k]), bits(e[k])), k)
         self.assertTrue(np.all(t["lo"] <= e["lo"]) and np.all(e["hi"] <= t["hi"]))
 
+    def test_integer_method(self):
+        # A layer wide enough that auto takes the integer method where the CPU can.
+        x, w, b = inputs(shape=((1, 40, 9, 8), (36, 40, 3, 3)))
+        try:
+            i = certconv.truth(x, w, b, padding=1, method="integer")
+        except ValueError as e:
+            self.assertRegex(str(e), "integer truth: this CPU has no AVX-512 VNNI")
+            self.skipTest(str(e))
+        e = certconv.truth(x, w, b, padding=1, method="exact")
+        a = certconv.truth(x, w, b, padding=1)
+        for k in ("y", "y32", "lo", "hi", "absdot", "cond"):
+            self.assertTrue(np.array_equal(bits(i[k]), bits(e[k])), k)
+            self.assertTrue(np.array_equal(bits(a[k]), bits(e[k])), k)
+        with self.assertRaisesRegex(ValueError, "integer truth: grouped convolutions are not supported"):
+            certconv.truth(x, w[:, :20], b, padding=1, groups=2, method="integer")
+        with self.assertRaisesRegex(ValueError, "truth method integer: binary32 inputs only"):
+            certconv.truth(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), padding=1,
+                           method="integer")
+
 
 class TestRun(unittest.TestCase):
     def test_order_output_is_within_its_bound(self):
