@@ -33,7 +33,7 @@ void print_summary(const std::string& problem, std::int64_t outputs, std::int64_
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * s.cond_fraction_above_1e3,
               100 * s.cond_fraction_above_1e6, static_cast<long long>(s.exact_zeros));
-  if (a.method == "auto" || a.method == "integer")
+  if (a.method == "auto" || a.method == "integer" || a.method == "binary64")
     std::printf("fallback     %.4g%% of outputs needed the exact path\n", 100.0 * s.fallback_fraction);
   if (s.undetermined)
     std::printf("undetermined %lld outputs: the MPFI enclosure does not fix their rounding (use --method exact)\n",
@@ -106,9 +106,10 @@ Runner add_truth(CLI::App& app) {
   cmd->add_option("--absdot", a->absdot, "absdot = sum |w x| (+|bias|), rounded up, <f8");
   cmd->add_option("--method", a->method,
                   "auto (the faster of integer and fast binary64 enclosures, exact path where they do not decide; "
-                  "default), integer (exact int8 residue GEMMs on AVX-512 VNNI, binary32 inputs), exact (exact "
-                  "accumulator for every output) or mpfi (interval arithmetic)")
-      ->check(CLI::IsMember({"auto", "exact", "mpfi", "integer"}));
+                  "default), integer (exact int8 residue GEMMs on AVX-512 VNNI, binary32 inputs), binary64 (the "
+                  "fast binary64 enclosures alone), exact (exact accumulator for every output) or mpfi (interval "
+                  "arithmetic)")
+      ->check(CLI::IsMember({"auto", "exact", "mpfi", "integer", "binary64"}));
   cmd->add_option("--precision", a->precision, "MPFI precision in bits (method mpfi)")->check(CLI::Range(53, 1 << 20));
   add_threads_option(*cmd, a->threads);
   return [a] {

@@ -136,9 +136,10 @@ class TestTruth(unittest.TestCase):
             self.skipTest(str(e))
         e = certconv.truth(x, w, b, padding=1, method="exact")
         a = certconv.truth(x, w, b, padding=1)
+        f = certconv.truth(x, w, b, padding=1, method="binary64")
         for k in ("y", "y32", "lo", "hi", "absdot", "cond"):
-            self.assertTrue(np.array_equal(bits(i[k]), bits(e[k])), k)
-            self.assertTrue(np.array_equal(bits(a[k]), bits(e[k])), k)
+            for name, t in (("integer", i), ("auto", a), ("binary64", f)):
+                self.assertTrue(np.array_equal(bits(t[k]), bits(e[k])), f"{name} {k}")
         with self.assertRaisesRegex(ValueError, "integer truth: grouped convolutions are not supported"):
             certconv.truth(x, w[:, :20], b, padding=1, groups=2, method="integer")
         with self.assertRaisesRegex(ValueError, "truth method integer: binary32 inputs only"):
@@ -382,7 +383,7 @@ class TestArrays(unittest.TestCase):
             certconv.check_conv(y[..., :5], x, w, b, padding=1)
         with self.assertRaisesRegex(ValueError, "dtype: expected 'f32' or 'f64'"):
             certconv.run(x, w, b, padding=1, dtype="f16")
-        with self.assertRaisesRegex(ValueError, "truth method must be 'auto', 'exact', 'mpfi' or 'integer', got 'fast'"):
+        with self.assertRaisesRegex(ValueError, "truth method must be 'auto', 'exact', 'mpfi', 'integer' or 'binary64', got 'fast'"):
             certconv.truth(x, w, b, padding=1, method="fast")
         with self.assertRaisesRegex(ValueError, "A: a float64 output must be a float64 array"):
             certconv.explain(y, y, x, w, b, padding=1, formats=("f64", "f32"))

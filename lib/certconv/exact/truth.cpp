@@ -220,9 +220,10 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
   switch (opt.method) {
     case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
     case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
-    case TruthMethod::auto_: {
+    case TruthMethod::auto_:
+    case TruthMethod::binary64: {
       const std::vector<std::int64_t> undecided =
-          integer_wins(p) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
+          opt.method == TruthMethod::auto_ && integer_wins(p) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
                           : fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
       exact_truth(p, opt, &undecided, t);
       break;
@@ -239,9 +240,10 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
 }
 
 TruthMethod parse_truth_method(const std::string& name) {
-  for (const TruthMethod m : {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi, TruthMethod::integer})
+  for (const TruthMethod m :
+       {TruthMethod::auto_, TruthMethod::exact, TruthMethod::mpfi, TruthMethod::integer, TruthMethod::binary64})
     if (name == truth_method_name(m)) return m;
-  throw InputError("truth method must be 'auto', 'exact', 'mpfi' or 'integer', got '" + name + "'");
+  throw InputError("truth method must be 'auto', 'exact', 'mpfi', 'integer' or 'binary64', got '" + name + "'");
 }
 
 const char* truth_method_name(TruthMethod m) {
@@ -249,6 +251,7 @@ const char* truth_method_name(TruthMethod m) {
     case TruthMethod::exact: return "exact";
     case TruthMethod::mpfi: return "mpfi";
     case TruthMethod::integer: return "integer";
+    case TruthMethod::binary64: return "binary64";
     default: return "auto";
   }
 }

@@ -17,9 +17,11 @@ namespace certconv {
 // accumulator for every output. mpfi: the independent interval method. integer:
 // exact integer sums on the int8 dot-product units (exact/integer_truth.hpp;
 // binary32 inputs, CPUs with AVX-512 VNNI), the exact path for what it leaves.
-enum class TruthMethod { auto_, exact, mpfi, integer };
+// binary64: the fast binary64 path alone (what auto does where it does not take
+// the integer method), the exact path for what it leaves.
+enum class TruthMethod { auto_, exact, mpfi, integer, binary64 };
 
-// "auto", "exact", "mpfi", "integer" (CLI and JSON spelling).
+// "auto", "exact", "mpfi", "integer", "binary64" (CLI and JSON spelling).
 const char* truth_method_name(TruthMethod m);
 // The method of that name; InputError naming the choices otherwise.
 TruthMethod parse_truth_method(const std::string& name);

@@ -389,12 +389,13 @@ truth.__doc__ = _doc("""The certified true result of the convolution.
     Parameters
     ----------
     {conv}
-    method : {"auto", "exact", "mpfi", "integer"}
+    method : {"auto", "exact", "mpfi", "integer", "binary64"}
         ``"auto"``: the integer method on wide layers where the CPU has
         AVX-512 VNNI, else fast binary64 enclosures, the exact accumulator
         where they do not decide the rounding; ``"integer"``: exact sums by
         int8 residue GEMMs (binary32 inputs, AVX-512 VNNI; refused with the
-        reason elsewhere); ``"exact"``: the exact accumulator for every
+        reason elsewhere); ``"binary64"``: the fast binary64 enclosures
+        alone; ``"exact"``: the exact accumulator for every
         output; ``"mpfi"``: the independent interval method. All give the same
         ``y``.
     precision : int
