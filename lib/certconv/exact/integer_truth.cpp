@@ -373,53 +373,65 @@ std::vector<std::uint32_t> weight_words(const ConvProblem<float>& p, const Geome
   return out;
 }
 
-// Residue words of image n's inputs for layout row r of channel quad cq, [j][cq][plane].
+// Residue words modulo m_j of image n's inputs for layout rows [r0, r1) of channel
+// quad cq, [cq][plane]; scratch for 4·(r1 − r0)·row_len values.
 template <bool Abs>
-CERTCONV_V4 void input_row(const ConvProblem<float>& p, std::int64_t n, std::int64_t cq, std::int64_t r,
-                           const Geometry& G, const Scales& S, int* sig, int* dd, double* xd, int* res,
-                           std::uint32_t* out) {
+CERTCONV_V4 void input_rows(const ConvProblem<float>& p, std::int64_t n, int j, std::int64_t cq, std::int64_t r0,
+                            std::int64_t r1, const Geometry& G, const Scales& S, int* sig, int* dd, double* xd,
+                            int* res, std::uint32_t* out) {
   const ConvSpec& s = p.spec;
   const int L = S.x_lsb[static_cast<std::size_t>(n)];
   const bool narrow = S.beta <= kNarrow;
   const double scale = std::ldexp(1.0, -L);
-  const std::int64_t iy = r - s.ph;
+  const std::int64_t len = (r1 - r0) * G.row_len;
   for (int t = 0; t < 4; ++t) {
     const std::int64_t c = 4 * cq + t;
-    const bool row_in = c < s.ic && iy >= 0 && iy < s.ih;
-    const float* plane = row_in ? p.x.data.data() + ((n * s.ic + c) * s.ih + iy) * s.iw : nullptr;
-    for (std::int64_t phase = 0; phase < s.sw; ++phase)
-      for (std::int64_t j = 0; j < G.jp; ++j) {
-        const std::int64_t ix = j * s.sw + phase - s.pw;
-        const float v = row_in && ix >= 0 && ix < s.iw ? plane[ix] : 0.0f;
-        const std::int64_t at = t * G.row_len + phase * G.jp + j;
-        if (narrow)
-          xd[at] = (Abs ? std::fabs(v) : v) * scale;
-        else
-          scaled<Abs>(v, L, sig[at], dd[at]);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t iy = r - s.ph;
+      const bool row_in = c < s.ic && iy >= 0 && iy < s.ih;
+      const float* src = row_in ? p.x.data.data() + ((n * s.ic + c) * s.ih + iy) * s.iw : nullptr;
+      for (std::int64_t phase = 0; phase < s.sw; ++phase) {
+        // Columns j of this phase inside the image: 0 ≤ j·sw + phase − pw < iw.
+        const std::int64_t lo_num = s.pw - phase, hi_num = s.iw + s.pw - phase;
+        const std::int64_t jlo = row_in ? std::min(G.jp, lo_num > 0 ? (lo_num + s.sw - 1) / s.sw : 0) : 0;
+        const std::int64_t jhi = row_in ? std::clamp<std::int64_t>((hi_num + s.sw - 1) / s.sw, jlo, G.jp) : 0;
+        const std::int64_t at = t * len + (r - r0) * G.row_len + phase * G.jp;
+        const float* v = src ? src + phase - s.pw : nullptr;  // v[j·sw] is column j
+        if (narrow) {
+          double* d = xd + at;
+          for (std::int64_t i = 0; i < jlo; ++i) d[i] = 0;
+          for (std::int64_t i = jlo; i < jhi; ++i) d[i] = (Abs ? std::fabs(v[i * s.sw]) : v[i * s.sw]) * scale;
+          for (std::int64_t i = jhi; i < G.jp; ++i) d[i] = 0;
+        } else {
+          for (std::int64_t i = 0; i < G.jp; ++i)
+            scaled<Abs>(i >= jlo && i < jhi ? v[i * s.sw] : 0.0f, L, sig[at + i], dd[at + i]);
+        }
       }
+    }
   }
-  for (int j = 0; j < S.moduli; ++j) {
-    if (narrow)
-      residues(xd, 4 * G.row_len, j, false, res);
-    else
-      residues(sig, dd, 4 * G.row_len, j, false, res);
-    std::uint32_t* dst = out + (j * G.icq + cq) * G.plane + r * G.row_len;
-    const std::int64_t rl = G.row_len;
-    for (std::int64_t i = 0; i < rl; ++i)
-      dst[i] = static_cast<std::uint32_t>(res[i]) | static_cast<std::uint32_t>(res[rl + i]) << 8 |
-               static_cast<std::uint32_t>(res[2 * rl + i]) << 16 | static_cast<std::uint32_t>(res[3 * rl + i]) << 24;
-  }
+  if (narrow)
+    residues(xd, 4 * len, j, false, res);
+  else
+    residues(sig, dd, 4 * len, j, false, res);
+  std::uint32_t* dst = out + cq * G.plane + r0 * G.row_len;
+  for (std::int64_t i = 0; i < len; ++i)
+    dst[i] = static_cast<std::uint32_t>(res[i]) | static_cast<std::uint32_t>(res[len + i]) << 8 |
+             static_cast<std::uint32_t>(res[2 * len + i]) << 16 | static_cast<std::uint32_t>(res[3 * len + i]) << 24;
 }
 
 template <bool Abs>
-void input_words(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, int threads,
-                 std::vector<std::uint32_t>& out) {
-  parallel_for_dynamic(G.icq * G.rows, threads, 4, [&](std::int64_t b, std::int64_t e) {
-    std::vector<int> sig(static_cast<std::size_t>(4 * G.row_len)), dd(sig.size()), res(sig.size());
+void input_words(const ConvProblem<float>& p, std::int64_t n, int j, const Geometry& G, const Scales& S, int threads,
+                 std::uint32_t* out) {
+  // Blocks of rows long enough for the vector loops.
+  const std::int64_t rb = std::max<std::int64_t>(1, 1024 / G.row_len), blocks = (G.rows + rb - 1) / rb;
+  parallel_for_dynamic(G.icq * blocks, threads, 2, [&](std::int64_t b, std::int64_t e) {
+    std::vector<int> sig(static_cast<std::size_t>(4 * rb * G.row_len)), dd(sig.size()), res(sig.size());
     std::vector<double> xd(sig.size());
-    for (std::int64_t item = b; item < e; ++item)
-      input_row<Abs>(p, n, item / G.rows, item % G.rows, G, S, sig.data(), dd.data(), xd.data(), res.data(),
-                     out.data());
+    for (std::int64_t item = b; item < e; ++item) {
+      const std::int64_t cq = item / blocks, r0 = item % blocks * rb;
+      input_rows<Abs>(p, n, j, cq, r0, std::min(G.rows, r0 + rb), G, S, sig.data(), dd.data(), xd.data(), res.data(),
+                      out);
+    }
   });
 }
 
@@ -481,7 +493,7 @@ CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, cons
 // Every output of image n from its accumulators, then the roundings.
 template <bool Abs>
 void reconstruct(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, const Crt& C,
-                 const std::vector<std::int32_t>& acc, int threads, Truth& t, std::vector<std::uint8_t>& ok,
+                 const std::int32_t* acc, int threads, Truth& t, std::uint8_t* ok,
                  std::vector<std::int64_t>& undecided, std::int64_t& zeros) {
   const ConvSpec& s = p.spec;
   const std::int64_t chunks = G.accq / 16;  // runs start and end on multiples of 16
@@ -496,19 +508,19 @@ void reconstruct(const ConvProblem<float>& p, std::int64_t n, const Geometry& G,
                                         [](std::int64_t i, const Geometry::Run& r) { return i < r.abase; }) - 1;
       if (i0 - run->abase >= run->len) continue;
       const double bias = p.bias ? static_cast<double>(p.bias->data[static_cast<std::size_t>(oc)]) : 0.0;
-      chunk_values(acc.data() + oc * G.accq + i0, s.oc * G.accq, C,
+      chunk_values(acc + oc * G.accq + i0, s.oc * G.accq, C,
                    std::ldexp(1.0, S.w_lsb[static_cast<std::size_t>(oc)] + S.x_lsb[static_cast<std::size_t>(n)]),
                    Abs ? std::fabs(bias) : bias, c);
-      for (int l = 0; l < 16; ++l) {
-        const std::int64_t ii = i0 + l - run->abase;
-        const std::int64_t oy = run->oy0 + ii / run->rl, ox = ii % run->rl;
-        if (ii >= run->len || ox >= s.ow || oy >= s.oh) continue;
+      const std::int64_t i_run = i0 - run->abase;
+      std::int64_t oy = run->oy0 + i_run / run->rl, ox = i_run % run->rl;
+      for (int l = 0; l < 16; ++l, ox = ox + 1 == run->rl ? (++oy, 0) : ox + 1) {
+        if (i_run + l >= run->len || ox >= s.ow || oy >= s.oh) continue;
         const std::int64_t local = (oc * s.oh + oy) * s.ow + ox;
         const std::int64_t o = n * s.oc * s.oh * s.ow + local;
         const auto uo = static_cast<std::size_t>(o);
         if constexpr (Abs) {
           double up;
-          ok[static_cast<std::size_t>(local)] = round_up_enclosure(c.a[l], c.u[l], c.err[l], up);
+          ok[local] = round_up_enclosure(c.a[l], c.u[l], c.err[l], up);
           t.absdot.data[uo] = up;
         } else {
           const EnclosureRoundings r = round_enclosure(c.a[l], c.u[l], c.err[l]);
@@ -516,7 +528,7 @@ void reconstruct(const ConvProblem<float>& p, std::int64_t n, const Geometry& G,
           t.lo.data[uo] = r.down;
           t.hi.data[uo] = r.up;
           t.y32.data[uo] = r.nearest_f32;
-          const bool decided = r.decided && ok[static_cast<std::size_t>(local)];
+          const bool decided = r.decided && (!ok || ok[local]);
           if (!decided) und.push_back(o);
           zer += decided && r.zero;
         }
@@ -537,34 +549,44 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
   const int N = S.moduli;
   const std::vector<std::uint32_t> w = weight_words<Abs>(p, G, S, threads);
   const Crt C = crt(N);
-  std::vector<std::uint32_t> x(static_cast<std::size_t>(N * G.icq * G.plane));
-  std::vector<std::int32_t> acc(static_cast<std::size_t>(N * s.oc * G.accq));
-  // Work items: (modulus, run, chunk of kChunk positions), all output channels each.
+  // One modulus's input words at a time (they stay in cache for its GEMM), every
+  // modulus's accumulators; both kept between calls (pages already faulted in).
+  // Words past the layout are never written: they feed only dropped positions.
+  // (The workers see them through these pointers: a thread_local named in their
+  // code would be their own.)
+  thread_local std::vector<std::uint32_t> x_words;
+  thread_local std::vector<std::int32_t> accumulators;
+  x_words.resize(std::max(x_words.size(), static_cast<std::size_t>(G.icq * G.plane)));
+  accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
+  std::uint32_t* const x = x_words.data();
+  std::int32_t* const acc = accumulators.data();
+  // Work items: (run, chunk of kChunk positions), all output channels each.
   struct Item {
-    int j;
     std::int64_t run, i0;
   };
   std::vector<Item> items;
-  for (int j = 0; j < N; ++j)
-    for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
-      for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({j, r, i0});
+  for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
+    for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({r, i0});
   for (std::int64_t n = 0; n < s.mb; ++n) {
-    input_words<Abs>(p, n, G, S, threads, x);
-    parallel_for_dynamic(static_cast<std::int64_t>(items.size()), threads, 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t it = b; it < e; ++it) {
-        const Item& I = items[static_cast<std::size_t>(it)];
-        const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
-        const int nz = static_cast<int>(std::min<std::int64_t>(kVecs, (R.len - I.i0 + 15) / 16));
-        const std::uint32_t* xb = x.data() + I.j * G.icq * G.plane + R.xbase + I.i0;
-        for (std::int64_t oc0 = 0; oc0 < s.oc; oc0 += kRows) {
-          const int rows = static_cast<int>(std::min<std::int64_t>(kRows, s.oc - oc0));
-          kTiles[static_cast<std::size_t>(rows - 1)][static_cast<std::size_t>(nz - 1)](
-              w.data() + (I.j * s.oc + oc0) * G.kq, G.kq, xb, G.plane, G.tap_off.data(), static_cast<int>(G.taps),
-              static_cast<int>(G.icq), acc.data() + (I.j * s.oc + oc0) * G.accq + R.abase + I.i0, G.accq);
+    for (int j = 0; j < N; ++j) {
+      input_words<Abs>(p, n, j, G, S, threads, x);
+      parallel_for_dynamic(static_cast<std::int64_t>(items.size()), threads, 1, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t it = b; it < e; ++it) {
+          const Item& I = items[static_cast<std::size_t>(it)];
+          const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
+          const int nz = static_cast<int>(std::min<std::int64_t>(kVecs, (R.len - I.i0 + 15) / 16));
+          const std::uint32_t* xb = x + R.xbase + I.i0;
+          for (std::int64_t oc0 = 0; oc0 < s.oc; oc0 += kRows) {
+            const int rows = static_cast<int>(std::min<std::int64_t>(kRows, s.oc - oc0));
+            kTiles[static_cast<std::size_t>(rows - 1)][static_cast<std::size_t>(nz - 1)](
+                w.data() + (j * s.oc + oc0) * G.kq, G.kq, xb, G.plane, G.tap_off.data(), static_cast<int>(G.taps),
+                static_cast<int>(G.icq), acc + (j * s.oc + oc0) * G.accq + R.abase + I.i0, G.accq);
+          }
         }
-      }
-    });
-    reconstruct<Abs>(p, n, G, S, C, acc, threads, t, ok[static_cast<std::size_t>(n)], undecided, zeros);
+      });
+    }
+    reconstruct<Abs>(p, n, G, S, C, acc, threads, t, ok.empty() ? nullptr : ok[static_cast<std::size_t>(n)].data(),
+                     undecided, zeros);
   }
 #else
   (void)p, (void)G, (void)S, (void)threads, (void)t, (void)ok, (void)undecided, (void)zeros;
@@ -598,8 +620,9 @@ std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const Integ
   const int threads = resolve_threads(opt.threads);
   const Geometry G = geometry(s);
   // Per image, per output: absdot decided (all true without absdot).
-  std::vector<std::vector<std::uint8_t>> ok(static_cast<std::size_t>(s.mb),
-                                            std::vector<std::uint8_t>(static_cast<std::size_t>(s.oc * s.oh * s.ow), 1));
+  std::vector<std::vector<std::uint8_t>> ok(
+      opt.absdot ? static_cast<std::size_t>(s.mb) : 0,
+      std::vector<std::uint8_t>(static_cast<std::size_t>(s.oc * s.oh * s.ow)));
   std::vector<std::int64_t> undecided;
   std::int64_t zeros = 0;
   if (opt.absdot) integer_pass<true>(p, G, S, threads, t, ok, undecided, zeros);
