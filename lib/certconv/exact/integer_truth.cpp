@@ -340,14 +340,17 @@ CERTCONV_V4 void weight_row(const ConvProblem<float>& p, std::int64_t oc, const 
   // In the words' order: byte tap·icp + c of the row is w[oc, c, tap] (0 past ic).
   const bool narrow = S.alpha <= kNarrow;
   const double scale = std::ldexp(1.0, -L);
-  for (std::int64_t tap = 0; tap < G.taps; ++tap)
-    for (std::int64_t c = 0; c < icp; ++c) {
-      const float v = c < s.ic ? w[c * G.taps + tap] : 0.0f;
-      if (narrow)
-        xd[tap * icp + c] = (Abs ? std::fabs(v) : v) * scale;
-      else
-        scaled<Abs>(v, L, sig[tap * icp + c], d[tap * icp + c]);
+  for (std::int64_t tap = 0; tap < G.taps; ++tap) {
+    const float* v = w + tap;  // v[c·taps] is channel c
+    if (narrow) {
+      double* x = xd + tap * icp;
+      for (std::int64_t c = 0; c < s.ic; ++c) x[c] = (Abs ? std::fabs(v[c * G.taps]) : v[c * G.taps]) * scale;
+      for (std::int64_t c = s.ic; c < icp; ++c) x[c] = 0;
+    } else {
+      for (std::int64_t c = 0; c < icp; ++c)
+        scaled<Abs>(c < s.ic ? v[c * G.taps] : 0.0f, L, sig[tap * icp + c], d[tap * icp + c]);
     }
+  }
   for (int j = 0; j < S.moduli; ++j) {
     if (narrow)
       residues(xd, K, j, true, res);
