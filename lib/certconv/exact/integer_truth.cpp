@@ -497,10 +497,9 @@ CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, cons
 template <bool Abs>
 void reconstruct(const ConvProblem<float>& p, std::int64_t n, const Geometry& G, const Scales& S, const Crt& C,
                  const std::int32_t* acc, int threads, Truth& t, std::uint8_t* ok,
-                 std::vector<std::int64_t>& undecided, std::int64_t& zeros) {
+                 std::vector<std::int64_t>& undecided, std::int64_t& zeros, std::mutex& m) {
   const ConvSpec& s = p.spec;
   const std::int64_t chunks = G.accq / 16;  // runs start and end on multiples of 16
-  std::mutex m;
   parallel_for_dynamic(s.oc * chunks, threads, 8, [&](std::int64_t b, std::int64_t e) {
     std::vector<std::int64_t> und;
     std::int64_t zer = 0;
@@ -552,28 +551,30 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
   const int N = S.moduli;
   const std::vector<std::uint32_t> w = weight_words<Abs>(p, G, S, threads);
   const Crt C = crt(N);
-  // One modulus's input words at a time (they stay in cache for its GEMM), every
-  // modulus's accumulators; both kept between calls (pages already faulted in).
-  // Words past the layout are never written: they feed only dropped positions.
-  // (The workers see them through these pointers: a thread_local named in their
-  // code would be their own.)
-  thread_local std::vector<std::uint32_t> x_words;
-  thread_local std::vector<std::int32_t> accumulators;
-  x_words.resize(std::max(x_words.size(), static_cast<std::size_t>(G.icq * G.plane)));
-  accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
-  std::uint32_t* const x = x_words.data();
-  std::int32_t* const acc = accumulators.data();
-  // Work items: (run, chunk of kChunk positions), all output channels each.
+  // Work items of an image: (run, chunk of kChunk positions), all output channels each.
   struct Item {
     std::int64_t run, i0;
   };
   std::vector<Item> items;
   for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
     for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({r, i0});
-  for (std::int64_t n = 0; n < s.mb; ++n) {
+  std::mutex merge;  // undecided and zeros, from every image's workers
+  // Image n on `inner` threads.
+  const auto image = [&](std::int64_t n, int inner) {
+    // One modulus's input words at a time (they stay in cache for its GEMM), every
+    // modulus's accumulators; both kept by the thread between calls (pages already
+    // faulted in). Words past the layout are never written: they feed only dropped
+    // positions. (Workers see them through these pointers: a thread_local named
+    // in their code would be their own.)
+    thread_local std::vector<std::uint32_t> x_words;
+    thread_local std::vector<std::int32_t> accumulators;
+    x_words.resize(std::max(x_words.size(), static_cast<std::size_t>(G.icq * G.plane)));
+    accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
+    std::uint32_t* const x = x_words.data();
+    std::int32_t* const acc = accumulators.data();
     for (int j = 0; j < N; ++j) {
-      input_words<Abs>(p, n, j, G, S, threads, x);
-      parallel_for_dynamic(static_cast<std::int64_t>(items.size()), threads, 1, [&](std::int64_t b, std::int64_t e) {
+      input_words<Abs>(p, n, j, G, S, inner, x);
+      parallel_for_dynamic(static_cast<std::int64_t>(items.size()), inner, 1, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t it = b; it < e; ++it) {
           const Item& I = items[static_cast<std::size_t>(it)];
           const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
@@ -588,9 +589,17 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
         }
       });
     }
-    reconstruct<Abs>(p, n, G, S, C, acc, threads, t, ok.empty() ? nullptr : ok[static_cast<std::size_t>(n)].data(),
-                     undecided, zeros);
-  }
+    reconstruct<Abs>(p, n, G, S, C, acc, inner, t, ok.empty() ? nullptr : ok[static_cast<std::size_t>(n)].data(),
+                     undecided, zeros, merge);
+  };
+  // With at least as many images as threads, whole images per thread: no joins
+  // inside an image; otherwise the threads share each image.
+  if (threads > 1 && s.mb >= threads)
+    parallel_for_dynamic(s.mb, threads, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t n = b; n < e; ++n) image(n, 1);
+    });
+  else
+    for (std::int64_t n = 0; n < s.mb; ++n) image(n, threads);
 #else
   (void)p, (void)G, (void)S, (void)threads, (void)t, (void)ok, (void)undecided, (void)zeros;
 #endif
