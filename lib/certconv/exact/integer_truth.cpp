@@ -423,19 +423,19 @@ CERTCONV_V4 void input_rows(const ConvProblem<float>& p, std::int64_t n, int j, 
 }
 
 template <bool Abs>
-void input_words(const ConvProblem<float>& p, std::int64_t n, int j, const Geometry& G, const Scales& S, int threads,
+void input_words(const ConvProblem<float>& p, std::int64_t n, int j, const Geometry& G, const Scales& S,
                  std::uint32_t* out) {
   // Blocks of rows long enough for the vector loops.
-  const std::int64_t rb = std::max<std::int64_t>(1, 1024 / G.row_len), blocks = (G.rows + rb - 1) / rb;
-  parallel_for_dynamic(G.icq * blocks, threads, 2, [&](std::int64_t b, std::int64_t e) {
-    std::vector<int> sig(static_cast<std::size_t>(4 * rb * G.row_len)), dd(sig.size()), res(sig.size());
-    std::vector<double> xd(sig.size());
-    for (std::int64_t item = b; item < e; ++item) {
-      const std::int64_t cq = item / blocks, r0 = item % blocks * rb;
+  const std::int64_t rb = std::max<std::int64_t>(1, 1024 / G.row_len);
+  const auto size = static_cast<std::size_t>(4 * rb * G.row_len);
+  thread_local std::vector<int> sig, dd, res;
+  thread_local std::vector<double> xd;
+  for (auto* v : {&sig, &dd, &res}) v->resize(std::max(v->size(), size));
+  xd.resize(std::max(xd.size(), size));
+  for (std::int64_t cq = 0; cq < G.icq; ++cq)
+    for (std::int64_t r0 = 0; r0 < G.rows; r0 += rb)
       input_rows<Abs>(p, n, j, cq, r0, std::min(G.rows, r0 + rb), G, S, sig.data(), dd.data(), xd.data(), res.data(),
                       out);
-    }
-  });
 }
 
 // Enclosures a + u ± err of C·2^scale + bias for 16 consecutive positions, from
@@ -558,37 +558,36 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
   std::vector<Item> items;
   for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
     for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({r, i0});
-  std::mutex merge;  // undecided and zeros, from every image's workers
-  // Image n on `inner` threads.
-  const auto image = [&](std::int64_t n, int inner) {
-    // One modulus's input words at a time (they stay in cache for its GEMM), every
-    // modulus's accumulators; both kept by the thread between calls (pages already
-    // faulted in). Words past the layout are never written: they feed only dropped
-    // positions. (Workers see them through these pointers: a thread_local named
-    // in their code would be their own.)
+  // Image n's accumulators for modulus j, on the calling thread. Its input words
+  // stay in cache for its GEMM; the buffer is kept by the thread between calls
+  // (pages already faulted in). Words past the layout are never written: they feed
+  // only dropped positions.
+  const auto modulus = [&](std::int64_t n, int j, std::int32_t* acc) {
     thread_local std::vector<std::uint32_t> x_words;
-    thread_local std::vector<std::int32_t> accumulators;
     x_words.resize(std::max(x_words.size(), static_cast<std::size_t>(G.icq * G.plane)));
-    accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
     std::uint32_t* const x = x_words.data();
-    std::int32_t* const acc = accumulators.data();
-    for (int j = 0; j < N; ++j) {
-      input_words<Abs>(p, n, j, G, S, inner, x);
-      parallel_for_dynamic(static_cast<std::int64_t>(items.size()), inner, 1, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t it = b; it < e; ++it) {
-          const Item& I = items[static_cast<std::size_t>(it)];
-          const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
-          const int nz = static_cast<int>(std::min<std::int64_t>(kVecs, (R.len - I.i0 + 15) / 16));
-          const std::uint32_t* xb = x + R.xbase + I.i0;
-          for (std::int64_t oc0 = 0; oc0 < s.oc; oc0 += kRows) {
-            const int rows = static_cast<int>(std::min<std::int64_t>(kRows, s.oc - oc0));
-            kTiles[static_cast<std::size_t>(rows - 1)][static_cast<std::size_t>(nz - 1)](
-                w.data() + (j * s.oc + oc0) * G.kq, G.kq, xb, G.plane, G.tap_off.data(), static_cast<int>(G.taps),
-                static_cast<int>(G.icq), acc + (j * s.oc + oc0) * G.accq + R.abase + I.i0, G.accq);
-          }
-        }
-      });
+    input_words<Abs>(p, n, j, G, S, x);
+    for (const Item& I : items) {
+      const Geometry::Run& R = G.runs[static_cast<std::size_t>(I.run)];
+      const int nz = static_cast<int>(std::min<std::int64_t>(kVecs, (R.len - I.i0 + 15) / 16));
+      const std::uint32_t* xb = x + R.xbase + I.i0;
+      for (std::int64_t oc0 = 0; oc0 < s.oc; oc0 += kRows) {
+        const int rows = static_cast<int>(std::min<std::int64_t>(kRows, s.oc - oc0));
+        kTiles[static_cast<std::size_t>(rows - 1)][static_cast<std::size_t>(nz - 1)](
+            w.data() + (j * s.oc + oc0) * G.kq, G.kq, xb, G.plane, G.tap_off.data(), static_cast<int>(G.taps),
+            static_cast<int>(G.icq), acc + (j * s.oc + oc0) * G.accq + R.abase + I.i0, G.accq);
+      }
     }
+  };
+  std::mutex merge;  // undecided and zeros, from every image's workers
+  // Image n on `inner` threads, which share out the moduli: one join per image.
+  const auto image = [&](std::int64_t n, int inner) {
+    thread_local std::vector<std::int32_t> accumulators;  // as x_words
+    accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
+    std::int32_t* const acc = accumulators.data();
+    parallel_for_dynamic(N, inner, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t j = b; j < e; ++j) modulus(n, static_cast<int>(j), acc);
+    });
     reconstruct<Abs>(p, n, G, S, C, acc, inner, t, ok.empty() ? nullptr : ok[static_cast<std::size_t>(n)].data(),
                      undecided, zeros, merge);
   };

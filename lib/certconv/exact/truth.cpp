@@ -176,16 +176,16 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
 }
 
 // Where method auto takes the integer method: sums long enough that its int8 GEMMs
-// outrun the binary64 kernel, measured (docs/performance.md: ≥ 1,024 terms, or
-// ≥ 512 when absdot doubles the binary64 kernel's work; short sums and conv1's 3
-// channels are faster in binary64), on layers not lowered from another direction.
+// outrun the binary64 kernel, as measured (docs/performance.md: ≥ 1,024 terms;
+// shorter sums and conv1's 3 channels are faster in binary64), on layers not
+// lowered from another direction.
 template <class T>
-bool integer_wins(const ConvProblem<T>& p, bool absdot) {
+bool integer_wins(const ConvProblem<T>& p) {
   if constexpr (!std::is_same_v<T, float>) {
     return false;
   } else {
     const ConvSpec& s = p.spec;
-    return !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= (absdot ? 512 : 1024) &&
+    return !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= 1024 &&
            integer_truth_refusal(p).empty();
   }
 }
@@ -224,7 +224,7 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
     case TruthMethod::auto_:
     case TruthMethod::binary64: {
       const std::vector<std::int64_t> undecided =
-          opt.method == TruthMethod::auto_ && integer_wins(p, opt.absdot) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
+          opt.method == TruthMethod::auto_ && integer_wins(p) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
                           : fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
       exact_truth(p, opt, &undecided, t);
       break;

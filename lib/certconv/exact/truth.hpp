@@ -11,11 +11,10 @@
 namespace certconv {
 
 // auto_: the integer method below on layers where it is the faster (binary32, one
-// group, ≥ 32 input and output channels, ≥ 1,024 terms or ≥ 512 with absdot, an
-// AVX-512 VNNI CPU, operands the moduli reach), else the fast binary64 path
-// (exact/fast_truth.hpp); the exact path for the outputs either leaves undecided.
-// Every field equals method exact's. exact: the exact
-// accumulator for every output. mpfi: the independent interval method. integer:
+// group, ≥ 32 input and output channels, ≥ 1,024 terms, an AVX-512 VNNI CPU,
+// operands the moduli reach), else the fast binary64 path (exact/fast_truth.hpp);
+// the exact path for the outputs either leaves undecided. Every field equals
+// method exact's. exact: the exact accumulator for every output. mpfi: the independent interval method. integer:
 // exact integer sums on the int8 dot-product units (exact/integer_truth.hpp;
 // binary32 inputs, CPUs with AVX-512 VNNI), the exact path for what it leaves.
 // binary64: the fast binary64 path alone (what auto does where it does not take
