@@ -14,6 +14,7 @@
 #include "certconv/exact/truth.hpp"
 #include "certconv/exact/generate.hpp"
 #include "dot_cases.hpp"
+#include "truth_layers.hpp"
 
 using namespace certconv;
 
@@ -54,34 +55,10 @@ void check_enclosure(double a, double b, double err) {
 
 // ---- layers: method auto against method exact ------------------------------------
 
-template <class T>
-struct Layer {
-  ConvSpec spec;
-  Tensor<T> x, w, b;
-  bool bias = false;
-  ConvProblem<T> problem() const { return {spec, x, w, bias ? &b : nullptr}; }
-};
-
-template <class T>
-Layer<T> layer(const char* desc, const std::string& dist, std::uint64_t seed, bool bias) {
-  Layer<T> l{parse_benchdnn(desc), {}, {}, {}, bias};
-  Generated<T> g = generate_inputs<T>(l.spec, dist, seed);
-  l.x = std::move(g.x);
-  l.w = std::move(g.w);
-  Rng rng(seed + 1);
-  l.b = normal_tensor<T>({l.spec.oc}, rng);
-  return l;
-}
-
-template <class V>
-bool same_data(const std::vector<V>& a, const std::vector<V>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(V)) == 0;
-}
-
-bool same_truth(const Truth& a, const Truth& b) {
-  return same_data(a.y.data, b.y.data) && same_data(a.y32.data, b.y32.data) && same_data(a.lo.data, b.lo.data) &&
-         same_data(a.hi.data, b.hi.data) && same_data(a.absdot.data, b.absdot.data) && a.exact_zeros == b.exact_zeros;
-}
+using test::Layer;
+using test::layer;
+using test::same_data;
+using test::same_truth;
 
 Truth empty_truth(const ConvSpec& s) {
   const auto shape = s.y_shape();

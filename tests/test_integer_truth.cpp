@@ -9,36 +9,17 @@
 #include "certconv/exact/integer_truth.hpp"
 #include "certconv/exact/truth.hpp"
 #include "dot_cases.hpp"
+#include "truth_layers.hpp"
 
 using namespace certconv;
 
 namespace {
 
-struct Layer {
-  ConvSpec spec;
-  Tensor<float> x, w, b;
-  bool bias = false;
-  ConvProblem<float> problem() const { return {spec, x, w, bias ? &b : nullptr}; }
-};
+using Layer = test::Layer<float>;
+using test::same_truth;
 
 Layer layer(const char* desc, const std::string& dist, std::uint64_t seed, bool bias) {
-  Layer l{parse_benchdnn(desc), {}, {}, {}, bias};
-  Generated<float> g = generate_inputs<float>(l.spec, dist, seed);
-  l.x = std::move(g.x);
-  l.w = std::move(g.w);
-  Rng rng(seed + 1);
-  l.b = normal_tensor<float>({l.spec.oc}, rng);
-  return l;
-}
-
-template <class V>
-bool same_data(const std::vector<V>& a, const std::vector<V>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(V)) == 0;
-}
-
-bool same_truth(const Truth& a, const Truth& b) {
-  return same_data(a.y.data, b.y.data) && same_data(a.y32.data, b.y32.data) && same_data(a.lo.data, b.lo.data) &&
-         same_data(a.hi.data, b.hi.data) && same_data(a.absdot.data, b.absdot.data) && a.exact_zeros == b.exact_zeros;
+  return test::layer<float>(desc, dist, seed, bias);
 }
 
 // Whether this machine can run the method at all (else every check is skipped).
