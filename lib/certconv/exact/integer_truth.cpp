@@ -559,8 +559,8 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
   for (std::int64_t r = 0; r < static_cast<std::int64_t>(G.runs.size()); ++r)
     for (std::int64_t i0 = 0; i0 < G.runs[static_cast<std::size_t>(r)].len; i0 += kChunk) items.push_back({r, i0});
   // Image n's accumulators for modulus j, on the calling thread. Its input words
-  // stay in cache for its GEMM; the buffer is kept by the thread between calls
-  // (pages already faulted in). Words past the layout are never written: they feed
+  // stay in cache for its GEMM; the buffer (one modulus of one image) is kept by
+  // the thread between calls. Words past the layout are never written: they feed
   // only dropped positions.
   const auto modulus = [&](std::int64_t n, int j, std::int32_t* acc) {
     thread_local std::vector<std::uint32_t> x_words;
@@ -580,25 +580,29 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
     }
   };
   std::mutex merge;  // undecided and zeros, from every image's workers
-  // Image n on `inner` threads, which share out the moduli: one join per image.
-  const auto image = [&](std::int64_t n, int inner) {
-    thread_local std::vector<std::int32_t> accumulators;  // as x_words
-    accumulators.resize(std::max(accumulators.size(), static_cast<std::size_t>(N * s.oc * G.accq)));
-    std::int32_t* const acc = accumulators.data();
+  // Image n on `inner` threads, which share out the moduli (one join per image),
+  // into acc: N·oc·accq accumulators.
+  const auto image = [&](std::int64_t n, int inner, std::int32_t* acc) {
     parallel_for_dynamic(N, inner, 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t j = b; j < e; ++j) modulus(n, static_cast<int>(j), acc);
     });
     reconstruct<Abs>(p, n, G, S, C, acc, inner, t, ok.empty() ? nullptr : ok[static_cast<std::size_t>(n)].data(),
                      undecided, zeros, merge);
   };
+  const auto acc_size = static_cast<std::size_t>(N * s.oc * G.accq);
   // With at least as many images as threads, whole images per thread: no joins
   // inside an image; otherwise the threads share each image.
-  if (threads > 1 && s.mb >= threads)
-    parallel_for_dynamic(s.mb, threads, 1, [&](std::int64_t b, std::int64_t e) {
-      for (std::int64_t n = b; n < e; ++n) image(n, 1);
-    });
-  else
-    for (std::int64_t n = 0; n < s.mb; ++n) image(n, threads);
+  if (threads > 1 && s.mb >= threads) {
+    parallel_for_dynamic(
+        s.mb, threads, 1, [&] { return std::vector<std::int32_t>(acc_size); },
+        [&](std::vector<std::int32_t>& acc, std::int64_t b, std::int64_t e) {
+          for (std::int64_t n = b; n < e; ++n) image(n, 1, acc.data());
+        },
+        [](std::vector<std::int32_t>&) {});
+  } else {
+    std::vector<std::int32_t> acc(acc_size);
+    for (std::int64_t n = 0; n < s.mb; ++n) image(n, threads, acc.data());
+  }
 #else
   (void)p, (void)G, (void)S, (void)threads, (void)t, (void)ok, (void)undecided, (void)zeros;
 #endif
