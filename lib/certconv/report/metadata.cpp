@@ -73,6 +73,11 @@ nlohmann::json machine_json(int threads) {
   if (__builtin_cpu_supports("fma")) isa.push_back("fma");
   if (__builtin_cpu_supports("avx512f")) isa.push_back("avx512f");
   if (__builtin_cpu_supports("avx512bw")) isa.push_back("avx512bw");
+  // What the integer truth (VNNI) and the reduced-precision kernels (bf16, AMX) depend on.
+  if (__builtin_cpu_supports("avx512vnni")) isa.push_back("avx512vnni");
+  if (__builtin_cpu_supports("avx512bf16")) isa.push_back("avx512bf16");
+  if (__builtin_cpu_supports("amx-int8")) isa.push_back("amx-int8");
+  if (__builtin_cpu_supports("amx-bf16")) isa.push_back("amx-bf16");
   return {{"cpu", cpu_model()},
           {"arch", u.machine},
           {"kernel", std::string(u.sysname) + " " + u.release},
