@@ -305,18 +305,34 @@ struct Scales {
   int moduli = 0;          // N, or 0: more than kMaxModuli needed
 };
 
-Scales scales(const ConvProblem<float>& p) {
+Scales scales(const ConvProblem<float>& p, int threads) {
   const ConvSpec& s = p.spec;
-  const std::int64_t K = s.n_terms();
+  const std::int64_t K = s.n_terms(), xn = s.ic * s.ih * s.iw;
+  // Per output channel, and per image in pieces of at most 2^16 values.
+  const std::int64_t pieces = (xn + 65535) / 65536;
+  std::vector<Bits> w_bits(static_cast<std::size_t>(s.oc)), x_bits(static_cast<std::size_t>(s.mb * pieces));
+  parallel_for_dynamic(s.oc + s.mb * pieces, threads, 16, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) {
+      if (i < s.oc) {
+        w_bits[static_cast<std::size_t>(i)] = bits_of_range(p.w.data.data() + i * K, K);
+      } else {
+        const std::int64_t n = (i - s.oc) / pieces, first = (i - s.oc) % pieces * 65536;
+        x_bits[static_cast<std::size_t>(i - s.oc)] =
+            bits_of_range(p.x.data.data() + n * xn + first, std::min<std::int64_t>(65536, xn - first));
+      }
+    }
+  });
   Scales S;
-  for (std::int64_t oc = 0; oc < s.oc; ++oc) {
-    const Bits b = bits_of_range(p.w.data.data() + oc * K, K);
+  for (const Bits& b : w_bits) {
     S.w_lsb.push_back(b.empty() ? 0 : b.lsb);
     S.alpha = std::max(S.alpha, b.width());
   }
-  const std::int64_t xn = s.ic * s.ih * s.iw;
   for (std::int64_t n = 0; n < s.mb; ++n) {
-    const Bits b = bits_of_range(p.x.data.data() + n * xn, xn);
+    Bits b;
+    for (std::int64_t q = 0; q < pieces; ++q) {
+      const Bits& c = x_bits[static_cast<std::size_t>(n * pieces + q)];
+      b = {std::min(b.lsb, c.lsb), std::max(b.top, c.top)};
+    }
     S.x_lsb.push_back(b.empty() ? 0 : b.lsb);
     S.beta = std::max(S.beta, b.width());
   }
@@ -612,27 +628,35 @@ void integer_pass(const ConvProblem<float>& p, const Geometry& G, const Scales& 
 
 namespace {
 
-std::string refusal(const ConvProblem<float>& p, const Scales* S) {
+// Why this CPU or p's shape rules the method out (empty: neither). First, as the
+// span analysis runs AVX-512 code.
+std::string shape_refusal(const ConvProblem<float>& p) {
   const ConvSpec& s = p.spec;
   if (!cpu_has_vnni()) return "this CPU has no AVX-512 VNNI";
   if (s.g != 1) return "grouped convolutions are not supported";
-  const std::int64_t padded = s.kh * s.kw * (s.ic + 3) / 4 * 4;
+  const std::int64_t padded = s.kh * s.kw * ((s.ic + 3) / 4 * 4);
   if (padded > kMaxTerms) return "more than " + std::to_string(kMaxTerms) + " terms per output";
-  if (!(S ? *S : scales(p)).moduli)
-    return "the operands' exponent spread needs more than " + std::to_string(kMaxModuli) + " moduli";
   return {};
+}
+
+std::string spread_refusal(const Scales& S) {
+  return S.moduli ? "" : "the operands' exponent spread needs more than " + std::to_string(kMaxModuli) + " moduli";
 }
 
 }  // namespace
 
-std::string integer_truth_refusal(const ConvProblem<float>& p) { return refusal(p, nullptr); }
+std::string integer_truth_refusal(const ConvProblem<float>& p, int threads) {
+  const std::string why = shape_refusal(p);
+  return why.empty() ? spread_refusal(scales(p, threads)) : why;
+}
 
-std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const IntegerTruthOptions& opt, Truth& t) {
+std::optional<std::vector<std::int64_t>> try_integer_truth(const ConvProblem<float>& p,
+                                                            const IntegerTruthOptions& opt, Truth& t) {
   const ConvSpec& s = p.spec;
-  const Scales S = scales(p);
-  const std::string why = refusal(p, &S);
-  require(why.empty(), "integer truth: " + why);
   const int threads = resolve_threads(opt.threads);
+  if (!shape_refusal(p).empty()) return std::nullopt;
+  const Scales S = scales(p, threads);
+  if (!spread_refusal(S).empty()) return std::nullopt;
   const Geometry G = geometry(s);
   // Per image, per output: absdot decided (all true without absdot).
   std::vector<std::vector<std::uint8_t>> ok(
@@ -645,6 +669,12 @@ std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const Integ
   std::sort(undecided.begin(), undecided.end());
   t.exact_zeros += zeros;
   return undecided;
+}
+
+std::vector<std::int64_t> integer_truth(const ConvProblem<float>& p, const IntegerTruthOptions& opt, Truth& t) {
+  std::optional<std::vector<std::int64_t>> undecided = try_integer_truth(p, opt, t);
+  if (!undecided) throw InputError("integer truth: " + integer_truth_refusal(p, opt.threads));
+  return std::move(*undecided);
 }
 
 }  // namespace certconv

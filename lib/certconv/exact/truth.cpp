@@ -175,19 +175,15 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   }
 }
 
-// Where method auto takes the integer method: sums long enough that its int8 GEMMs
+// Where method auto tries the integer method: sums long enough that its int8 GEMMs
 // outrun the binary64 kernel, as measured (docs/performance.md: ≥ 1,024 terms;
 // shorter sums and conv1's 3 channels are faster in binary64), on layers not
-// lowered from another direction.
+// lowered from another direction. It still declines where the CPU or the operands
+// rule it out.
 template <class T>
-bool integer_wins(const ConvProblem<T>& p) {
-  if constexpr (!std::is_same_v<T, float>) {
-    return false;
-  } else {
-    const ConvSpec& s = p.spec;
-    return !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= 1024 &&
-           integer_truth_refusal(p).empty();
-  }
+bool integer_shape(const ConvProblem<T>& p) {
+  const ConvSpec& s = p.spec;
+  return std::is_same_v<T, float> && !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= 1024;
 }
 
 // Only reached for binary32 problems (integer_wins, or the method checked above).
@@ -223,10 +219,11 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
     case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
     case TruthMethod::auto_:
     case TruthMethod::binary64: {
-      const std::vector<std::int64_t> undecided =
-          opt.method == TruthMethod::auto_ && integer_wins(p) ? integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t)
-                          : fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
-      exact_truth(p, opt, &undecided, t);
+      std::optional<std::vector<std::int64_t>> undecided;
+      if (opt.method == TruthMethod::auto_ && integer_shape(p))
+        undecided = try_integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t);
+      if (!undecided) undecided = fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
+      exact_truth(p, opt, &*undecided, t);
       break;
     }
     case TruthMethod::integer: {
