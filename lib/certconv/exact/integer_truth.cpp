@@ -11,18 +11,17 @@
 //    magnitude and the int32 sums of VPDPBUSD (four byte products per lane, added
 //    exactly) cannot wrap for ≤ 65,536 terms: every GEMM below is exact, whatever
 //    its order.
-// 3. Reconstruction. Garner's mixed radix C = v_1 + m_1(v_2 + m_2(v_3 + …)), the
-//    top digit taken in [−m_N/2, m_N/2) so that the represented range is
-//    [−M/2, M/2) up to one m_N-step, which contains C as |C| ≤ M/4. The first six
-//    digits give L ∈ [0, 2^48) and the others H, |H| < 2^48, both exact binary64
-//    integers by Horner's rule; C = P·H + L with P = m_1⋯m_6 < 2^48, and TwoProd
-//    (one FMA) writes P·H = a + e exactly, so C = a + (e + L), the last sum exact
-//    (|e| ≤ 2^43, integers below 2^49).
-// 4. y. Scaling by 2^(L_oc + L_n) ∈ [2^−298, 2^254] is exact for both parts, and
-//    with the bias, TwoSum(e + L scaled, bias) = u + d exactly: y = a + u + d,
-//    handed to round_enclosure as a + u with err |d| (0 unless the bias makes the
-//    sum inexact; then an output may stay undecided and goes to the exact path).
-//    absdot is the same computation on |W|, |X| and |bias|.
+// 3. Reconstruction. With A_j the int32 sum for modulus j, M_j = M/m_j and
+//    t_j = (A_j·(M_j⁻¹ mod m_j)) mod m_j, R = Σ t_j·M_j ≡ C (mod M) and C = R − q·M
+//    with q the integer nearest to R/M = Σ t_j/m_j (|C/M| ≤ 1/4 leaves a margin the
+//    binary64 sum cannot miss). R − q·M is summed exactly in four 40-bit limbs (integers below 2^53), the limbs
+//    balanced by exact carries, and turned into a + b + e3 by three TwoSums
+//    (e3 = 0 whenever C − a is a binary64 number).
+// 4. y. Scaling by 2^(L_oc + L_n) ∈ [2^−298, 2^254] is exact; the bias joins the
+//    high part by TwoSum, the rest by another: y = s + u + δ with |δ| ≤ err, handed
+//    to round_enclosure (err = 0 unless those low parts are inexact; then an output
+//    may stay undecided and goes to the exact path). absdot is the same
+//    computation on |W|, |X| and |bias|.
 #include "certconv/exact/integer_truth.hpp"
 
 #include <algorithm>
@@ -457,8 +456,8 @@ void input_words(const ConvProblem<float>& p, std::int64_t n, int j, const Geome
 // Enclosures a + u ± err of C·2^scale + bias for 16 consecutive positions, from
 // their accumulators (modulus j's at acc + j·stride). Every step is exact
 // (docs/integer-truth.md): t_j and the limb sums are integers below 2^53, q is
-// C's quotient by M rounded to nearest, which the sum f of N terms cannot miss as
-// X/M lies within 1/4 of it.
+// R/M rounded to nearest (R = Σ t_j·M_j), which the sum f of N terms cannot miss
+// as R/M lies within 1/4 of an integer.
 struct Chunk {
   double a[16], u[16], err[16];
 };
@@ -499,11 +498,14 @@ CERTCONV_V4 void chunk_values(const std::int32_t* acc, std::int64_t stride, cons
     const auto [a1, e1] = detail::two_sum(U * scale, T[1] * kLimb * scale);
     const auto [a, e2] = detail::two_sum(a1, T[0] * scale);
     const auto [b, e3] = detail::two_sum(e1, e2);
-    const auto [u, d] = detail::two_sum(b, bias);
+    // The bias joins the high part (exactly), so that the low parts stay small
+    // beside it: C·2^scale + bias = s + u + d + e3.
+    const auto [s, e4] = detail::two_sum(a, bias);
+    const auto [u, d] = detail::two_sum(e4, b);
     // err ≥ |e3| + |d|, and 0 when both are (compared as bits, see round_enclosure.hpp).
     const double sum = std::fabs(e3) + std::fabs(d);
     const std::uint64_t sb = std::bit_cast<std::uint64_t>(sum);
-    out.a[l] = a;
+    out.a[l] = s;
     out.u[l] = u;
     out.err[l] = std::bit_cast<double>(sb + (sb != 0));
   }
