@@ -175,15 +175,17 @@ void mpfi_truth(const ConvProblem<T>& p, const TruthOptions& opt, Truth& t) {
   }
 }
 
-// Where method auto tries the integer method: sums long enough that its int8 GEMMs
-// outrun the binary64 kernel, as measured (docs/performance.md: ≥ 1,024 terms;
-// shorter sums and conv1's 3 channels are faster in binary64), on layers not
-// lowered from another direction. It still declines where the CPU or the operands
-// rule it out.
+// Where method auto tries the integer method: unit stride and sums long enough
+// that its int8 GEMMs outrun the binary64 kernel, as measured over ResNet-50's
+// layers (docs/performance.md: ≥ 1,024 terms; strided layers run the integer
+// kernel one short output row at a time, up to 2× slower; shorter sums and conv1's
+// 3 channels are faster in binary64), on layers not lowered from another
+// direction. It still declines where the CPU or the operands rule it out.
 template <class T>
 bool integer_shape(const ConvProblem<T>& p) {
   const ConvSpec& s = p.spec;
-  return std::is_same_v<T, float> && !s.origin && s.g == 1 && s.ic >= 32 && s.oc >= 32 && s.n_terms() >= 1024;
+  return std::is_same_v<T, float> && !s.origin && s.g == 1 && s.sh == 1 && s.sw == 1 && s.ic >= 32 && s.oc >= 32 &&
+         s.n_terms() >= 1024;
 }
 
 // Only reached for binary32 problems (integer_wins, or the method checked above).

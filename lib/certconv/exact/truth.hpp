@@ -11,14 +11,17 @@
 namespace certconv {
 
 // auto_: the integer method below on layers where it is the faster (binary32, one
-// group, ≥ 32 input and output channels, ≥ 1,024 terms, an AVX-512 VNNI CPU,
-// operands the moduli reach), else the fast binary64 path (exact/fast_truth.hpp);
-// the exact path for the outputs either leaves undecided. Every field equals
-// method exact's. exact: the exact accumulator for every output. mpfi: the independent interval method. integer:
-// exact integer sums on the int8 dot-product units (exact/integer_truth.hpp;
-// binary32 inputs, CPUs with AVX-512 VNNI), the exact path for what it leaves.
-// binary64: the fast binary64 path alone (what auto does where it does not take
-// the integer method), the exact path for what it leaves.
+// group, unit stride, ≥ 32 input and output channels, ≥ 1,024 terms, an AVX-512
+// VNNI CPU, operands the moduli reach), else the fast binary64 path
+// (exact/fast_truth.hpp); the exact path for the outputs either leaves undecided.
+// Every field equals method exact's.
+// exact: the exact accumulator for every output.
+// mpfi: the independent interval method.
+// integer: exact integer sums on the int8 dot-product units
+// (exact/integer_truth.hpp; binary32 inputs, CPUs with AVX-512 VNNI), the exact
+// path for what it leaves.
+// binary64: the fast binary64 path alone (what auto does where it does not take the
+// integer method), the exact path for what it leaves.
 enum class TruthMethod { auto_, exact, mpfi, integer, binary64 };
 
 // "auto", "exact", "mpfi", "integer", "binary64" (CLI and JSON spelling).
