@@ -67,8 +67,9 @@ def main():
         fns = {"torch": lambda: torch.nn.functional.conv2d(xt, wt, stride=s, padding=p),
                "auto": truth(), "auto_y": truth(fields="y"), "auto_2": truth(threads=2),
                "binary64": truth("binary64"), "binary64_y": truth("binary64", fields="y")}
+        kernels = {"auto": truth()()["kernel"]}
         try:
-            truth("integer", fields="y")()
+            kernels["integer"] = truth("integer", fields="y")()["kernel"]
             fns.update({"integer": truth("integer"), "integer_y": truth("integer", fields="y")})
         except ValueError as e:
             print(f"{name}: no integer method: {e}", file=sys.stderr)
@@ -78,7 +79,7 @@ def main():
                                                               "integer", "integer_y")}
         rows.append({
             "layer": name, "mb": mb, "ic": ic, "oc": oc, "hw": hw, "k": k, "stride": s, "pad": p,
-            "terms_per_output": ic * k * k, "seconds": t,
+            "terms_per_output": ic * k * k, "kernels": kernels, "seconds": t,
             "over_torch": ratio,
             "binary64_fraction_of_limit": 8 * tt / t["binary64"], "binary64_fraction_of_limit_y": 4 * tt / t["binary64_y"],
             "auto_speedup_2_threads": t["auto"] / t["auto_2"],

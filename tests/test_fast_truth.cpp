@@ -63,7 +63,7 @@ using test::same_truth;
 Truth empty_truth(const ConvSpec& s) {
   const auto shape = s.y_shape();
   return Truth{Tensor<double>(shape), Tensor<float>(shape), Tensor<double>(shape), Tensor<double>(shape),
-               Tensor<double>(shape), 0, 0, 0};
+               Tensor<double>(shape), 0, 0, 0, {}};
 }
 
 // Method auto equals method exact bit for bit, for 1 and 3 threads; every kernel

@@ -49,6 +49,7 @@ std::int64_t check_integer_equals_exact(const ConvProblem<float>& p, const std::
     opt.absdot = true;
     const Truth t = compute_truth(p, opt);
     BOOST_TEST(same_truth(t, exact), what << ": method integer differs from method exact, " << threads << " threads");
+    BOOST_TEST(t.kernel.rfind("integer, ", 0) == 0, t.kernel);
     if (fallback < 0) fallback = t.fallback;
     BOOST_TEST(t.fallback == fallback);
     opt.absdot = false;

@@ -25,11 +25,11 @@ struct TruthArgs {
 };
 
 void print_summary(const std::string& problem, std::int64_t outputs, std::int64_t n_terms, const TruthSummary& s,
-                   double seconds, const TruthArgs& a, const std::string& out) {
+                   const std::string& kernel, double seconds, const TruthArgs& a, const std::string& out) {
   const Distribution& d = s.cond;
   std::printf("problem      %s\n", problem.c_str());
-  std::printf("outputs      %lld x %lld terms, method %s, %.3f s\n", static_cast<long long>(outputs),
-              static_cast<long long>(n_terms), a.method.c_str(), seconds);
+  std::printf("outputs      %lld x %lld terms, method %s (%s), %.3f s\n", static_cast<long long>(outputs),
+              static_cast<long long>(n_terms), a.method.c_str(), kernel.c_str(), seconds);
   std::printf("cond         min %.3g  median %.3g  p99 %.3g  max %.3g\n", d.min, d.median, d.p99, d.max);
   std::printf("cond > 1e3   %.4g%%   cond > 1e6 %.4g%%   exact zeros %lld\n", 100 * s.cond_fraction_above_1e3,
               100 * s.cond_fraction_above_1e6, static_cast<long long>(s.exact_zeros));
@@ -50,7 +50,7 @@ void write_and_summarize(const Truth& t, const std::string& out, bool first, con
   if (first && !a.lo.empty()) write_npy(a.lo, t.lo);
   if (first && !a.hi.empty()) write_npy(a.hi, t.hi);
   if (first && !a.absdot.empty()) write_npy(a.absdot, t.absdot);
-  print_summary(problem, t.y.size(), n_terms, summary.get(), seconds, a, out);
+  print_summary(problem, t.y.size(), n_terms, summary.get(), t.kernel, seconds, a, out);
 }
 
 TruthOptions truth_options(const TruthArgs& a) {

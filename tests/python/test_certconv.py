@@ -92,10 +92,10 @@ class TestTruth(unittest.TestCase):
         full = certconv.truth(x, w, b, padding=1)
         for method in ("auto", "exact"):
             y_only = certconv.truth(x, w, b, padding=1, fields="y", method=method)
-            self.assertEqual(set(y_only), {"spec", "y", "exact_zeros", "undetermined"}, method)
+            self.assertEqual(set(y_only), {"spec", "y", "exact_zeros", "undetermined", "kernel"}, method)
             np.testing.assert_array_equal(y_only["y"], full["y"])
             some = certconv.truth(x, w, b, padding=1, fields=("lo", "cond"), method=method)
-            self.assertEqual(set(some) - {"spec", "exact_zeros", "undetermined"}, {"y", "lo", "cond"})
+            self.assertEqual(set(some) - {"spec", "exact_zeros", "undetermined", "kernel"}, {"y", "lo", "cond"})
             np.testing.assert_array_equal(some["lo"], full["lo"])
             np.testing.assert_array_equal(some["cond"], full["cond"])
         dw = certconv.truth(x, w.shape, padding=1, direction="bwd_w", dy=full["y32"], fields="y")
@@ -140,6 +140,9 @@ class TestTruth(unittest.TestCase):
         for k in ("y", "y32", "lo", "hi", "absdot", "cond"):
             for name, t in (("integer", i), ("auto", a), ("binary64", f)):
                 self.assertTrue(np.array_equal(bits(t[k]), bits(e[k])), f"{name} {k}")
+        self.assertRegex(i["kernel"], r"^integer, \d+ moduli$")
+        self.assertEqual((f["kernel"], e["kernel"]), ("binary64", "exact"))
+        self.assertEqual(a["kernel"], "binary64")  # 360 terms: auto keeps the binary64 kernel
         with self.assertRaisesRegex(ValueError, "integer truth: grouped convolutions are not supported"):
             certconv.truth(x, w[:, :20], b, padding=1, groups=2, method="integer")
         with self.assertRaisesRegex(ValueError, "truth method integer: binary32 inputs only"):

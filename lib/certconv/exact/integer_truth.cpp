@@ -670,6 +670,7 @@ std::optional<std::vector<std::int64_t>> try_integer_truth(const ConvProblem<flo
   integer_pass<false>(p, G, S, threads, t, ok, undecided, zeros);
   std::sort(undecided.begin(), undecided.end());
   t.exact_zeros += zeros;
+  t.kernel = "integer, " + std::to_string(S.moduli) + " moduli";
   return undecided;
 }
 

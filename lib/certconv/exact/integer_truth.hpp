@@ -24,7 +24,8 @@ struct IntegerTruthOptions {
 std::string integer_truth_refusal(const ConvProblem<float>& p, int threads = 1);
 
 // The contract of fast_truth (fast_truth.hpp): fills y, y32, lo, hi (absdot if
-// asked for) and counts exact_zeros for every output it decides, returns the flat
+// asked for) and counts exact_zeros for every output it decides, names itself in
+// t.kernel ("integer, N moduli"), returns the flat
 // indices of the others in increasing order. Outputs are undecided only where the
 // bias makes the final sum inexact near a rounding boundary. Requires
 // integer_truth_refusal(p) to be empty, else throws InputError naming the reason.

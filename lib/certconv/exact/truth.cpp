@@ -217,14 +217,23 @@ Truth compute_truth(const ConvProblem<T>& p, const TruthOptions& opt) {
     }
   });
   switch (opt.method) {
-    case TruthMethod::mpfi: mpfi_truth(p, opt, t); break;
-    case TruthMethod::exact: exact_truth(p, opt, nullptr, t); break;
+    case TruthMethod::mpfi:
+      mpfi_truth(p, opt, t);
+      t.kernel = "mpfi";
+      break;
+    case TruthMethod::exact:
+      exact_truth(p, opt, nullptr, t);
+      t.kernel = "exact";
+      break;
     case TruthMethod::auto_:
     case TruthMethod::binary64: {
       std::optional<std::vector<std::int64_t>> undecided;
       if (opt.method == TruthMethod::auto_ && integer_shape(p))
         undecided = try_integer_truth(as_float(p), IntegerTruthOptions{opt.threads, opt.absdot}, t);
-      if (!undecided) undecided = fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
+      if (!undecided) {
+        undecided = fast_truth(p, FastTruthOptions{opt.threads, {}, opt.absdot}, t);
+        t.kernel = "binary64";
+      }
       exact_truth(p, opt, &*undecided, t);
       break;
     }

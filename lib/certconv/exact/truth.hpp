@@ -53,6 +53,9 @@ struct Truth {
   // Outputs evaluated by the exact accumulator path: those the fast path left
   // undecided (auto), every output (exact), none (mpfi).
   std::int64_t fallback = 0;
+  // What computed the outputs: "exact", "mpfi", "binary64" or "integer, N moduli"
+  // (method auto names the one it took).
+  std::string kernel;
 };
 
 // An entry point: runs under FpEnvGuard (core/fp_env.hpp), whatever the caller's

@@ -57,6 +57,7 @@ class TruthResult(TypedDict):
     cond: _npt.NDArray[_np.float64]  #: absdot/|y|, inf where y = 0
     exact_zeros: int
     undetermined: int
+    kernel: str  #: what computed it: "binary64", "integer, N moduli", "exact" or "mpfi"
 
 
 class GradTruthResult(TruthResult, total=False):
@@ -429,7 +430,8 @@ truth.__doc__ = _doc("""The certified true result of the convolution.
         dict: ``y`` (correctly rounded float64), ``y32`` (correctly rounded
         float32), ``lo``/``hi`` (enclosure), ``absdot`` (sum |w x|, rounded up),
         ``cond`` (absdot/|y|, inf where y = 0), ``exact_zeros``,
-        ``undetermined``, ``spec`` (the benchdnn descriptor); for a direction
+        ``undetermined``, ``kernel`` (what method ``"auto"`` took, e.g.
+        ``"integer, 13 moduli"``), ``spec`` (the benchdnn descriptor); for a direction
         or ``transposed`` also ``direction``, ``result`` (y, dx, dw) and
         ``n_terms``, and for ``"bwd_wb"`` ``db``.
 

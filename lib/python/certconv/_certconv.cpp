@@ -141,6 +141,7 @@ void put_truth(py::dict& d, Truth&& t, const TruthFields& f) {
   if (f.absdot) d["absdot"] = to_array(std::move(t.absdot));
   d["exact_zeros"] = t.exact_zeros;
   d["undetermined"] = t.undetermined;
+  d["kernel"] = t.kernel;
 }
 
 py::dict truth_py(const py::array& x, const py::array& w, const std::optional<py::array>& bias, const ConvArgs& c,
