@@ -46,6 +46,7 @@
 #include "certconv/core/error.hpp"
 #include "certconv/exact/fast_truth_kernel.hpp"
 #include "certconv/core/parallel.hpp"
+#include "certconv/core/taps.hpp"
 
 namespace certconv {
 
@@ -232,16 +233,13 @@ struct Layout {
 
 Layout make_layout(const ConvSpec& s, bool abs) {
   Layout L;
-  L.rows = (s.oh - 1) * s.sh + (s.kh - 1) * (s.dh + 1) + 1;
   L.lanes = (s.ow + kLaneAlign - 1) / kLaneAlign * kLaneAlign;
-  L.jp = L.lanes + (s.kw - 1) * (s.dw + 1) / s.sw;
-  L.row_len = s.sw * L.jp;
+  PhaseRows r = phase_rows(s, L.lanes);
+  L.rows = r.rows;
+  L.jp = r.jp;
+  L.row_len = r.row_len;
+  L.tap_off = std::move(r.tap_off);
   L.chan_stride = L.rows * L.row_len;
-  for (std::int64_t ky = 0; ky < s.kh; ++ky)
-    for (std::int64_t kx = 0; kx < s.kw; ++kx) {
-      const std::int64_t off = kx * (s.dw + 1);
-      L.tap_off.push_back(ky * (s.dh + 1) * L.row_len + (off % s.sw) * L.jp + off / s.sw);
-    }
   L.x.assign(static_cast<std::size_t>(s.ic * L.chan_stride), 0.0);
   if (abs) L.ax.assign(L.x.size(), 0.0);  // |x| only for absdot
   L.rowmax.assign(static_cast<std::size_t>(s.ic * L.rows), 0.0);

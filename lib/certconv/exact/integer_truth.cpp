@@ -33,6 +33,7 @@
 #include "certconv/core/error.hpp"
 #include "certconv/core/format.hpp"
 #include "certconv/core/parallel.hpp"
+#include "certconv/core/taps.hpp"
 #include "certconv/exact/round_enclosure.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -251,7 +252,7 @@ bool cpu_has_vnni() {
 // ---- layout -----------------------------------------------------------------------
 //
 // Per image and modulus: x's residues in a zero-padded layout [cq][row][phase][j]
-// (fast_truth.cpp's, each word four channels), so that for every tap the inputs of
+// (core/taps.hpp's phase_rows, as fast_truth.cpp; each word four channels), so that for every tap the inputs of
 // consecutive output columns are consecutive words. Positions run in "runs": with
 // stride 1 the whole image is one run over oy·row_len + j (the columns j ≥ ow are
 // computed and dropped), otherwise one run per output row.
@@ -272,14 +273,11 @@ Geometry geometry(const ConvSpec& s) {
   G.icq = (s.ic + 3) / 4;
   G.taps = s.kh * s.kw;
   G.kq = G.taps * G.icq;
-  G.rows = (s.oh - 1) * s.sh + (s.kh - 1) * (s.dh + 1) + 1;
-  G.jp = s.ow + (s.kw - 1) * (s.dw + 1) / s.sw;
-  G.row_len = s.sw * G.jp;
-  for (std::int64_t ky = 0; ky < s.kh; ++ky)
-    for (std::int64_t kx = 0; kx < s.kw; ++kx) {
-      const std::int64_t off = kx * (s.dw + 1);
-      G.tap_off.push_back(ky * (s.dh + 1) * G.row_len + (off % s.sw) * G.jp + off / s.sw);
-    }
+  PhaseRows r = phase_rows(s, s.ow);
+  G.rows = r.rows;
+  G.jp = r.jp;
+  G.row_len = r.row_len;
+  G.tap_off = std::move(r.tap_off);
   const auto pad16 = [](std::int64_t n) { return (n + 15) / 16 * 16; };
   if (s.sh == 1 && s.sw == 1) {
     G.runs.push_back({0, 0, s.oh * G.row_len, 0, G.row_len});
