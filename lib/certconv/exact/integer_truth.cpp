@@ -252,8 +252,8 @@ bool cpu_has_vnni() {
 // ---- layout -----------------------------------------------------------------------
 //
 // Per image and modulus: x's residues in a zero-padded layout [cq][row][phase][j]
-// (core/taps.hpp's phase_rows, as fast_truth.cpp; each word four channels), so that for every tap the inputs of
-// consecutive output columns are consecutive words. Positions run in "runs": with
+// (core/taps.hpp's phase_rows, as in fast_truth.cpp; each word four channels), so
+// that for every tap the inputs of consecutive output columns are consecutive words. Positions run in "runs": with
 // stride 1 the whole image is one run over oy·row_len + j (the columns j ≥ ow are
 // computed and dropped), otherwise one run per output row.
 
